@@ -1,0 +1,1 @@
+"""The merchant's settings page and its JSON API."""

@@ -1,0 +1,1 @@
+"""The platforms: Shopify and WooCommerce payloads in, decisions written back out."""

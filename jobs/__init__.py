@@ -1,0 +1,1 @@
+"""Background work on RQ: decide a case, write an action back, reconcile."""

@@ -1,0 +1,125 @@
+"""The case: one customer request about one order, as the engine sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    CANCEL = "cancel"
+    RETURN = "return"
+    CLAIM = "claim"
+    WARRANTY = "warranty"
+
+
+class Reason(StrEnum):
+    CHANGED_MIND = "changed_mind"
+    WRONG_SIZE = "wrong_size"
+    NOT_AS_DESCRIBED = "not_as_described"
+    DAMAGED_IN_TRANSIT = "damaged_in_transit"
+    DEFECTIVE = "defective"
+    WRONG_ITEM = "wrong_item"
+    OTHER = "other"
+
+
+# Reasons that say the item itself is at fault: they lift "unless faulty" exclusions.
+FAULT_REASONS = frozenset(
+    {Reason.NOT_AS_DESCRIBED, Reason.DAMAGED_IN_TRANSIT, Reason.DEFECTIVE, Reason.WRONG_ITEM}
+)
+
+
+class Condition(StrEnum):
+    UNUSED = "unused"
+    USED = "used"
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    country: str
+    timezone: str
+    subdivision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shipping:
+    amount: Decimal
+    international: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    id: str
+    title: str
+    quantity: int
+    unit_price: Decimal
+    sku: str | None = None
+    compare_at_price: Decimal | None = None
+    discount: Decimal = Decimal(0)
+    product_type: str | None = None
+    tags: tuple[str, ...] = ()
+    gift_card: bool = False
+    properties: dict[str, Any] = field(default_factory=dict)
+    fulfilled_quantity: int = 0
+
+    @property
+    def on_sale(self) -> bool:
+        return self.compare_at_price is not None and self.compare_at_price > self.unit_price
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: str
+    placed_at: datetime
+    currency: str
+    lines: tuple[Line, ...]
+    shipping: Shipping
+    country: str | None = None
+    fulfilled_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+    def line(self, line_id: str) -> Line:
+        for line in self.lines:
+            if line.id == line_id:
+                return line
+        raise KeyError(line_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLine:
+    line_id: str
+    quantity: int
+    condition: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    kind: Kind
+    submitted_at: datetime
+    lines: tuple[RequestLine, ...]
+    reason: Reason | None = None
+    photos: int = 0
+    note: str = ""
+
+    @property
+    def claims_fault(self) -> bool:
+        """The customer says the item is at fault (a claim, a warranty, or a fault reason)."""
+        return self.kind in (Kind.CLAIM, Kind.WARRANTY) or self.reason in FAULT_REASONS
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    store: Store
+    order: Order
+    request: Request
+    now: datetime
+
+    @property
+    def international(self) -> bool:
+        """Shipped abroad: flagged by the platform, or a shipping country other than the store's."""
+        if self.order.shipping.international:
+            return True
+        return self.order.country is not None and self.order.country != self.store.country

@@ -1,0 +1,213 @@
+"""The case document (contract.md) in, a validated `Case` and its `Policy` out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from policies.case import Case, Condition, Kind, Line, Order, Reason, Request, RequestLine, Shipping, Store
+from policies.fields import Choice, CountryCode, CurrencyCode, Identifier, Instant, Money, TimeZone
+from policies.policy import Policy
+from policies.presets import preset, preset_names
+from policies.policy_schema import load_policy
+
+_AT_LEAST = "must be at least {min}, got {input}"
+
+
+class _Edge(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a newer client may send fields this version does not know
+
+
+class StoreSchema(_Edge):
+    country = CountryCode(required=True)
+    timezone = TimeZone(required=True)
+    subdivision = fields.String(load_default=None, allow_none=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Store:
+        return Store(**data)
+
+
+class ShippingSchema(_Edge):
+    amount = Money(load_default=Decimal(0))
+    international = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Shipping:
+        return Shipping(**data)
+
+
+class LineSchema(_Edge):
+    id = Identifier(required=True)
+    title = fields.String(load_default="")
+    sku = fields.String(load_default=None, allow_none=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, error=_AT_LEAST))
+    unit_price = Money(required=True)
+    compare_at_price = Money(load_default=None, allow_none=True)
+    discount = Money(load_default=Decimal(0))
+    product_type = fields.String(load_default=None, allow_none=True)
+    tags = fields.List(fields.String(), load_default=list)
+    gift_card = fields.Boolean(load_default=False)
+    properties = fields.Dict(keys=fields.String(), load_default=dict)
+    fulfilled_quantity = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, error=_AT_LEAST)
+    )
+
+    @validates_schema
+    def check_amounts(self, data: dict[str, Any], **kw: Any) -> None:
+        quantity, fulfilled = data.get("quantity"), data.get("fulfilled_quantity")
+        if quantity is not None and fulfilled is not None and fulfilled > quantity:
+            raise ValidationError(f"must be at most the line's quantity {quantity}, got {fulfilled}",
+                                  "fulfilled_quantity")
+        price, discount = data.get("unit_price"), data.get("discount")
+        if quantity is not None and price is not None and discount is not None and discount > price * quantity:
+            raise ValidationError(f"must be at most the line's price times its quantity, got {discount}",
+                                  "discount")
+
+
+class OrderSchema(_Edge):
+    id = Identifier(required=True)
+    placed_at = Instant(required=True)
+    currency = CurrencyCode(required=True)
+    country = CountryCode(load_default=None, allow_none=True)
+    shipping = fields.Nested(ShippingSchema, load_default=lambda: Shipping(Decimal(0)))
+    fulfilled_at = Instant(load_default=None, allow_none=True)
+    delivered_at = Instant(load_default=None, allow_none=True)
+    lines = fields.List(fields.Nested(LineSchema), required=True,
+                        validate=validate.Length(min=1, error="must list at least one line"))
+
+    @validates_schema
+    def check_order(self, data: dict[str, Any], **kw: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        placed = data.get("placed_at")
+        for name in ("fulfilled_at", "delivered_at"):
+            at = data.get(name)
+            if placed is not None and at is not None and at < placed:
+                errors[name] = [f"must not be before placed_at ({placed.isoformat()}), got {at.isoformat()}"]
+        ids = [line["id"] for line in data.get("lines") or []]
+        if len(set(ids)) != len(ids):
+            errors["lines"] = ["must have a different id on every line"]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Order:
+        sent = data["fulfilled_at"] is not None or data["delivered_at"] is not None
+        lines = []
+        for raw in data.pop("lines"):
+            if raw["fulfilled_quantity"] is None:  # unsaid: the order's own dates tell
+                raw["fulfilled_quantity"] = raw["quantity"] if sent else 0
+            raw["tags"] = tuple(raw["tags"])
+            lines.append(Line(**raw))
+        return Order(lines=tuple(lines), **data)
+
+
+class RequestLineSchema(_Edge):
+    line_id = Identifier(required=True)
+    quantity = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, error=_AT_LEAST))
+    condition = Choice(Condition, load_default=None, allow_none=True)
+
+
+class EvidenceSchema(_Edge):
+    photos = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, error=_AT_LEAST))
+
+
+class RequestSchema(_Edge):
+    kind = Choice(Kind, required=True)
+    submitted_at = Instant(required=True)
+    reason = Choice(Reason, load_default=None, allow_none=True)
+    lines = fields.List(fields.Nested(RequestLineSchema), load_default=list)
+    evidence = fields.Nested(EvidenceSchema, load_default=lambda: {"photos": 0})
+    note = fields.String(load_default="", allow_none=True)
+
+    @validates_schema
+    def check_lines(self, data: dict[str, Any], **kw: Any) -> None:
+        if data.get("kind") not in (None, Kind.CANCEL) and not data.get("lines"):
+            raise ValidationError(f"must name at least one line for a {data['kind'].value}", "lines")
+
+
+class PolicyRef(fields.Field[Policy]):
+    """`{"preset": NAME}` or a whole policy document."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> Policy:
+        if not isinstance(value, Mapping):
+            raise ValidationError('must be {"preset": NAME} or a policy document')
+        if "preset" not in value:
+            return load_policy(value)
+        name = value["preset"]
+        found = preset(name) if isinstance(name, str) else None
+        if found is None:
+            raise ValidationError({"preset": [f"must be one of {', '.join(preset_names())}, got {name!r}"]})
+        return found
+
+
+class CaseSchema(_Edge):
+    policy = PolicyRef(required=True)
+    now = Instant(load_default=None, allow_none=True)
+    store = fields.Nested(StoreSchema, required=True)
+    order = fields.Nested(OrderSchema, required=True)
+    request = fields.Nested(RequestSchema, required=True)
+
+    @validates_schema
+    def check_request_against_order(self, data: dict[str, Any], **kw: Any) -> None:
+        order, request = data.get("order"), data.get("request")
+        if not isinstance(order, Order) or not isinstance(request, dict):
+            return
+        errors: dict[str, Any] = {}
+        if request["submitted_at"] < order.placed_at:
+            errors["submitted_at"] = [f"must not be before order.placed_at, got {request['submitted_at'].isoformat()}"]
+        known = {line.id: line for line in order.lines}
+        seen: set[str] = set()
+        for index, asked in enumerate(request["lines"]):
+            line = known.get(asked["line_id"])
+            if line is None:
+                errors.setdefault("lines", {})[index] = {"line_id": [f"must be one of the order's line ids, "
+                                                                     f"got {asked['line_id']!r}"]}
+            elif asked["line_id"] in seen:
+                errors.setdefault("lines", {})[index] = {"line_id": ["names a line already asked for"]}
+            elif asked["quantity"] is not None and asked["quantity"] > line.quantity:
+                errors.setdefault("lines", {})[index] = {
+                    "quantity": [f"must be at most the line's quantity {line.quantity}, got {asked['quantity']}"]}
+            seen.add(asked["line_id"])
+        if errors:
+            raise ValidationError({"request": errors})
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> LoadedCase:
+        order: Order = data["order"]
+        raw = data["request"]
+        request = Request(
+            kind=raw["kind"],
+            submitted_at=raw["submitted_at"],
+            reason=raw["reason"],
+            lines=tuple(
+                RequestLine(r["line_id"], r["quantity"] or order.line(r["line_id"]).quantity, r["condition"])
+                for r in raw["lines"]
+            ),
+            photos=raw["evidence"]["photos"],
+            note=raw["note"] or "",
+        )
+        case = Case(store=data["store"], order=order, request=request, now=data["now"] or request.submitted_at)
+        return LoadedCase(case, data["policy"])
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCase:
+    case: Case
+    policy: Policy
+
+
+_SCHEMA = CaseSchema()
+
+
+def load_case(document: Any) -> LoadedCase:
+    """Validate one case document; raises ValidationError with every field's error at once."""
+    if not isinstance(document, Mapping):
+        raise ValidationError({"_schema": [f"a case must be a JSON object, got {type(document).__name__}"]})
+    result: LoadedCase = _SCHEMA.load(document)
+    return result

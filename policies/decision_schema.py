@@ -1,0 +1,53 @@
+"""The decision document (contract.md) out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields
+
+from policies.decision import Decision
+from policies.fields import Choice, Instant
+from policies.policy import Outcome
+
+
+class ReasonSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    lines = fields.List(fields.String())
+
+
+class LineOutcomeSchema(Schema):
+    line_id = fields.String()
+    outcome = Choice(Outcome)
+
+
+class RefundSchema(Schema):
+    currency = fields.String()
+    items = fields.String()
+    shipping = fields.String()
+    fees = fields.String()
+    total = fields.String()
+
+
+class DecisionSchema(Schema):
+    outcome = Choice(Outcome)
+    reasons = fields.List(fields.Nested(ReasonSchema))
+    lines = fields.List(fields.Nested(LineOutcomeSchema))
+    refund = fields.Nested(RefundSchema, allow_none=True)
+    respond_by = Instant(allow_none=True)
+    resolve_by = Instant(allow_none=True)
+    policy_version = fields.String()
+
+
+_SCHEMA = DecisionSchema()
+
+
+def dump_decision(decision: Decision) -> dict[str, Any]:
+    document: dict[str, Any] = _SCHEMA.dump(decision)
+    return document
+
+
+def dump_decisions(decisions: list[Decision]) -> list[dict[str, Any]]:
+    documents: list[dict[str, Any]] = _SCHEMA.dump(decisions, many=True)
+    return documents

@@ -1,0 +1,128 @@
+"""decide(case, policy, now) -> Decision: run every rule for the request's kind, keep every reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import lru_cache
+
+from policies.calendar import StoreCalendar
+from policies.case import Case, Kind, Reason
+from policies.context import AskedLine, Context
+from policies.decision import Decision, Finding, LineOutcome, ReasonOut
+from policies.policy import Outcome, Policy, Promise
+from policies.refund import compute_refund
+from policies.rules import Verdict
+from policies.rules.cancellation import judge_cancel
+from policies.rules.claims import judge_claim
+from policies.rules.returns import judge_return
+from policies.rules.warranty import judge_warranty
+
+_CHANGE_OF_MIND = frozenset({Reason.CHANGED_MIND, Reason.WRONG_SIZE})
+_SEVERITY = {Outcome.APPROVE: 0, Outcome.REVIEW: 1, Outcome.DECLINE: 2}
+_SETTLED_CODE = {Outcome.APPROVE: "within_policy", Outcome.REVIEW: "needs_review"}
+
+
+def _judge_warranty_or_claim(ctx: Context) -> Verdict:
+    warranty = ctx.policy.warranty
+    return judge_claim(ctx) if warranty is None else judge_warranty(ctx, warranty)
+
+
+HANDLERS: dict[Kind, Callable[[Context], Verdict]] = {
+    Kind.CANCEL: judge_cancel,
+    Kind.RETURN: judge_return,
+    Kind.CLAIM: judge_claim,
+    Kind.WARRANTY: _judge_warranty_or_claim,
+}
+
+
+def judged_kind(case: Case) -> Kind:
+    """A "return" of a broken item is a claim; a "claim" that is a change of mind is a return."""
+    request = case.request
+    if request.kind is Kind.RETURN and request.claims_fault:
+        return Kind.CLAIM
+    if request.kind is Kind.CLAIM and request.reason in _CHANGE_OF_MIND:
+        return Kind.RETURN
+    return request.kind
+
+
+def asked_lines(case: Case) -> tuple[AskedLine, ...]:
+    """The lines the request names; a cancel that names none is about the whole order."""
+    order = case.order
+    if not case.request.lines:
+        return tuple(AskedLine(line, line.quantity, None) for line in order.lines)
+    return tuple(AskedLine(order.line(r.line_id), r.quantity, r.condition) for r in case.request.lines)
+
+
+@lru_cache(maxsize=1024)
+def store_calendar(timezone: str, country: str, subdivision: str | None) -> StoreCalendar:
+    return StoreCalendar(timezone, country, subdivision)
+
+
+def decide(case: Case, policy: Policy, now: datetime | None = None) -> Decision:
+    store = case.store
+    ctx = Context(
+        case=case,
+        policy=policy,
+        calendar=store_calendar(store.timezone, store.country, store.subdivision),
+        now=now or case.now,
+        kind=judged_kind(case),
+        lines=asked_lines(case),
+    )
+    verdict = HANDLERS[ctx.kind](ctx)
+    line_outcomes, reasons = settle(ctx, verdict)
+    outcomes = {lo.outcome for lo in line_outcomes}
+    outcome = outcomes.pop() if len(outcomes) == 1 else Outcome.REVIEW
+    respond_by = resolve_by = None
+    if outcome is Outcome.REVIEW:
+        promise = merge_promises(verdict.promise, policy.promise)
+        respond_by, resolve_by = deadlines(ctx, promise)
+    return Decision(
+        outcome=outcome,
+        reasons=reasons,
+        lines=line_outcomes,
+        refund=compute_refund(ctx) if outcome is Outcome.APPROVE else None,
+        respond_by=respond_by,
+        resolve_by=resolve_by,
+        policy_version=policy.version_label,
+    )
+
+
+def settle(ctx: Context, verdict: Verdict) -> tuple[tuple[LineOutcome, ...], tuple[ReasonOut, ...]]:
+    """Each line takes its gravest finding, else the verdict's outcome; the reasons are those that decided."""
+    settled = Finding(_SETTLED_CODE.get(verdict.outcome, "needs_review"), verdict.message, verdict.outcome, ())
+    explained: dict[tuple[str, str], list[str]] = {}
+    line_outcomes = []
+    for line_id in ctx.line_ids:
+        mine = [f for f in verdict.findings if line_id in f.lines]
+        worst = max((f.outcome for f in mine), key=_SEVERITY.__getitem__, default=verdict.outcome)
+        if _SEVERITY[worst] < _SEVERITY[verdict.outcome]:
+            worst = verdict.outcome
+        deciding = [f for f in mine if f.outcome is worst] or [settled]
+        for finding in deciding:
+            explained.setdefault((finding.code, finding.message), []).append(line_id)
+        line_outcomes.append(LineOutcome(line_id, worst))
+    reasons = tuple(ReasonOut(code, message, tuple(ids)) for (code, message), ids in explained.items())
+    return tuple(line_outcomes), reasons
+
+
+def merge_promises(section: Promise | None, store_wide: Promise | None) -> Promise | None:
+    if section is None or store_wide is None:
+        return section or store_wide
+    return Promise(
+        respond_within=section.respond_within or store_wide.respond_within,
+        resolve_within=section.resolve_within or store_wide.resolve_within,
+    )
+
+
+def deadlines(ctx: Context, promise: Promise | None) -> tuple[datetime | None, datetime | None]:
+    """When the store promised to answer, and to resolve, counted from the request."""
+    if promise is None:
+        return None, None
+    start, calendar = ctx.submitted_at, ctx.calendar
+    respond = promise.respond_within
+    resolve = promise.resolve_within
+    return (
+        None if respond is None else calendar.window_end(start, respond),
+        None if resolve is None else calendar.window_end(start, resolve),
+    )

@@ -1,0 +1,144 @@
+"""marshmallow fields for Assay's documents, whose errors name the rule and the value given."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import ValidationError, fields
+
+from policies.money import is_known_currency
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class Instant(fields.Field[datetime]):
+    """An ISO 8601 time with an offset ("2026-03-10T12:00:00Z"); a time with no offset is ambiguous."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> datetime:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"must be an ISO 8601 time with an offset, got {value!r}") from None
+        if parsed.tzinfo is None:
+            raise ValidationError(f"must include a UTC offset such as Z or +02:00, got {value!r}")
+        return parsed
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kw: Any) -> str | None:
+        if value is None:
+            return None
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class Money(fields.Field[Decimal]):
+    """A non-negative decimal amount, given as a string ("49.00"); numbers are accepted too."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValidationError(f"must be a decimal amount such as \"49.00\", got {value!r}")
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise ValidationError(f"must be a decimal amount such as \"49.00\", got {value!r}") from None
+        if not amount.is_finite() or amount < 0:
+            raise ValidationError(f"must be a finite amount of zero or more, got {value!r}")
+        return amount
+
+    def _serialize(self, value: Decimal | None, attr: str | None, obj: Any, **kw: Any) -> str | None:
+        return None if value is None else str(value)
+
+
+class Identifier(fields.Field[str]):
+    """A platform id: a non-empty string, or a whole number (Shopify's numeric ids) taken as its digits."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(f"must be a non-empty string, got {value!r}")
+        return value
+
+
+class CountryCode(fields.Field[str]):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> str:
+        if not isinstance(value, str) or not _COUNTRY.match(value):
+            raise ValidationError(f"must be an ISO 3166 alpha-2 country code such as \"DE\", got {value!r}")
+        return value
+
+
+class CurrencyCode(fields.Field[str]):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> str:
+        if not isinstance(value, str) or not is_known_currency(value):
+            raise ValidationError(f"must be an ISO 4217 currency code such as \"EUR\", got {value!r}")
+        return value
+
+
+class TimeZone(fields.Field[str]):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ValidationError(f"must be an IANA time zone such as \"Europe/Berlin\", got {value!r}") from None
+        return str(value)
+
+
+class Choice(fields.Field[Any]):
+    """One of an enumeration's values, loaded as the enum member."""
+
+    def __init__(self, enum: type[StrEnum], allowed: Iterable[StrEnum] | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.enum = enum
+        self.allowed = tuple(allowed or enum)
+        self._by_value = {member.value: member for member in self.allowed}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> Any:
+        member = self._by_value.get(value) if isinstance(value, str) else None
+        if member is None:
+            choices = ", ".join(m.value for m in self.allowed)
+            raise ValidationError(f"must be one of {choices}, got {value!r}")
+        return member
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kw: Any) -> Any:
+        return None if value is None else value.value
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> list[str]:
+    """marshmallow's nested error dict as lines: "request.lines.0.quantity: must be at least 1, got 0"."""
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            path = key if not prefix else f"{prefix}.{key}"
+            if key == "_schema":
+                path = prefix or "document"
+            out.extend(flatten_errors(value, path))
+        return out
+    if isinstance(messages, list):
+        out = []
+        for item in messages:
+            out.extend(flatten_errors(item, prefix) if isinstance(item, dict | list) else
+                       [f"{prefix or 'document'}: {_plain(str(item))}"])
+        return out
+    return [f"{prefix or 'document'}: {_plain(str(messages))}"]
+
+
+_PLAIN = {
+    "Missing data for required field.": "is required",
+    "Unknown field.": "is not a setting Assay knows",
+    "Field may not be null.": "may not be null",
+    "Invalid input type.": "must be an object",
+    "Not a valid integer.": "must be a whole number",
+    "Not a valid boolean.": "must be true or false",
+    "Not a valid string.": "must be a string",
+    "Not a valid list.": "must be a list",
+    "Not a valid mapping type.": "must be an object",
+}
+
+
+def _plain(message: str) -> str:
+    return _PLAIN.get(message, message)

@@ -1,0 +1,234 @@
+"""The policy document: what the settings page saves and presets are written in, validated in full."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from policies.case import FAULT_REASONS, Reason
+from policies.fields import Choice, Money
+from policies.policy import (
+    Anchor,
+    Cancellation,
+    Claims,
+    Condition,
+    Exclusion,
+    ExclusionKind,
+    Outcome,
+    Period,
+    Policy,
+    Promise,
+    Refunds,
+    Returns,
+    ReturnShipping,
+    ShippingRefund,
+    Unit,
+    Warranty,
+    Window,
+)
+
+# The longest window a merchant may set, per unit: ten years, counted in that unit.
+MAX_LENGTH = {
+    Unit.HOURS: 87_600,
+    Unit.DAYS: 3_650,
+    Unit.BUSINESS_HOURS: 62_400,
+    Unit.BUSINESS_DAYS: 2_600,
+    Unit.MONTHS: 120,
+}
+_DECIDED = (Outcome.APPROVE, Outcome.REVIEW)
+_FROM_ORDER = (Anchor.PLACEMENT, Anchor.FULFILMENT, Anchor.DELIVERY)
+_DEFAULT_PERSONALIZATION = ("Engraving", "Personalization", "Personalisation", "Custom text", "Monogram",
+                            "Initials", "Name")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE  # a misspelt setting must not be silently ignored
+
+
+class _LengthMixin:
+    @validates_schema
+    def check_length(self, data: dict[str, Any], **kw: Any) -> None:
+        unit, length = data.get("unit"), data.get("length")
+        if unit is not None and length is not None and not 0 <= length <= MAX_LENGTH[unit]:
+            raise ValidationError(f"must be between 0 and {MAX_LENGTH[unit]} {unit.value}, got {length}",
+                                  "length")
+
+
+class PeriodSchema(_LengthMixin, _Strict):
+    length = fields.Integer(required=True, strict=True)
+    unit = Choice(Unit, required=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Period:
+        return Period(**data)
+
+
+class WindowSchema(_LengthMixin, _Strict):
+    length = fields.Integer(required=True, strict=True)
+    unit = Choice(Unit, required=True)
+    start = Choice(Anchor, allowed=_FROM_ORDER, data_key="from", required=True)
+    fallback = Choice(Anchor, allowed=_FROM_ORDER, load_default=None, allow_none=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Window:
+        return Window(**data)
+
+
+class PromiseSchema(_Strict):
+    respond_within = fields.Nested(PeriodSchema, load_default=None, allow_none=True)
+    resolve_within = fields.Nested(PeriodSchema, load_default=None, allow_none=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Promise:
+        return Promise(**data)
+
+
+def _promise() -> fields.Nested:
+    return fields.Nested(PromiseSchema, load_default=None, allow_none=True)
+
+
+class CancellationSchema(_Strict):
+    outcome = Choice(Outcome, allowed=_DECIDED, required=True)
+    window = fields.Nested(WindowSchema, load_default=None, allow_none=True)
+    until_fulfilment = fields.Boolean(load_default=True)
+    promise = _promise()
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Cancellation:
+        return Cancellation(**data)
+
+
+class ConditionSchema(_Strict):
+    unused = fields.Boolean(load_default=False)
+    tags = fields.Boolean(load_default=False)
+    original_packaging = fields.Boolean(load_default=False)
+    receipt = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Condition:
+        return Condition(**data)
+
+
+class ReturnsSchema(_Strict):
+    accepted = fields.Boolean(required=True)
+    outcome = Choice(Outcome, allowed=_DECIDED, load_default=Outcome.APPROVE)
+    window = fields.Nested(WindowSchema, load_default=None, allow_none=True)
+    condition = fields.Nested(ConditionSchema, load_default=Condition)
+    promise = _promise()
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Returns:
+        return Returns(**data)
+
+
+class ExclusionSchema(_Strict):
+    kind = Choice(ExclusionKind, required=True)
+    unless_faulty = fields.Boolean(load_default=True)
+    product_types = fields.List(fields.String(), load_default=list)
+    tags = fields.List(fields.String(), load_default=list)
+    skus = fields.List(fields.String(), load_default=list)
+    properties = fields.List(fields.String(validate=validate.Length(min=1)), load_default=None)
+    message = fields.String(load_default=None, allow_none=True)
+
+    @validates_schema
+    def check_listed(self, data: dict[str, Any], **kw: Any) -> None:
+        if data.get("kind") is ExclusionKind.LISTED and not (
+            data.get("product_types") or data.get("tags") or data.get("skus")
+        ):
+            raise ValidationError("a listed exclusion must name product_types, tags or skus", "kind")
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Exclusion:
+        if data["properties"] is None:
+            personalized = data["kind"] is ExclusionKind.PERSONALIZED
+            data["properties"] = _DEFAULT_PERSONALIZATION if personalized else ()
+        return Exclusion(**{key: tuple(v) if isinstance(v, list) else v for key, v in data.items()})
+
+
+class ClaimsSchema(_Strict):
+    reasons = fields.Dict(
+        keys=Choice(Reason, allowed=sorted(FAULT_REASONS)),
+        values=Choice(Outcome, allowed=_DECIDED),
+        required=True,
+    )
+    window = fields.Nested(WindowSchema, load_default=None, allow_none=True)
+    after_window = Choice(Outcome, allowed=(Outcome.DECLINE, Outcome.REVIEW), load_default=Outcome.DECLINE)
+    photos_required = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 20))
+    photos_by_reason = fields.Dict(
+        keys=Choice(Reason, allowed=sorted(FAULT_REASONS)),
+        values=fields.Integer(strict=True, validate=validate.Range(0, 20)),
+        load_default=dict,
+    )
+    unlisted_reason = Choice(Outcome, allowed=(Outcome.DECLINE, Outcome.REVIEW), load_default=Outcome.REVIEW)
+    promise = _promise()
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Claims:
+        return Claims(**data)
+
+
+class WarrantySchema(_Strict):
+    window = fields.Nested(WindowSchema, required=True)
+    outcome = Choice(Outcome, allowed=_DECIDED, load_default=Outcome.REVIEW)
+    photos_required = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 20))
+    promise = _promise()
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Warranty:
+        return Warranty(**data)
+
+
+class RefundsSchema(_Strict):
+    original_shipping = Choice(ShippingRefund, load_default=ShippingRefund.IF_FAULTY)
+    international_shipping_refunded = fields.Boolean(load_default=True)
+    return_shipping = Choice(ReturnShipping, load_default=ReturnShipping.MERCHANT_IF_FAULTY)
+    return_label_fee = Money(load_default=Refunds().return_label_fee)
+    restocking_fee_percent = Money(load_default=Refunds().restocking_fee_percent)
+
+    @validates_schema
+    def check_percent(self, data: dict[str, Any], **kw: Any) -> None:
+        percent = data.get("restocking_fee_percent")
+        if percent is not None and percent > 100:
+            raise ValidationError(f"must be between 0 and 100, got {percent}", "restocking_fee_percent")
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Refunds:
+        return Refunds(**data)
+
+
+class PolicySchema(_Strict):
+    key = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z0-9][a-z0-9-]{0,62}$", error="must be lower-case letters, digits and dashes, got {input!r}"))
+    version = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    promise = _promise()
+    cancellation = fields.Nested(CancellationSchema, load_default=None, allow_none=True)
+    returns = fields.Nested(ReturnsSchema, required=True)
+    exclusions = fields.List(fields.Nested(ExclusionSchema), load_default=list)
+    claims = fields.Nested(ClaimsSchema, load_default=None, allow_none=True)
+    warranty = fields.Nested(WarrantySchema, load_default=None, allow_none=True)
+    refunds = fields.Nested(RefundsSchema, load_default=Refunds)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kw: Any) -> Policy:
+        data["exclusions"] = tuple(data["exclusions"])
+        return Policy(**data)
+
+
+_SCHEMA = PolicySchema()
+
+
+def load_policy(document: Any) -> Policy:
+    """Validate a policy document; raises ValidationError with every field's error at once."""
+    if not isinstance(document, Mapping):
+        raise ValidationError({"_schema": ["a policy must be a JSON object"]})
+    policy: Policy = _SCHEMA.load(document)
+    return policy
+
+
+def dump_policy(policy: Policy) -> dict[str, Any]:
+    document: dict[str, Any] = _SCHEMA.dump(policy)
+    return document

@@ -1,0 +1,47 @@
+"""Cancelling an order: a window from placement, and only until fulfilment begins."""
+
+from __future__ import annotations
+
+from policies.context import Context, describe_window
+from policies.decision import Finding
+from policies.policy import Cancellation, Outcome
+from policies.rules import Verdict
+
+_SILENT = "Our policy doesn't cover cancellations, so a member of our team will decide."
+
+
+def check_cancellation_window(ctx: Context, cancellation: Cancellation) -> Finding | None:
+    if cancellation.window is None or not ctx.after(cancellation.window):
+        return None
+    message = (f"Orders can be cancelled {describe_window(cancellation.window)}; "
+               "this request came after that.")
+    return Finding("cancellation_window_ended", message, Outcome.DECLINE, ctx.line_ids)
+
+
+def check_not_fulfilled(ctx: Context, cancellation: Cancellation) -> Finding | None:
+    """already_fulfilled for lines already on their way: judged now, since a sent parcel can't be stopped."""
+    if not cancellation.until_fulfilment:
+        return None
+    fulfilled_at = ctx.case.order.fulfilled_at
+    if fulfilled_at is not None and fulfilled_at > ctx.now:
+        return None
+    sent = tuple(asked.id for asked in ctx.lines if asked.line.fulfilled_quantity > 0)
+    if not sent:
+        return None
+    message = "Your order has already been sent, so it can no longer be cancelled."
+    return Finding("already_fulfilled", message, Outcome.DECLINE, sent)
+
+
+def judge_cancel(ctx: Context) -> Verdict:
+    cancellation = ctx.policy.cancellation
+    if cancellation is None:
+        return Verdict(Outcome.REVIEW, _SILENT)
+    verdict = Verdict(
+        cancellation.outcome,
+        "Your order can be cancelled and refunded in full." if cancellation.outcome is Outcome.APPROVE
+        else "We'll do our best to cancel your order; a member of our team will confirm.",
+        promise=cancellation.promise,
+    )
+    verdict.add(check_cancellation_window(ctx, cancellation))
+    verdict.add(check_not_fulfilled(ctx, cancellation))
+    return verdict

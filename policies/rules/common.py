@@ -1,0 +1,25 @@
+"""Rules shared by several kinds of request."""
+
+from __future__ import annotations
+
+from policies.context import Context
+from policies.decision import Finding
+from policies.policy import Outcome
+
+
+def check_evidence(ctx: Context, photos_required: int) -> Finding | None:
+    """evidence_required when the policy asks for photos and fewer came."""
+    if ctx.case.request.photos >= photos_required:
+        return None
+    wanted = "a photo" if photos_required == 1 else f"{photos_required} photos"
+    message = f"Please send {wanted} or a video showing the problem so we can assess it."
+    return Finding("evidence_required", message, Outcome.DECLINE, ctx.line_ids)
+
+
+def check_shipped(ctx: Context) -> Finding | None:
+    """not_fulfilled for lines asked back in greater number than were sent."""
+    unsent = tuple(asked.id for asked in ctx.lines if asked.quantity > asked.line.fulfilled_quantity)
+    if not unsent:
+        return None
+    message = "This item hasn't been sent yet, so it can't be returned; ask to cancel it instead."
+    return Finding("not_fulfilled", message, Outcome.DECLINE, unsent)

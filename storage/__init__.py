@@ -1,0 +1,1 @@
+"""Persistence: stores, credentials, versioned policies, the inbox, cases, decisions and the outbox."""

@@ -1,0 +1,1 @@
+"""The Flask app: factory, webhook intake, health and the `assay` CLI."""
