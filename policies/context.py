@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from policies.calendar import StoreCalendar
 from policies.case import Case, Condition, Kind, Line
 from policies.policy import Anchor, Period, Policy, Unit, Window
 
 
-@dataclass(frozen=True, slots=True)
-class AskedLine:
+class AskedLine(NamedTuple):
     """A line the request is about, with how many and in what state."""
 
+    id: str
     line: Line
     quantity: int
     condition: Condition | None
 
-    @property
-    def id(self) -> str:
-        return self.line.id
 
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Context:
     case: Case
     policy: Policy

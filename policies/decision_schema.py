@@ -7,19 +7,18 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from policies.decision import Decision
-from policies.fields import Choice, Instant
-from policies.policy import Outcome
+from policies.fields import Instant
 
 
 class ReasonSchema(Schema):
     code = fields.String()
     message = fields.String()
-    lines = fields.List(fields.String())
+    lines = fields.Raw()  # a tuple of line ids, already strings: JSON writes it as an array
 
 
 class LineOutcomeSchema(Schema):
     line_id = fields.String()
-    outcome = Choice(Outcome)
+    outcome = fields.String()  # an Outcome, which is a str enum
 
 
 class RefundSchema(Schema):
@@ -31,7 +30,7 @@ class RefundSchema(Schema):
 
 
 class DecisionSchema(Schema):
-    outcome = Choice(Outcome)
+    outcome = fields.String()
     reasons = fields.List(fields.Nested(ReasonSchema))
     lines = fields.List(fields.Nested(LineOutcomeSchema))
     refund = fields.Nested(RefundSchema, allow_none=True)

@@ -50,8 +50,8 @@ def asked_lines(case: Case) -> tuple[AskedLine, ...]:
     """The lines the request names; a cancel that names none is about the whole order."""
     order = case.order
     if not case.request.lines:
-        return tuple(AskedLine(line, line.quantity, None) for line in order.lines)
-    return tuple(AskedLine(order.line(r.line_id), r.quantity, r.condition) for r in case.request.lines)
+        return tuple(AskedLine(line.id, line, line.quantity, None) for line in order.lines)
+    return tuple(AskedLine(r.line_id, order.line(r.line_id), r.quantity, r.condition) for r in case.request.lines)
 
 
 @lru_cache(maxsize=1024)
