@@ -29,7 +29,8 @@ def parse_cases(data: bytes) -> tuple[list[LoadedCase], bool]:
         raise CaseError([f"input: is not valid JSON ({error})"]) from None
     many = isinstance(document, list)
     documents: list[Any] = document if many else [document]
-    loaded, errors = [], []
+    loaded: list[LoadedCase] = []
+    errors: list[str] = []
     for index, item in enumerate(documents):
         try:
             loaded.append(load_case(item))

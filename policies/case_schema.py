@@ -12,8 +12,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from policies.case import Case, Condition, Kind, Line, Order, Reason, Request, RequestLine, Shipping, Store
 from policies.fields import Choice, CountryCode, CurrencyCode, Identifier, Instant, Money, TimeZone
 from policies.policy import Policy
-from policies.presets import preset, preset_names
 from policies.policy_schema import load_policy
+from policies.presets import preset, preset_names
 
 _AT_LEAST = "must be at least {min}, got {input}"
 

@@ -145,7 +145,15 @@ class ExclusionSchema(_Strict):
         if data["properties"] is None:
             personalized = data["kind"] is ExclusionKind.PERSONALIZED
             data["properties"] = _DEFAULT_PERSONALIZATION if personalized else ()
-        return Exclusion(**{key: tuple(v) if isinstance(v, list) else v for key, v in data.items()})
+        return Exclusion(
+            kind=data["kind"],
+            unless_faulty=data["unless_faulty"],
+            product_types=tuple(data["product_types"]),
+            tags=tuple(data["tags"]),
+            skus=tuple(data["skus"]),
+            properties=tuple(data["properties"]),
+            message=data["message"],
+        )
 
 
 class ClaimsSchema(_Strict):
