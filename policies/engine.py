@@ -24,14 +24,24 @@ _SETTLED_CODE = {Outcome.APPROVE: "within_policy", Outcome.REVIEW: "needs_review
 
 
 def _judge_warranty_or_claim(ctx: Context) -> Verdict:
+    """A store with no warranty of its own still hears about faults: under its claims clause."""
     warranty = ctx.policy.warranty
     return judge_claim(ctx) if warranty is None else judge_warranty(ctx, warranty)
+
+
+def _judge_claim_or_warranty(ctx: Context) -> Verdict:
+    """A defect reported after the claims window is still a manufacturing fault under the warranty."""
+    warranty, claims = ctx.policy.warranty, ctx.policy.claims
+    late = claims is not None and claims.window is not None and ctx.after(claims.window)
+    if warranty is not None and late and ctx.case.request.reason is Reason.DEFECTIVE:
+        return judge_warranty(ctx, warranty)
+    return judge_claim(ctx)
 
 
 HANDLERS: dict[Kind, Callable[[Context], Verdict]] = {
     Kind.CANCEL: judge_cancel,
     Kind.RETURN: judge_return,
-    Kind.CLAIM: judge_claim,
+    Kind.CLAIM: _judge_claim_or_warranty,
     Kind.WARRANTY: _judge_warranty_or_claim,
 }
 

@@ -62,5 +62,5 @@ def compute_refund(ctx: Context) -> Refund:
     items = sum((line_amount(asked, currency) for asked in ctx.lines), _ZERO)
     shipping = round_money(shipping_refund(ctx, refunds), currency)
     # Fees never take the refund below zero.
-    charged = max(fees(ctx, refunds, items), -(items + shipping))
+    charged = round_money(max(fees(ctx, refunds, items), -(items + shipping)), currency)
     return Refund(currency, items, shipping, charged, items + shipping + charged)
