@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from policies.context import Context, describe_window
+from policies.context import Context
 from policies.decision import Finding
 from policies.policy import Cancellation, Outcome
 from policies.rules import Verdict
+from policies.rules.common import check_window
 
 _SILENT = "Our policy doesn't cover cancellations, so a member of our team will decide."
 
 
 def check_cancellation_window(ctx: Context, cancellation: Cancellation) -> Finding | None:
-    if cancellation.window is None or not ctx.after(cancellation.window):
-        return None
-    message = (f"Orders can be cancelled {describe_window(cancellation.window)}; "
-               "this request came after that.")
-    return Finding("cancellation_window_ended", message, Outcome.DECLINE, ctx.line_ids)
+    return check_window(ctx, cancellation.window, "cancellation_window_ended",
+                        "Orders can be cancelled {window}; this request came after that.")
 
 
 def check_not_fulfilled(ctx: Context, cancellation: Cancellation) -> Finding | None:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from policies.context import Context, describe_window
+from policies.context import Context
 from policies.decision import Finding
 from policies.policy import Claims, Outcome
 from policies.rules import Verdict
-from policies.rules.common import check_evidence
+from policies.rules.common import check_evidence, check_window
 from policies.rules.exclusions import check_exclusions
 
 _SILENT = "We're sorry something is wrong. A member of our team will look at it and get back to you."
 
 
 def check_claim_window(ctx: Context, claims: Claims) -> Finding | None:
-    if claims.window is None or not ctx.after(claims.window):
-        return None
-    message = (f"Damage or errors must be reported {describe_window(claims.window)}; "
-               "this report came after that.")
+    message = "Damage or errors must be reported {window}; this report came after that."
     if claims.after_window is Outcome.REVIEW:
         message += " A member of our team will decide."
-    return Finding("claim_window_ended", message, claims.after_window, ctx.line_ids)
+    return check_window(ctx, claims.window, "claim_window_ended", message, claims.after_window)
 
 
 def check_reason_covered(ctx: Context, claims: Claims) -> Finding | None:

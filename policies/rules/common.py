@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from policies.context import Context
+from policies.context import Context, describe_window
 from policies.decision import Finding
-from policies.policy import Outcome
+from policies.policy import Outcome, Window
+
+
+def check_window(ctx: Context, window: Window | None, code: str, message: str,
+                 outcome: Outcome = Outcome.DECLINE) -> Finding | None:
+    """`code` when the request came after `window`; "{window}" in the message reads "within 14 days of …"."""
+    if window is None or not ctx.after(window):
+        return None
+    return Finding(code, message.format(window=describe_window(window)), outcome, ctx.line_ids)
 
 
 def check_evidence(ctx: Context, photos_required: int) -> Finding | None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from policies.case import Condition as ItemCondition
-from policies.context import Context, describe_window
+from policies.context import Context
 from policies.decision import Finding
 from policies.policy import Condition, Outcome, Returns
 from policies.rules import Verdict
-from policies.rules.common import check_shipped
+from policies.rules.common import check_shipped, check_window
 from policies.rules.exclusions import check_exclusions
 
 
@@ -19,10 +19,8 @@ def check_returns_accepted(ctx: Context, returns: Returns) -> Finding | None:
 
 
 def check_return_window(ctx: Context, returns: Returns) -> Finding | None:
-    if returns.window is None or not ctx.after(returns.window):
-        return None
-    message = f"Returns are accepted {describe_window(returns.window)}; this request came after that."
-    return Finding("return_window_ended", message, Outcome.DECLINE, ctx.line_ids)
+    return check_window(ctx, returns.window, "return_window_ended",
+                        "Returns are accepted {window}; this request came after that.")
 
 
 def describe_condition(condition: Condition) -> str:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from policies.context import Context, describe_window
+from policies.context import Context
 from policies.decision import Finding
 from policies.policy import Outcome, Warranty
 from policies.rules import Verdict
-from policies.rules.common import check_evidence
+from policies.rules.common import check_evidence, check_window
 from policies.rules.exclusions import check_exclusions
 
 
 def check_warranty_period(ctx: Context, warranty: Warranty) -> Finding | None:
-    if not ctx.after(warranty.window):
-        return None
-    message = (f"Our warranty covers manufacturing faults {describe_window(warranty.window)}; "
-               "it has ended for this order.")
-    return Finding("warranty_expired", message, Outcome.DECLINE, ctx.line_ids)
+    return check_window(ctx, warranty.window, "warranty_expired",
+                        "Our warranty covers manufacturing faults {window}; it has ended for this order.")
 
 
 def judge_warranty(ctx: Context, warranty: Warranty) -> Verdict:
