@@ -26,10 +26,16 @@ def whole_order(ctx: Context) -> bool:
 
 
 def shipping_refund(ctx: Context, refunds: Refunds) -> Decimal:
-    """A cancelled order gets its shipping back; otherwise the policy says when it does."""
+    """A cancelled order gets its shipping back; otherwise the policy says when it does.
+
+    Only a request for the whole order refunds shipping: the rest of a parcel still used it, and two
+    claims on one order must not refund it twice.
+    """
     amount = ctx.case.order.shipping.amount
+    if not whole_order(ctx):
+        return _ZERO
     if ctx.kind is Kind.CANCEL:
-        return amount if whole_order(ctx) else _ZERO
+        return amount
     if ctx.case.international and not refunds.international_shipping_refunded:
         return _ZERO
     rule = refunds.original_shipping

@@ -27,6 +27,8 @@ def check_not_fulfilled(ctx: Context, cancellation: Cancellation) -> Finding | N
     if not sent:
         return None
     message = "Your order has already been sent, so it can no longer be cancelled."
+    if ctx.policy.returns.accepted:
+        message += " You can ask to return it instead."
     return Finding("already_fulfilled", message, Outcome.DECLINE, sent)
 
 
