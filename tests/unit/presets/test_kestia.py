@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.cases import case, codes, decision, line
+from support.cases import case, decision, line
 
 PRESET = "kestia"
 STORE = {"country": "GB", "timezone": "Europe/London"}  # placed 2026-03-02 09:00Z, delivered 2026-03-05 10:00Z
