@@ -56,7 +56,7 @@ class StoreCalendar:
         """The last instant inside a period that starts at `start` (contract.md, "Time")."""
         unit, n = period.unit, period.length
         if unit is Unit.HOURS:
-            return start + timedelta(hours=n)
+            return start.astimezone(UTC) + timedelta(hours=n)  # real hours, whatever zone `start` carries
         if unit is Unit.DAYS:
             return self.end_of(self.local_date(start) + timedelta(days=n))
         if unit is Unit.BUSINESS_DAYS:

@@ -10,12 +10,24 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from policies.case import Case, Condition, Kind, Line, Order, Reason, Request, RequestLine, Shipping, Store
-from policies.fields import Choice, CountryCode, CurrencyCode, Identifier, Instant, Money, TimeZone
+from policies.fields import (
+    Choice,
+    CountryCode,
+    CurrencyCode,
+    Flag,
+    Identifier,
+    Instant,
+    Money,
+    TimeZone,
+    Whole,
+    at_least,
+    between,
+)
 from policies.policy import Policy
 from policies.policy_schema import load_policy
 from policies.presets import preset, preset_names
 
-_AT_LEAST = "must be at least {min}, got {input}"
+MAX_QUANTITY = 100_000
 
 
 class _Edge(Schema):
@@ -35,7 +47,7 @@ class StoreSchema(_Edge):
 
 class ShippingSchema(_Edge):
     amount = Money(load_default=Decimal(0))
-    international = fields.Boolean(load_default=False)
+    international = Flag(load_default=False)
 
     @post_load
     def make(self, data: dict[str, Any], **kw: Any) -> Shipping:
@@ -46,28 +58,27 @@ class LineSchema(_Edge):
     id = Identifier(required=True)
     title = fields.String(load_default="")
     sku = fields.String(load_default=None, allow_none=True)
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, error=_AT_LEAST))
+    quantity = Whole(required=True, validate=between(1, MAX_QUANTITY))
     unit_price = Money(required=True)
     compare_at_price = Money(load_default=None, allow_none=True)
     discount = Money(load_default=Decimal(0))
     product_type = fields.String(load_default=None, allow_none=True)
     tags = fields.List(fields.String(), load_default=list)
-    gift_card = fields.Boolean(load_default=False)
+    gift_card = Flag(load_default=False)
     properties = fields.Dict(keys=fields.String(), load_default=dict)
-    fulfilled_quantity = fields.Integer(
-        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, error=_AT_LEAST)
-    )
+    fulfilled_quantity = Whole(load_default=None, allow_none=True, validate=at_least(0))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def check_amounts(self, data: dict[str, Any], **kw: Any) -> None:
+        errors = {}
         quantity, fulfilled = data.get("quantity"), data.get("fulfilled_quantity")
         if quantity is not None and fulfilled is not None and fulfilled > quantity:
-            raise ValidationError(f"must be at most the line's quantity {quantity}, got {fulfilled}",
-                                  "fulfilled_quantity")
+            errors["fulfilled_quantity"] = [f"must be at most the line's quantity {quantity}, got {fulfilled}"]
         price, discount = data.get("unit_price"), data.get("discount")
         if quantity is not None and price is not None and discount is not None and discount > price * quantity:
-            raise ValidationError(f"must be at most the line's price times its quantity, got {discount}",
-                                  "discount")
+            errors["discount"] = [f"must be at most the line's price times its quantity, got {discount}"]
+        if errors:
+            raise ValidationError(errors)
 
 
 class OrderSchema(_Edge):
@@ -109,12 +120,12 @@ class OrderSchema(_Edge):
 
 class RequestLineSchema(_Edge):
     line_id = Identifier(required=True)
-    quantity = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, error=_AT_LEAST))
+    quantity = Whole(load_default=None, validate=between(1, MAX_QUANTITY))
     condition = Choice(Condition, load_default=None, allow_none=True)
 
 
 class EvidenceSchema(_Edge):
-    photos = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, error=_AT_LEAST))
+    photos = Whole(load_default=0, validate=between(0, 1000))
 
 
 class RequestSchema(_Edge):

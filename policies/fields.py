@@ -10,11 +10,35 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from policies.money import is_known_currency
 
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+# Past these, amounts overflow Decimal's 28 digits and dates run off the calendar's end: no shop has them.
+MAX_AMOUNT = Decimal(10) ** 12
+FIRST_YEAR, LAST_YEAR = 1970, 2200
+
+
+def between(low: int, high: int) -> validate.Range:
+    return validate.Range(low, high, error="must be between {min} and {max}, got {input!r}")
+
+
+def at_least(low: int) -> validate.Range:
+    return validate.Range(min=low, error="must be at least {min}, got {input!r}")
+
+
+class Whole(fields.Integer):
+    """A whole number given as a JSON integer: "2" and 1.5 are refused by name."""
+
+    default_error_messages = {"invalid": "must be a whole number, got {input!r}"}
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(strict=True, **kw)
+
+
+class Flag(fields.Boolean):
+    default_error_messages = {"invalid": "must be true or false, got {input!r}"}
 
 
 class Instant(fields.Field[datetime]):
@@ -27,6 +51,8 @@ class Instant(fields.Field[datetime]):
             raise ValidationError(f"must be an ISO 8601 time with an offset, got {value!r}") from None
         if parsed.tzinfo is None:
             raise ValidationError(f"must include a UTC offset such as Z or +02:00, got {value!r}")
+        if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+            raise ValidationError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}, got {value!r}")
         return parsed
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kw: Any) -> str | None:
@@ -48,6 +74,8 @@ class Money(fields.Field[Decimal]):
             raise ValidationError(f"must be a decimal amount such as \"49.00\", got {value!r}") from None
         if not amount.is_finite() or amount < 0:
             raise ValidationError(f"must be a finite amount of zero or more, got {value!r}")
+        if amount > MAX_AMOUNT:
+            raise ValidationError(f"must be at most {MAX_AMOUNT:f}, got {value!r}")
         return amount
 
     def _serialize(self, value: Decimal | None, attr: str | None, obj: Any, **kw: Any) -> str | None:
@@ -67,7 +95,7 @@ class Identifier(fields.Field[str]):
 
 class CountryCode(fields.Field[str]):
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> str:
-        if not isinstance(value, str) or not _COUNTRY.match(value):
+        if not isinstance(value, str) or not _COUNTRY.fullmatch(value):
             raise ValidationError(f"must be an ISO 3166 alpha-2 country code such as \"DE\", got {value!r}")
         return value
 

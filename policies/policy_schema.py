@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from policies.case import FAULT_REASONS, Reason
-from policies.fields import Choice, Money
+from policies.fields import Choice, Flag, Money, Whole, at_least, between
 from policies.policy import (
     Anchor,
     Cancellation,
@@ -49,7 +49,7 @@ class _Strict(Schema):
 
 
 class _LengthMixin:
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def check_length(self, data: dict[str, Any], **kw: Any) -> None:
         unit, length = data.get("unit"), data.get("length")
         if unit is not None and length is not None and not 0 <= length <= MAX_LENGTH[unit]:
@@ -58,7 +58,7 @@ class _LengthMixin:
 
 
 class PeriodSchema(_LengthMixin, _Strict):
-    length = fields.Integer(required=True, strict=True)
+    length = Whole(required=True)
     unit = Choice(Unit, required=True)
 
     @post_load
@@ -67,7 +67,7 @@ class PeriodSchema(_LengthMixin, _Strict):
 
 
 class WindowSchema(_LengthMixin, _Strict):
-    length = fields.Integer(required=True, strict=True)
+    length = Whole(required=True)
     unit = Choice(Unit, required=True)
     start = Choice(Anchor, allowed=_FROM_ORDER, data_key="from", required=True)
     fallback = Choice(Anchor, allowed=_FROM_ORDER, load_default=None, allow_none=True)
@@ -93,7 +93,7 @@ def _promise() -> fields.Nested:
 class CancellationSchema(_Strict):
     outcome = Choice(Outcome, allowed=_DECIDED, required=True)
     window = fields.Nested(WindowSchema, load_default=None, allow_none=True)
-    until_fulfilment = fields.Boolean(load_default=True)
+    until_fulfilment = Flag(load_default=True)
     promise = _promise()
 
     @post_load
@@ -102,10 +102,10 @@ class CancellationSchema(_Strict):
 
 
 class ConditionSchema(_Strict):
-    unused = fields.Boolean(load_default=False)
-    tags = fields.Boolean(load_default=False)
-    original_packaging = fields.Boolean(load_default=False)
-    receipt = fields.Boolean(load_default=False)
+    unused = Flag(load_default=False)
+    tags = Flag(load_default=False)
+    original_packaging = Flag(load_default=False)
+    receipt = Flag(load_default=False)
 
     @post_load
     def make(self, data: dict[str, Any], **kw: Any) -> Condition:
@@ -113,7 +113,7 @@ class ConditionSchema(_Strict):
 
 
 class ReturnsSchema(_Strict):
-    accepted = fields.Boolean(required=True)
+    accepted = Flag(required=True)
     outcome = Choice(Outcome, allowed=_DECIDED, load_default=Outcome.APPROVE)
     window = fields.Nested(WindowSchema, load_default=None, allow_none=True)
     condition = fields.Nested(ConditionSchema, load_default=Condition)
@@ -126,7 +126,7 @@ class ReturnsSchema(_Strict):
 
 class ExclusionSchema(_Strict):
     kind = Choice(ExclusionKind, required=True)
-    unless_faulty = fields.Boolean(load_default=True)
+    unless_faulty = Flag(load_default=True)
     product_types = fields.List(fields.String(), load_default=list)
     tags = fields.List(fields.String(), load_default=list)
     skus = fields.List(fields.String(), load_default=list)
@@ -164,10 +164,10 @@ class ClaimsSchema(_Strict):
     )
     window = fields.Nested(WindowSchema, load_default=None, allow_none=True)
     after_window = Choice(Outcome, allowed=(Outcome.DECLINE, Outcome.REVIEW), load_default=Outcome.DECLINE)
-    photos_required = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 20))
+    photos_required = Whole(load_default=0, validate=between(0, 20))
     photos_by_reason = fields.Dict(
         keys=Choice(Reason, allowed=sorted(FAULT_REASONS)),
-        values=fields.Integer(strict=True, validate=validate.Range(0, 20)),
+        values=Whole(validate=between(0, 20)),
         load_default=dict,
     )
     unlisted_reason = Choice(Outcome, allowed=(Outcome.DECLINE, Outcome.REVIEW), load_default=Outcome.REVIEW)
@@ -181,7 +181,7 @@ class ClaimsSchema(_Strict):
 class WarrantySchema(_Strict):
     window = fields.Nested(WindowSchema, required=True)
     outcome = Choice(Outcome, allowed=_DECIDED, load_default=Outcome.REVIEW)
-    photos_required = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 20))
+    photos_required = Whole(load_default=0, validate=between(0, 20))
     promise = _promise()
 
     @post_load
@@ -191,12 +191,12 @@ class WarrantySchema(_Strict):
 
 class RefundsSchema(_Strict):
     original_shipping = Choice(ShippingRefund, load_default=ShippingRefund.IF_FAULTY)
-    international_shipping_refunded = fields.Boolean(load_default=True)
+    international_shipping_refunded = Flag(load_default=True)
     return_shipping = Choice(ReturnShipping, load_default=ReturnShipping.MERCHANT_IF_FAULTY)
     return_label_fee = Money(load_default=Refunds().return_label_fee)
     restocking_fee_percent = Money(load_default=Refunds().restocking_fee_percent)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def check_percent(self, data: dict[str, Any], **kw: Any) -> None:
         percent = data.get("restocking_fee_percent")
         if percent is not None and percent > 100:
@@ -210,8 +210,9 @@ class RefundsSchema(_Strict):
 class PolicySchema(_Strict):
     key = fields.String(required=True, validate=validate.Regexp(
         r"^[a-z0-9][a-z0-9-]{0,62}$", error="must be lower-case letters, digits and dashes, got {input!r}"))
-    version = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    version = Whole(load_default=1, validate=at_least(1))
+    name = fields.String(required=True, validate=validate.Length(
+        min=1, max=200, error="must be 1 to 200 characters long, got {input!r}"))
     promise = _promise()
     cancellation = fields.Nested(CancellationSchema, load_default=None, allow_none=True)
     returns = fields.Nested(ReturnsSchema, required=True)

@@ -9,11 +9,16 @@ import click
 from flask.cli import FlaskGroup
 
 from webhooks.app import create_app
+from webhooks.store_commands import db_group, policy_group, stores_group
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, help="Assay: a jewelry store's policy, enforced.")
 def cli() -> None:
     pass
+
+
+for group in (db_group, stores_group, policy_group):
+    cli.add_command(group)
 
 
 @cli.command("decide")
@@ -24,6 +29,7 @@ def decide_command(file: click.utils.LazyFile) -> None:
 
     # A short-lived batch makes no reference cycles worth collecting; the cycle collector would only
     # rescan every loaded case again and again.
+    collecting = gc.isenabled()
     gc.disable()
     try:
         out = decide_json(file.read())
@@ -32,6 +38,9 @@ def decide_command(file: click.utils.LazyFile) -> None:
         for line in error.errors:
             click.echo(f"  {line}", err=True)
         sys.exit(2)
+    finally:
+        if collecting:
+            gc.enable()
     sys.stdout.buffer.write(out + b"\n")
 
 
