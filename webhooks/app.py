@@ -29,6 +29,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from storage.db import init_app as init_storage  # builds nothing until first used: `assay decide` stays fast
+
+    init_storage(app)
+
     from webhooks.health import bp as health_bp
 
     app.register_blueprint(health_bp)

@@ -1,0 +1,185 @@
+"""The tables: stores and their versioned policies, the webhook inbox, cases, decisions and the action outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.columns import Document, Id, UTCDateTime, metadata, utc_now
+
+
+class Platform(StrEnum):
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+
+
+class StoreStatus(StrEnum):
+    ACTIVE = "active"
+    UNINSTALLED = "uninstalled"
+
+
+class EventStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+    CLOSED = "closed"
+
+
+class ActionState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+def one_of(column: str, values: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    """A CHECK that keeps a status column inside its enum, on both databases."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name or column)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Store(Base):
+    """A merchant's shop; its credentials are Fernet tokens, never plain text (see storage.secrets)."""
+
+    __tablename__ = "stores"
+    __table_args__ = (
+        UniqueConstraint("platform", "domain"),
+        one_of("platform", Platform),
+        one_of("status", StoreStatus),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    # Shopify: the permanent *.myshopify.com domain. WooCommerce: the site's host (and path, if not at the root).
+    domain: Mapped[str] = mapped_column(String(255))
+    # Where the platform API lives when it is not derived from the domain (WooCommerce sites, test fakes).
+    api_base_url: Mapped[str | None] = mapped_column(String(500))
+    access_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    consumer_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    consumer_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=StoreStatus.ACTIVE.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+
+    def __repr__(self) -> str:
+        return f"<Store {self.id} {self.platform} {self.domain} {self.status}>"
+
+
+class PolicyVersion(Base):
+    """Every policy a store ever saved; the highest version is the current one, older ones explain old decisions."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("store_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    document: Mapped[dict[str, Any]] = mapped_column(Document)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    @property
+    def label(self) -> str:
+        """The label decisions carry, such as 'kestia@3'."""
+        return f"{self.document['key']}@{self.version}"
+
+
+class Event(Base):
+    """The webhook inbox: one row per platform delivery, so a redelivered webhook is recognised and not redone."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("platform", "delivery_id"),
+        one_of("platform", Platform),
+        one_of("status", EventStatus),
+        Index(None, "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(255))
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(Document)
+    headers: Mapped[dict[str, Any]] = mapped_column(Document)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    status: Mapped[str] = mapped_column(String(16), default=EventStatus.RECEIVED.value)
+    error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseRecord(Base):
+    """A customer's request as a case document; the request key makes recording it twice a no-op."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("store_id", "request_key"),
+        one_of("status", CaseStatus),
+        Index(None, "store_id", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    # The platform's return id, or 'event:<id>' for requests that have no id of their own.
+    request_key: Mapped[str] = mapped_column(String(255))
+    document: Mapped[dict[str, Any]] = mapped_column(Document)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class DecisionRecord(Base):
+    """A decision as the engine returned it, with the policy version that made it."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('approve', 'decline', 'review')", name="outcome"),
+        Index(None, "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    outcome: Mapped[str] = mapped_column(String(16))
+    policy_version: Mapped[str] = mapped_column(String(100))
+    document: Mapped[dict[str, Any]] = mapped_column(Document)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class Action(Base):
+    """The outbox: one platform write a decision needs, done at most once per idempotency key."""
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        one_of("state", ActionState),
+        Index(None, "state", "id"),
+        Index(None, "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))  # e.g. 'shopify.order_cancel'
+    payload: Mapped[dict[str, Any]] = mapped_column(Document)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default=ActionState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(Document)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,69 @@
+"""Cases (customers' requests as case documents) and the decisions made on them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import CaseRecord, CaseStatus, DecisionRecord
+from storage.repositories._once import insert_once
+
+
+def add_case(session: Session, *, store_id: int, order_id: str, kind: str, request_key: str,
+             document: Mapping[str, Any]) -> tuple[CaseRecord, bool]:
+    """The case for this request, and True if it is new; a job run twice finds the first run's case."""
+    values = {
+        "store_id": store_id,
+        "order_id": order_id,
+        "kind": kind,
+        "request_key": request_key,
+        "document": dict(document),
+    }
+    return insert_once(session, CaseRecord, values, unique=("store_id", "request_key"))
+
+
+def find_case(session: Session, store_id: int, request_key: str) -> CaseRecord | None:
+    query = select(CaseRecord).where(CaseRecord.store_id == store_id, CaseRecord.request_key == request_key)
+    return session.scalars(query).first()
+
+
+def get_case(session: Session, case_id: int) -> CaseRecord | None:
+    return session.get(CaseRecord, case_id)
+
+
+def list_cases(session: Session, store_id: int, *, status: CaseStatus | None = None,
+               limit: int = 100) -> Sequence[CaseRecord]:
+    """The store's cases, newest first (the review queue passes status=CaseStatus.DECIDED and filters outcome)."""
+    query = select(CaseRecord).where(CaseRecord.store_id == store_id)
+    if status is not None:
+        query = query.where(CaseRecord.status == status.value)
+    return session.scalars(query.order_by(CaseRecord.id.desc()).limit(limit)).all()
+
+
+def set_case_status(session: Session, case_id: int, status: CaseStatus) -> CaseRecord:
+    case = session.get_one(CaseRecord, case_id)
+    case.status = status.value
+    session.flush()
+    return case
+
+
+def save_decision(session: Session, case_id: int, decision: Mapping[str, Any]) -> DecisionRecord:
+    """Store a decision document (policies.decision_schema's shape) and mark its case decided."""
+    record = DecisionRecord(
+        case_id=case_id,
+        outcome=decision["outcome"],
+        policy_version=decision["policy_version"],
+        document=dict(decision),
+    )
+    session.add(record)
+    set_case_status(session, case_id, CaseStatus.DECIDED)
+    return record
+
+
+def latest_decision(session: Session, case_id: int) -> DecisionRecord | None:
+    """The decision in force: a merchant's call on a review comes after the engine's."""
+    query = select(DecisionRecord).where(DecisionRecord.case_id == case_id).order_by(DecisionRecord.id.desc())
+    return session.scalars(query.limit(1)).first()

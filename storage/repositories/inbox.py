@@ -1,0 +1,50 @@
+"""The webhook inbox: each delivery recorded once, however often the platform sends it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage.columns import utc_now
+from storage.models import Event, EventStatus
+from storage.repositories._once import insert_once
+
+# Signatures and credentials prove a delivery once; stored, they would only be something to leak.
+_SENSITIVE_HEADER_WORDS = ("hmac", "signature", "authorization", "token", "secret", "cookie", "api-key", "apikey")
+MAX_ERROR_LENGTH = 2000
+
+
+def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers worth keeping, with anything that could be a signature or a credential left out."""
+    return {name: value for name, value in headers.items()
+            if not any(word in name.lower() for word in _SENSITIVE_HEADER_WORDS)}
+
+
+def record_event(session: Session, *, platform: str, delivery_id: str, topic: str, shop_domain: str,
+                 payload: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> tuple[Event, bool]:
+    """The inbox row for this delivery, and True only for the first time it arrived (safe under concurrency)."""
+    values = {
+        "platform": platform,
+        "delivery_id": delivery_id,
+        "topic": topic,
+        "shop_domain": shop_domain,
+        "payload": dict(payload),
+        "headers": safe_headers(headers or {}),
+    }
+    return insert_once(session, Event, values, unique=("platform", "delivery_id"))
+
+
+def find_event(session: Session, event_id: int) -> Event | None:
+    return session.get(Event, event_id)
+
+
+def mark_event(session: Session, event_id: int, status: EventStatus, *, error: str | None = None) -> Event:
+    """Record how handling the event ended: processed, ignored (nothing to do) or failed (with why)."""
+    event = session.get_one(Event, event_id)
+    event.status = status.value
+    event.error = None if error is None else error[:MAX_ERROR_LENGTH]
+    event.processed_at = utc_now()
+    session.flush()
+    return event
