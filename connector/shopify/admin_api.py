@@ -1,0 +1,221 @@
+"""Sends Assay's GraphQL documents to one shop's Admin API, riding out Shopify's throttle and outages.
+
+The POST itself is shopify_app's `admin_graphql_request` (Shopify's maintained client: headers, user agent,
+401 handling, redacted logs). It runs with `max_retries=0` because its own retries sleep with `time.sleep`,
+ignore GraphQL THROTTLED errors and give up on timeouts; the retry policy lives here instead, with an
+injectable sleep so tests don't wait.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from shopify_app.graphql import admin_graphql_request
+from shopify_app.types import GQLResult
+
+from connector.shopify.admin_errors import (
+    ShopifyAccessDenied,
+    ShopifyGraphQLError,
+    ShopifyRequestRejected,
+    ShopifyUnavailable,
+    ShopifyUserErrors,
+    errors_list,
+)
+from connector.shopify.documents import API_VERSION, Document
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], None]
+SHOPIFY_DOMAIN_SUFFIX = ".myshopify.com"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep trying one operation before handing the failure to the job."""
+
+    max_attempts: int = 6
+    backoff_base_seconds: float = 0.5
+    backoff_cap_seconds: float = 30.0
+    max_throttle_wait_seconds: float = 60.0
+
+    def backoff(self, failures: int) -> float:
+        """Exponential: base, 2x base, 4x base... capped."""
+        return float(min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** (failures - 1)))
+
+
+@dataclass(frozen=True)
+class _Retry:
+    reason: str
+    delay: float
+
+
+class AdminApi:
+    """One shop's Admin GraphQL endpoint with its offline access token."""
+
+    def __init__(
+        self,
+        shop_domain: str,
+        access_token: str,
+        *,
+        api_version: str = API_VERSION,
+        timeout_seconds: float = 10.0,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = time.sleep,
+        admin_origin: str | None = None,
+    ) -> None:
+        self.shop = shop_handle(shop_domain)
+        self._access_token = access_token
+        self.api_version = api_version
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        transport = OriginOverride(admin_origin) if admin_origin else None
+        self._http = httpx.Client(timeout=timeout_seconds, transport=transport)
+        self.last_cost: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:  # the token stays out of logs and tracebacks
+        return f"AdminApi(shop={self.shop!r}, api_version={self.api_version!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> AdminApi:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def execute(self, document: Document, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Run one operation and return its `data`; raise a ShopifyAdminError subclass when it fails."""
+        failures = 0
+        while True:
+            result = admin_graphql_request(
+                document.source,
+                shop=self.shop,
+                access_token=self._access_token,
+                api_version=self.api_version,
+                invalid_token_response=None,  # a background job: no live request to retry
+                variables=dict(variables or {}),
+                max_retries=0,
+                http_client=self._http,
+            )
+            outcome = self._outcome(document, result, failures)
+            if not isinstance(outcome, _Retry):
+                return outcome
+            failures += 1
+            if failures >= self.retry.max_attempts:
+                raise ShopifyUnavailable(
+                    f"gave up after {failures} attempts, last: {outcome.reason}",
+                    shop=self.shop,
+                    operation=document.operation_name,
+                )
+            log.warning(
+                "shopify.retry",
+                extra={"shop": self.shop, "operation": document.operation_name, "reason": outcome.reason,
+                       "attempt": failures, "delay_seconds": outcome.delay},
+            )
+            self._sleep(outcome.delay)
+
+    def _outcome(self, document: Document, result: GQLResult, failures: int) -> dict[str, Any] | _Retry:
+        name = document.operation_name
+        code = result.log.code
+        # With max_retries=0 the library may hand back a stand-in response; the real one is in its logs.
+        response = result.http_logs[-1].res if result.http_logs else result.response
+        status = response.status
+        if result.ok:
+            self.last_cost = (result.extensions or {}).get("cost")
+            data = result.data or {}
+            raise_user_errors(data, shop=self.shop, operation=name)
+            return data
+        if code == "graphql_errors":
+            body = _json(response.body)
+            errors = errors_list(body.get("errors"))
+            if any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors):
+                return _Retry("throttled", self._throttle_wait(body.get("extensions") or {}))
+            raise ShopifyGraphQLError(errors, shop=self.shop, operation=name)
+        if code == "network_error":
+            return _Retry("network error or timeout", self.retry.backoff(failures + 1))
+        if status == 429:
+            return _Retry("429 rate limited", self._retry_after(response.headers))
+        if status >= 500:
+            return _Retry(f"http {status}", self.retry.backoff(failures + 1))
+        if status in (401, 403):
+            raise ShopifyAccessDenied(result.log.detail, shop=self.shop, operation=name, status=status)
+        raise ShopifyRequestRejected(f"http {status}: {result.log.detail}", shop=self.shop, operation=name,
+                                     status=status)
+
+    def _throttle_wait(self, extensions: Mapping[str, Any]) -> float:
+        """Wait until the bucket holds the query's cost again: (cost - available) / restore rate."""
+        cost = extensions.get("cost") or {}
+        status = cost.get("throttleStatus") or {}
+        try:
+            deficit = float(cost["requestedQueryCost"]) - float(status["currentlyAvailable"])
+            wait = deficit / float(status["restoreRate"])
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            wait = self.retry.backoff_base_seconds
+        return min(self.retry.max_throttle_wait_seconds, max(wait, 0.0) + 0.05)
+
+    def _retry_after(self, headers: Mapping[str, str]) -> float:
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        try:
+            return min(self.retry.max_throttle_wait_seconds, max(float(value), 0.0)) if value else 1.0
+        except ValueError:
+            return 1.0
+
+
+def raise_user_errors(data: Mapping[str, Any], *, shop: str, operation: str) -> None:
+    """Raise when any mutation payload in `data` has userErrors (or a typed `...UserErrors` list)."""
+    found = [
+        error
+        for payload in data.values()
+        if isinstance(payload, Mapping)
+        for key, errors in payload.items()
+        if key.endswith("serErrors") and isinstance(errors, list)
+        for error in errors
+    ]
+    if found:
+        raise ShopifyUserErrors(found, dict(data), shop=shop, operation=operation)
+
+
+def shop_handle(shop_domain: str) -> str:
+    """'pristine.myshopify.com' -> 'pristine', the form shopify_app's client builds its URL from."""
+    domain = shop_domain.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
+    handle = domain.removesuffix(SHOPIFY_DOMAIN_SUFFIX)
+    if handle == domain and "." in domain or not handle:
+        raise ValueError(f"`shop_domain` must be a *.myshopify.com domain, got {shop_domain!r}")
+    return handle
+
+
+class OriginOverride(httpx.BaseTransport):
+    """Sends requests meant for https://{shop}.myshopify.com to another origin (the local fake, a dev proxy).
+
+    Only scheme, host and port change; the Host header still names the shop, as behind a proxy.
+    """
+
+    def __init__(self, origin: str) -> None:
+        url = httpx.URL(origin)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"`admin_origin` must be an http(s) origin, got {origin!r}")
+        self._origin = url
+        self._inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme=self._origin.scheme, host=self._origin.host,
+                                            port=self._origin.port)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _json(body: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}

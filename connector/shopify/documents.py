@@ -1,0 +1,240 @@
+"""The GraphQL documents Assay sends to Shopify's Admin API (version 2026-07), one named operation each.
+
+Every document here is validated against the 2026-07 schema by tests/unit/test_shopify_documents.py,
+including a ban on deprecated fields and a ceiling on the requested query cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+API_VERSION = "2026-07"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A named GraphQL operation and its source text."""
+
+    operation_name: str
+    source: str
+
+
+# Shop currency and the customer's (presentment) currency both come back; the case builder picks one.
+_MONEY_BAG = """
+fragment MoneyBagAmounts on MoneyBag {
+  shopMoney { amount currencyCode }
+  presentmentMoney { amount currencyCode }
+}
+"""
+
+# --- Reading what a case needs ---------------------------------------------------------------------
+
+SHOP_FACTS = Document("ShopFacts", """
+query ShopFacts {
+  shop {
+    id
+    ianaTimezone
+    currencyCode
+    shopAddress { countryCodeV2 }
+  }
+}
+""")
+
+# The variant's compareAtPrice is today's value: Shopify keeps no compare-at snapshot on the line item,
+# so the case builder must snapshot it when the order arrives (orders/create) to honour the contract.
+ORDER_FOR_CASE = Document("OrderForCase", """
+query OrderForCase($id: ID!, $lineItemsAfter: String) {
+  order(id: $id) {
+    id
+    name
+    createdAt
+    processedAt
+    cancelledAt
+    currencyCode
+    presentmentCurrencyCode
+    tags
+    note
+    shippingAddress { countryCodeV2 }
+    totalShippingPriceSet { ...MoneyBagAmounts }
+    shippingLines(first: 5) {
+      nodes {
+        title
+        originalPriceSet { ...MoneyBagAmounts }
+        discountedPriceSet { ...MoneyBagAmounts }
+      }
+    }
+    lineItems(first: 25, after: $lineItemsAfter) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id
+        title
+        sku
+        quantity
+        currentQuantity
+        unfulfilledQuantity
+        nonFulfillableQuantity
+        refundableQuantity
+        isGiftCard
+        customAttributes { key value }
+        originalUnitPriceSet { ...MoneyBagAmounts }
+        discountedUnitPriceSet { ...MoneyBagAmounts }
+        discountAllocations {
+          allocatedAmountSet { ...MoneyBagAmounts }
+        }
+        variant { id compareAtPrice }
+        product { id productType tags }
+      }
+    }
+    fulfillments(first: 5) {
+      id
+      status
+      displayStatus
+      createdAt
+      inTransitAt
+      deliveredAt
+      events(first: 5, sortKey: HAPPENED_AT, reverse: true) {
+        nodes { status happenedAt }
+      }
+    }
+  }
+}
+""" + _MONEY_BAG)
+
+RETURN_FOR_CASE = Document("ReturnForCase", """
+query ReturnForCase($id: ID!) {
+  return(id: $id) {
+    id
+    name
+    status
+    createdAt
+    order { id }
+    returnLineItems(first: 50) {
+      nodes {
+        __typename
+        id
+        quantity
+        customerNote
+        returnReasonNote
+        returnReasonDefinition { handle name }
+        ... on ReturnLineItem {
+          fulfillmentLineItem {
+            id
+            quantity
+            lineItem { id }
+          }
+        }
+      }
+    }
+  }
+}
+""")
+
+ORDER_NOTE = Document("OrderNote", """
+query OrderNote($id: ID!) {
+  order(id: $id) { id note }
+}
+""")
+
+JOB = Document("Job", """
+query Job($id: ID!) {
+  job(id: $id) { id done }
+}
+""")
+
+# --- Writing decisions back ------------------------------------------------------------------------
+
+# The whole order, refunded to the original payment methods; `refund: Boolean` is deprecated in 2026-07.
+ORDER_CANCEL = Document("OrderCancel", """
+mutation OrderCancel(
+  $orderId: ID!
+  $reason: OrderCancelReason! = CUSTOMER
+  $restock: Boolean! = true
+  $notifyCustomer: Boolean = true
+  $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId
+    reason: $reason
+    refundMethod: { originalPaymentMethodsRefund: true }
+    restock: $restock
+    notifyCustomer: $notifyCustomer
+    staffNote: $staffNote
+  ) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}
+""")
+
+RETURN_APPROVE_REQUEST = Document("ReturnApproveRequest", """
+mutation ReturnApproveRequest($id: ID!, $notifyCustomer: Boolean = true) {
+  returnApproveRequest(input: { id: $id, notifyCustomer: $notifyCustomer }) {
+    return { id status }
+    userErrors { field message code }
+  }
+}
+""")
+
+RETURN_DECLINE_REQUEST = Document("ReturnDeclineRequest", """
+mutation ReturnDeclineRequest(
+  $id: ID!
+  $declineReason: ReturnDeclineReason!
+  $declineNote: String
+  $notifyCustomer: Boolean = true
+) {
+  returnDeclineRequest(
+    input: { id: $id, declineReason: $declineReason, declineNote: $declineNote, notifyCustomer: $notifyCustomer }
+  ) {
+    return { id status decline { reason note } }
+    userErrors { field message code }
+  }
+}
+""")
+
+TAGS_ADD = Document("TagsAdd", """
+mutation TagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) {
+    node { id }
+    userErrors { field message }
+  }
+}
+""")
+
+# 2026-07 has no timeline-comment mutation, so a review note goes into Order.note, which orderUpdate
+# overwrites: read it with ORDER_NOTE first and append, so the customer's own checkout note survives.
+ORDER_NOTE_UPDATE = Document("OrderNoteUpdate", """
+mutation OrderNoteUpdate($id: ID!, $note: String!) {
+  orderUpdate(input: { id: $id, note: $note }) {
+    order { id note }
+    userErrors { field message }
+  }
+}
+""")
+
+# Since 2026-04 Shopify rejects refundCreate at runtime without @idempotent; the key is the action's.
+REFUND_CREATE = Document("RefundCreate", """
+mutation RefundCreate($input: RefundInput!, $idempotencyKey: String!) {
+  refundCreate(input: $input) @idempotent(key: $idempotencyKey) {
+    refund {
+      id
+      createdAt
+      totalRefundedSet { ...MoneyBagAmounts }
+    }
+    userErrors { field message }
+  }
+}
+""" + _MONEY_BAG)
+
+ALL_DOCUMENTS: tuple[Document, ...] = (
+    SHOP_FACTS,
+    ORDER_FOR_CASE,
+    RETURN_FOR_CASE,
+    ORDER_NOTE,
+    JOB,
+    ORDER_CANCEL,
+    RETURN_APPROVE_REQUEST,
+    RETURN_DECLINE_REQUEST,
+    TAGS_ADD,
+    ORDER_NOTE_UPDATE,
+    REFUND_CREATE,
+)

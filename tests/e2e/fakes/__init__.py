@@ -1,0 +1,1 @@
+"""Platform fakes over real HTTP for the end-to-end tests."""

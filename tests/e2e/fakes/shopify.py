@@ -1,0 +1,289 @@
+"""A local fake of Shopify's Admin GraphQL API (2026-07) that validates and executes against the real schema.
+
+It serves POST /admin/api/2026-07/graphql.json on 127.0.0.1, checks X-Shopify-Access-Token, answers
+invalid documents the way Shopify does (HTTP 200 with `errors`), keeps a leaky-bucket cost budget
+reported in `extensions.cost`, records every request, and can be told to fail the next requests
+(THROTTLED, 429, 5xx, or hanging past the client's timeout) for retry tests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from graphql import GraphQLError, OperationDefinitionNode, execute_sync, parse, validate
+from support.shopify_cost import requested_query_cost
+from support.shopify_schema import API_VERSION, admin_schema
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from .shopify_resolvers import FakeAdminRoot, ShopifyState
+from .shopify_seed import SeededOrder, build_order, build_return
+
+Fault = Literal["throttled", "429", "5xx", "hang", "hang_after_execute"]
+MAX_SINGLE_QUERY_COST = 1000
+THROTTLED = {"message": "Throttled", "extensions": {"code": "THROTTLED",
+                                                  "documentation": "https://shopify.dev/api/usage/rate-limits"}}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as the fake saw and answered it."""
+
+    operation_name: str | None
+    query: str
+    variables: dict[str, Any]
+    host: str
+    status: int
+    fault: str | None
+    response: dict[str, Any]
+
+    @property
+    def executed(self) -> bool:
+        return self.fault in (None, "hang_after_execute") and self.status == 200 and "data" in self.response
+
+
+@dataclass
+class _PlannedFault:
+    kind: Fault
+    status: int
+    retry_after: float
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *_args: Any, **_kwargs: Any) -> None:
+        """No access log lines in test output."""
+
+
+class ThrottleBucket:
+    """Shopify's leaky bucket: requests spend their cost, the bucket refills at restore_rate per second."""
+
+    def __init__(self, maximum_available: float = 2000.0, restore_rate: float = 100.0) -> None:
+        self.maximum_available = maximum_available
+        self.restore_rate = restore_rate
+        self._available = maximum_available
+        self._clock_offset = 0.0
+        self._updated = self.now()
+
+    def now(self) -> float:
+        return time.monotonic() + self._clock_offset
+
+    def advance(self, seconds: float) -> None:
+        self._clock_offset += seconds
+
+    def available(self) -> float:
+        now = self.now()
+        self._available = min(self.maximum_available, self._available + (now - self._updated) * self.restore_rate)
+        self._updated = now
+        return self._available
+
+    def set_available(self, points: float) -> None:
+        self.available()
+        self._available = points
+
+    def try_spend(self, cost: int) -> bool:
+        if self.available() < cost:
+            return False
+        self._available -= cost
+        return True
+
+    def status(self, available: float | None = None) -> dict[str, float]:
+        return {"maximumAvailable": self.maximum_available,
+                "currentlyAvailable": round(self.available() if available is None else available, 1),
+                "restoreRate": self.restore_rate}
+
+
+class FakeShopify:
+    """One shop's Admin API on a free local port; `reset()` between tests."""
+
+    def __init__(self, shop_domain: str = "assay-test.myshopify.com", access_token: str = "shpat_fake_token") -> None:
+        self.shop_domain = shop_domain
+        self.access_token = access_token
+        self.schema = admin_schema()
+        self.hang_seconds = 5.0
+        self._lock = threading.RLock()
+        self._release = threading.Event()
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-shopify", daemon=True
+        )
+        self.reset()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.origin}/admin/api/{API_VERSION}/graphql.json"
+
+    def start(self) -> FakeShopify:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._release.set()  # let hanging handlers finish
+            self._release = threading.Event()
+            self.state = ShopifyState()
+            self.bucket = ThrottleBucket()
+            self.requests: list[Recorded] = []
+            self._faults: deque[_PlannedFault] = deque()
+            self._root = FakeAdminRoot(self.state)
+
+    # --- Seeding and inspecting ------------------------------------------------------------------
+
+    def seed_order(self, order: Mapping[str, Any] | None = None, **overrides: Any) -> SeededOrder:
+        """An order from a contract-style `order` spec (see shopify_seed); returns its gids."""
+        with self._lock:
+            built, seeded = build_order({**(order or {}), **overrides}, self.state.ids)
+            self.state.orders[seeded.gid] = built
+            return seeded
+
+    def seed_return(
+        self, order: SeededOrder, lines: Sequence[Mapping[str, Any]] = ({},), status: str = "REQUESTED"
+    ) -> str:
+        """A return on a seeded order; each line: line_gid, quantity, reason (handle), customer_note."""
+        with self._lock:
+            built = build_return(self.state.orders[order.gid], order, lines, status, self.state.ids)
+            self.state.returns[built["id"]] = built
+            return str(built["id"])
+
+    def order(self, gid: str) -> dict[str, Any]:
+        return self.state.orders[gid]
+
+    def return_(self, gid: str) -> dict[str, Any]:
+        return self.state.returns[gid]
+
+    def operations(self, name: str | None = None) -> list[Recorded]:
+        """Requests that were executed (not faulted or rejected), optionally one operation's."""
+        return [r for r in self.requests if r.executed and (name is None or r.operation_name == name)]
+
+    # --- Faults and throttling -------------------------------------------------------------------
+
+    def fail_next(self, count: int, fault: Fault, *, status: int = 503, retry_after: float = 1.0) -> None:
+        """Answer the next `count` authorised requests with `fault`; `hang_after_execute` runs them first."""
+        with self._lock:
+            self._faults.extend(_PlannedFault(fault, status, retry_after) for _ in range(count))
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the bucket's clock, as a test's injected sleep does, so it refills without waiting."""
+        with self._lock:
+            self.bucket.advance(seconds)
+
+    # --- HTTP ------------------------------------------------------------------------------------
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self._handle(Request(environ))(environ, start_response)
+
+    def _handle(self, request: Request) -> Response:
+        if request.method != "POST" or request.path != f"/admin/api/{API_VERSION}/graphql.json":
+            return _json(404, {"errors": "Not Found"})
+        try:
+            body = json.loads(request.get_data())
+            query, variables = body["query"], body.get("variables") or {}
+            assert isinstance(query, str) and isinstance(variables, dict)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return _json(400, {"errors": {"query": "Required parameter missing or invalid"}})
+        record = _Recorder(self, query, variables, request.host, body.get("operationName"))
+        if request.headers.get("X-Shopify-Access-Token") != self.access_token:
+            message = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+            return record(401, {"errors": message})
+        with self._lock:
+            fault = self._faults.popleft() if self._faults else None
+            release = self._release
+        if fault is None or fault.kind == "hang_after_execute":
+            status, payload = self._execute(query, variables, record)
+            response = record(status, payload, fault.kind if fault else None)
+            if fault:
+                release.wait(self.hang_seconds)  # the work is done but the client never hears of it
+            return response
+        if fault.kind == "hang":
+            response = record(504, {"errors": "Gateway Timeout"}, fault.kind)
+            release.wait(self.hang_seconds)
+            return response
+        if fault.kind == "429":
+            return record(429, {"errors": "Exceeded 2 calls per second for api client. Reduce request rates."},
+                          fault.kind, {"Retry-After": str(fault.retry_after)})
+        if fault.kind == "5xx":
+            return record(fault.status, {"errors": "Internal Server Error"}, fault.kind)
+        cost = self._cost_of(query, variables, record)
+        return record(200, {"errors": [THROTTLED], "extensions": self._cost(cost, None, available=0.0)}, fault.kind)
+
+    def _execute(self, query: str, variables: dict[str, Any], record: _Recorder) -> tuple[int, dict[str, Any]]:
+        try:
+            document = parse(query)
+        except GraphQLError as syntax_error:
+            return 200, {"errors": [syntax_error.formatted]}
+        invalid = validate(self.schema, document)
+        if invalid:
+            return 200, {"errors": [error.formatted for error in invalid]}
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        name = record.operation_name or next((o.name.value for o in operations if o.name), None)
+        record.operation_name = name
+        cost = requested_query_cost(self.schema, document, variables, name)
+        if cost > MAX_SINGLE_QUERY_COST:
+            message = f"Query cost is {cost}, which exceeds the single query max cost limit ({MAX_SINGLE_QUERY_COST})."
+            return 200, {"errors": [{"message": message, "extensions": {"code": "MAX_COST_EXCEEDED", "cost": cost}}]}
+        with self._lock:
+            if not self.bucket.try_spend(cost):
+                return 200, {"errors": [THROTTLED], "extensions": self._cost(cost, None)}
+            result = execute_sync(self.schema, document, root_value=self._root, variable_values=variables,
+                                  operation_name=name)
+            payload: dict[str, Any] = {"data": result.data}
+            if result.errors:
+                payload["errors"] = [error.formatted for error in result.errors]
+            payload["extensions"] = self._cost(cost, cost)
+        return 200, payload
+
+    def _cost_of(self, query: str, variables: dict[str, Any], record: _Recorder) -> int:
+        try:
+            return requested_query_cost(self.schema, parse(query), variables, record.operation_name)
+        except GraphQLError:
+            return 1
+
+    def _cost(self, requested: int, actual: int | None, available: float | None = None) -> dict[str, Any]:
+        return {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
+                         "throttleStatus": self.bucket.status(available)}}
+
+
+class _Recorder:
+    """Builds the response and appends what happened to the fake's request log."""
+
+    def __init__(self, fake: FakeShopify, query: str, variables: dict[str, Any], host: str, name: str | None) -> None:
+        self.fake, self.query, self.variables, self.host = fake, query, variables, host
+        self.operation_name = name or _first_operation_name(query)
+        self.log = fake.requests  # a request still hanging at reset lands in the old test's log
+
+    def __call__(
+        self, status: int, payload: dict[str, Any], fault: str | None = None, headers: dict[str, str] | None = None
+    ) -> Response:
+        with self.fake._lock:
+            self.log.append(
+                Recorded(self.operation_name, self.query, self.variables, self.host, status, fault, payload)
+            )
+        return _json(status, payload, headers)
+
+
+def _first_operation_name(query: str) -> str | None:
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return None
+    return next((d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode) and d.name),
+                None)
+
+
+def _json(status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(payload), status=status, headers=headers, mimetype="application/json")

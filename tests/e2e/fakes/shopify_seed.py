@@ -1,0 +1,201 @@
+"""Builds Admin-API-shaped orders and returns for the fake Shopify from case-like specs.
+
+An order spec uses the contract's `order` keys (placed_at, currency, country, shipping.amount,
+fulfilled_at, delivered_at, lines[...]), so a test can seed the very order a case describes.
+The dicts use the schema's field names; graphql-core's default resolvers read them directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+Connection = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SeededOrder:
+    gid: str
+    line_gids: list[str]
+    fulfillment_line_item_gids: dict[str, str]  # line item gid -> fulfillment line item gid
+
+
+@dataclass
+class Ids:
+    """Numeric ids per resource, like Shopify's, wrapped as gid://shopify/<Type>/<n>."""
+
+    counters: dict[str, Iterator[int]] = field(default_factory=dict)
+
+    def gid(self, resource: str, start: int = 1) -> str:
+        counter = self.counters.setdefault(resource, itertools.count(start))
+        return f"gid://shopify/{resource}/{next(counter)}"
+
+
+def money(amount: Any, currency: str) -> dict[str, Any]:
+    return {"amount": str(Decimal(str(amount))), "currencyCode": currency}
+
+
+def money_bag(amount: Any, currency: str, presentment_currency: str | None = None) -> dict[str, Any]:
+    """Same amount in both currencies: the fake does no conversion."""
+    return {"shopMoney": money(amount, currency), "presentmentMoney": money(amount, presentment_currency or currency)}
+
+
+def paged(items: Sequence[dict[str, Any]]) -> Connection:
+    """A connection honouring first/after with the item's index as its cursor."""
+
+    def resolve(_info: Any, first: int | None = None, after: str | None = None, **_: Any) -> dict[str, Any]:
+        start = int(after) + 1 if after else 0
+        stop = len(items) if first is None else min(len(items), start + first)
+        window = list(items[start:stop])
+        edges = [{"cursor": str(i), "node": node} for i, node in enumerate(window, start)]
+        return {
+            "nodes": window,
+            "edges": edges,
+            "pageInfo": {
+                "hasNextPage": stop < len(items),
+                "hasPreviousPage": start > 0,
+                "startCursor": edges[0]["cursor"] if edges else None,
+                "endCursor": edges[-1]["cursor"] if edges else None,
+            },
+        }
+
+    return resolve
+
+
+def default_shop() -> dict[str, Any]:
+    return {
+        "id": "gid://shopify/Shop/1",
+        "ianaTimezone": "Europe/Berlin",
+        "currencyCode": "EUR",
+        "shopAddress": {"countryCodeV2": "DE"},
+    }
+
+
+def build_order(spec: Mapping[str, Any], ids: Ids) -> tuple[dict[str, Any], SeededOrder]:
+    """An Order dict plus the ids a test needs to refer to its parts."""
+    currency = spec.get("currency", "EUR")
+    placed_at = spec.get("placed_at", "2026-03-01T09:30:00Z")
+    lines = [build_line(line, currency, ids) for line in spec.get("lines") or [{}]]
+    fulfilled_quantities = [int(line.get("fulfilled_quantity", 0)) for line in spec.get("lines") or [{}]]
+    shipping_amount = (spec.get("shipping") or {}).get("amount", "0.00")
+    order_gid = ids.gid("Order", 1001)
+    fulfillments, fli_gids = build_fulfillments(spec, lines, fulfilled_quantities, ids)
+    order = {
+        "id": order_gid,
+        "name": f"#{order_gid.rsplit('/', 1)[1]}",
+        "createdAt": placed_at,
+        "processedAt": placed_at,
+        "cancelledAt": None,
+        "cancelReason": None,
+        "currencyCode": currency,
+        "presentmentCurrencyCode": currency,
+        "tags": list(spec.get("tags", [])),
+        "note": spec.get("note"),
+        "email": spec.get("email", "customer@example.com"),
+        "shippingAddress": {"countryCodeV2": spec.get("country", "DE")},
+        "totalShippingPriceSet": money_bag(shipping_amount, currency),
+        "shippingLines": paged([{
+            "title": "Standard",
+            "originalPriceSet": money_bag(shipping_amount, currency),
+            "discountedPriceSet": money_bag(shipping_amount, currency),
+        }]),
+        "lineItems": paged(lines),
+        "fulfillments": fulfillments,
+    }
+    return order, SeededOrder(order_gid, [line["id"] for line in lines], fli_gids)
+
+
+def build_line(spec: Mapping[str, Any], currency: str, ids: Ids) -> dict[str, Any]:
+    quantity = int(spec.get("quantity", 1))
+    fulfilled = int(spec.get("fulfilled_quantity", 0))
+    unit_price = spec.get("unit_price", "49.00")
+    discount = Decimal(str(spec.get("discount", "0.00")))
+    compare_at = spec.get("compare_at_price")
+    return {
+        "__typename": "LineItem",
+        "id": ids.gid("LineItem"),
+        "title": spec.get("title", "Rose quartz pendant"),
+        "sku": spec.get("sku", "RQ-1"),
+        "quantity": quantity,
+        "currentQuantity": quantity,
+        "unfulfilledQuantity": quantity - fulfilled,
+        "nonFulfillableQuantity": 0,
+        "refundableQuantity": quantity,
+        "isGiftCard": bool(spec.get("gift_card", False)),
+        "customAttributes": [{"key": k, "value": v} for k, v in (spec.get("properties") or {}).items()],
+        "originalUnitPriceSet": money_bag(unit_price, currency),
+        "discountedUnitPriceSet": money_bag(unit_price, currency),
+        "discountAllocations": [{"allocatedAmountSet": money_bag(discount, currency)}] if discount else [],
+        "variant": {"id": ids.gid("ProductVariant"), "compareAtPrice": str(compare_at) if compare_at else None},
+        "product": {
+            "id": ids.gid("Product"),
+            "productType": spec.get("product_type", "Necklace"),
+            "tags": list(spec.get("tags", [])),
+        },
+    }
+
+
+def build_fulfillments(
+    spec: Mapping[str, Any], lines: list[dict[str, Any]], fulfilled: list[int], ids: Ids
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """One fulfillment holding every fulfilled unit, when the spec says the order was fulfilled."""
+    fulfilled_at, delivered_at = spec.get("fulfilled_at"), spec.get("delivered_at")
+    if not fulfilled_at:
+        return [], {}
+    items: list[dict[str, Any]] = [
+        {"id": ids.gid("FulfillmentLineItem"), "quantity": quantity, "lineItem": line}
+        for line, quantity in zip(lines, fulfilled, strict=True)
+        if quantity
+    ]
+    events = [{"status": "DELIVERED", "happenedAt": delivered_at}] if delivered_at else []
+    fulfillment = {
+        "id": ids.gid("Fulfillment"),
+        "status": "SUCCESS",
+        "displayStatus": "DELIVERED" if delivered_at else "FULFILLED",
+        "createdAt": fulfilled_at,
+        "inTransitAt": None,
+        "deliveredAt": delivered_at,
+        "events": {"nodes": events},
+        "fulfillmentLineItems": paged(items),
+    }
+    return [fulfillment], {item["lineItem"]["id"]: item["id"] for item in items}
+
+
+def build_return(
+    order: dict[str, Any], seeded: SeededOrder, lines: Sequence[Mapping[str, Any]], status: str, ids: Ids
+) -> dict[str, Any]:
+    """A return on `order`; each line spec names a `line_gid`, a `quantity`, a reason `handle` and a note."""
+    by_gid = {
+        item["lineItem"]["id"]: item
+        for fulfillment in order["fulfillments"]
+        for item in fulfillment["fulfillmentLineItems"](None)["nodes"]
+    }
+    return_lines = []
+    for spec in lines:
+        line_gid = spec.get("line_gid", seeded.line_gids[0])
+        if line_gid not in by_gid:
+            raise ValueError(f"line {line_gid} was never fulfilled, so it can't be returned")
+        handle = spec.get("reason", "unwanted")
+        return_lines.append({
+            "__typename": "ReturnLineItem",
+            "id": ids.gid("ReturnLineItem"),
+            "quantity": int(spec.get("quantity", 1)),
+            "customerNote": spec.get("customer_note"),
+            "returnReasonNote": spec.get("reason_note", ""),
+            "returnReasonDefinition": {"handle": handle, "name": handle.replace("-", " ").capitalize()},
+            "fulfillmentLineItem": by_gid[line_gid],
+        })
+    return_gid = ids.gid("Return")
+    return {
+        "id": return_gid,
+        "name": f"{order['name']}-R{return_gid.rsplit('/', 1)[1]}",
+        "status": status,
+        "createdAt": order["createdAt"],
+        "requestApprovedAt": None,
+        "decline": None,
+        "order": order,
+        "returnLineItems": paged(return_lines),
+    }
