@@ -42,9 +42,19 @@ def parse_cases(data: bytes) -> tuple[list[LoadedCase], bool]:
     return loaded, many
 
 
+def decide_document(document: Any) -> dict[str, Any]:
+    """One case document in, its decision document out; raises CaseError naming every invalid field."""
+    try:
+        loaded = load_case(document)
+    except ValidationError as error:
+        raise CaseError(flatten_errors(error.messages)) from None
+    return dump_decision(decide(loaded.case, loaded.policy))
+
+
 def decide_json(data: bytes) -> bytes:
     """The decisions for a case document, as JSON in the same shape (one, or an array in order)."""
     loaded, many = parse_cases(data)
     decisions = [decide(item.case, item.policy) for item in loaded]
-    out = dump_decisions(decisions) if many else dump_decision(decisions[0])
-    return orjson.dumps(out, option=orjson.OPT_INDENT_2)
+    if many:  # a batch is for programs: compact
+        return orjson.dumps(dump_decisions(decisions))
+    return orjson.dumps(dump_decision(decisions[0]), option=orjson.OPT_INDENT_2)

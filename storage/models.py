@@ -72,6 +72,9 @@ class Store(Base):
     consumer_key_encrypted: Mapped[str | None] = mapped_column(Text)
     consumer_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The store's calendar (contract.md "store"): read from the platform, needed before any case is decided.
+    country: Mapped[str | None] = mapped_column(String(2))
+    timezone: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=StoreStatus.ACTIVE.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
@@ -183,3 +186,18 @@ class Action(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OrderSnapshot(Base):
+    """An order as it was bought (prices, compare-at prices, properties), and where it has got to since."""
+
+    __tablename__ = "order_snapshots"
+    __table_args__ = (UniqueConstraint("store_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    order_id: Mapped[str] = mapped_column(String(255))
+    customer_id: Mapped[str | None] = mapped_column(String(255))
+    document: Mapped[dict[str, Any]] = mapped_column(Document)  # the contract's "order" document
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)

@@ -18,6 +18,9 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
+        # The app's client secret signs webhooks and app-proxy requests; the previous one during a rotation.
+        "SHOPIFY_API_SECRET": os.environ.get("SHOPIFY_API_SECRET", ""),
+        "SHOPIFY_API_SECRET_PREVIOUS": os.environ.get("SHOPIFY_API_SECRET_PREVIOUS") or None,
     }
 
 
@@ -33,7 +36,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_storage(app)
 
+    from jobs.queue import init_app as init_queue
     from webhooks.health import bp as health_bp
+    from webhooks.shopify_intake import bp as shopify_bp
+    from webhooks.shopify_proxy import bp as shopify_proxy_bp
 
+    init_queue(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(shopify_bp)
+    app.register_blueprint(shopify_proxy_bp)
     return app

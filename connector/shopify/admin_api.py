@@ -81,6 +81,11 @@ class AdminApi:
     def __repr__(self) -> str:  # the token stays out of logs and tracebacks
         return f"AdminApi(shop={self.shop!r}, api_version={self.api_version!r})"
 
+    @property
+    def sleep(self) -> Sleep:
+        """The injected sleep, for callers that wait on Shopify's background work between polls."""
+        return self._sleep
+
     def close(self) -> None:
         self._http.close()
 

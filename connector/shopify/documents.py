@@ -42,6 +42,7 @@ query ShopFacts {
 
 # The variant's compareAtPrice is today's value: Shopify keeps no compare-at snapshot on the line item,
 # so the case builder must snapshot it when the order arrives (orders/create) to honour the contract.
+# customer.id is for the app proxy's ownership check (logged_in_customer_id must match it).
 ORDER_FOR_CASE = Document("OrderForCase", """
 query OrderForCase($id: ID!, $lineItemsAfter: String) {
   order(id: $id) {
@@ -54,6 +55,7 @@ query OrderForCase($id: ID!, $lineItemsAfter: String) {
     presentmentCurrencyCode
     tags
     note
+    customer { id }
     shippingAddress { countryCodeV2 }
     totalShippingPriceSet { ...MoneyBagAmounts }
     shippingLines(first: 5) {
@@ -238,3 +240,30 @@ ALL_DOCUMENTS: tuple[Document, ...] = (
     ORDER_NOTE_UPDATE,
     REFUND_CREATE,
 )
+
+# --- Confirming a write already happened (write-back retries) ----------------------------------------
+
+# Read before writing and after a refusal: a retried action must find the cancellation that already happened.
+ORDER_CANCELLATION = Document("OrderCancellation", """
+query OrderCancellation($id: ID!) {
+  order(id: $id) {
+    id
+    cancelledAt
+    cancellation { staffNote }
+  }
+}
+""")
+
+RETURN_STATE = Document("ReturnState", """
+query ReturnState($id: ID!) {
+  return(id: $id) {
+    id
+    status
+    requestApprovedAt
+    decline { reason }
+  }
+}
+""")
+
+# Appended here rather than edited into the tuple above so concurrent additions don't collide.
+ALL_DOCUMENTS = (*ALL_DOCUMENTS, ORDER_CANCELLATION, RETURN_STATE)

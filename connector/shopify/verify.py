@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shopify_app import verify_webhook_req
+from shopify_app.verify.app_proxy import verify_app_proxy_req
+from shopify_app.verify.webhook import verify_webhook_req
 
 REQUIRED_HEADERS = ("X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id")
 
@@ -44,3 +45,25 @@ def verify_webhook(headers: Mapping[str, str], body: bytes, secret: str, previou
         shop_domain=headers["X-Shopify-Shop-Domain"],
         webhook_id=headers["X-Shopify-Webhook-Id"],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyCheck:
+    """An app-proxy request's verdict: `reason` is `verified` or shopify_app's code (`invalid_signature`, …)."""
+
+    ok: bool
+    reason: str
+    shop_domain: str | None = None
+    customer_id: str | None = None
+
+
+def verify_app_proxy(url: str, secret: str, previous_secret: str | None = None) -> ProxyCheck:
+    """Check the query-string signature Shopify adds to app-proxy requests (and its 90-second timestamp)."""
+    result = verify_app_proxy_req(
+        {"method": "GET", "headers": {}, "url": url, "body": ""},
+        {"client_id": "assay", "client_secret": secret, "old_client_secret": previous_secret},
+    )
+    if not result.ok:
+        return ProxyCheck(False, result.log.code)
+    shop = f"{result.shop}.myshopify.com" if result.shop else None
+    return ProxyCheck(True, "verified", shop, result.logged_in_customer_id or None)

@@ -13,6 +13,7 @@ from storage.repositories.cases import (
     set_case_status,
 )
 from storage.repositories.inbox import find_event, mark_event, record_event, safe_headers
+from storage.repositories.orders import find_order_snapshot, save_order_snapshot, update_order_progress
 from storage.repositories.outbox import (
     claim_action,
     claim_next_action,
@@ -45,6 +46,9 @@ from storage.repositories.stores import (
 )
 
 __all__ = [
+    "find_order_snapshot",
+    "save_order_snapshot",
+    "update_order_progress",
     "InvalidPolicy",
     "InvalidStore",
     "StoreCredentials",

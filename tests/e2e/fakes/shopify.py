@@ -22,7 +22,7 @@ from support.shopify_schema import API_VERSION, admin_schema
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .shopify_resolvers import FakeAdminRoot, ShopifyState
+from .shopify_resolvers import FakeAdminRoot, ShopifyState, finish_job
 from .shopify_seed import SeededOrder, build_order, build_return
 
 Fault = Literal["throttled", "429", "5xx", "hang", "hang_after_execute"]
@@ -53,6 +53,7 @@ class _PlannedFault:
     kind: Fault
     status: int
     retry_after: float
+    operation: str | None = None  # only a request for this operation takes the fault
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -170,12 +171,20 @@ class FakeShopify:
         """Requests that were executed (not faulted or rejected), optionally one operation's."""
         return [r for r in self.requests if r.executed and (name is None or r.operation_name == name)]
 
+    def finish_jobs(self) -> None:
+        """Run every pending background job to the end, as Shopify does whether or not anyone polls."""
+        with self._lock:
+            for job in self.state.jobs.values():
+                finish_job(job)
+
     # --- Faults and throttling -------------------------------------------------------------------
 
-    def fail_next(self, count: int, fault: Fault, *, status: int = 503, retry_after: float = 1.0) -> None:
-        """Answer the next `count` authorised requests with `fault`; `hang_after_execute` runs them first."""
+    def fail_next(
+        self, count: int, fault: Fault, *, status: int = 503, retry_after: float = 1.0, operation: str | None = None
+    ) -> None:
+        """Answer the next `count` authorised requests (of `operation`) with `fault`; `hang_after_execute` runs them."""
         with self._lock:
-            self._faults.extend(_PlannedFault(fault, status, retry_after) for _ in range(count))
+            self._faults.extend(_PlannedFault(fault, status, retry_after, operation) for _ in range(count))
 
     def advance_clock(self, seconds: float) -> None:
         """Move the bucket's clock, as a test's injected sleep does, so it refills without waiting."""
@@ -201,7 +210,7 @@ class FakeShopify:
             message = "[API] Invalid API key or access token (unrecognized login or wrong password)"
             return record(401, {"errors": message})
         with self._lock:
-            fault = self._faults.popleft() if self._faults else None
+            fault = self._take_fault(record.operation_name)
             release = self._release
         if fault is None or fault.kind == "hang_after_execute":
             status, payload = self._execute(query, variables, record)
@@ -220,6 +229,12 @@ class FakeShopify:
             return record(fault.status, {"errors": "Internal Server Error"}, fault.kind)
         cost = self._cost_of(query, variables, record)
         return record(200, {"errors": [THROTTLED], "extensions": self._cost(cost, None, available=0.0)}, fault.kind)
+
+    def _take_fault(self, operation_name: str | None) -> _PlannedFault | None:
+        fault = next((f for f in self._faults if f.operation in (None, operation_name)), None)
+        if fault:
+            self._faults.remove(fault)
+        return fault
 
     def _execute(self, query: str, variables: dict[str, Any], record: _Recorder) -> tuple[int, dict[str, Any]]:
         try:

@@ -60,9 +60,8 @@ class FakeAdminRoot(dict[str, Any]):
         if job is None:
             return None
         job["polls"] += 1
-        if not job["done"] and job["polls"] >= self.state.jobs_finish_after_polls:
-            job["done"] = True
-            job["on_done"]()
+        if job["polls"] >= self.state.jobs_finish_after_polls:
+            finish_job(job)
         return {"id": job["id"], "done": job["done"]}
 
     def order_cancel(self, _info: Info, **args: Any) -> dict[str, Any]:
@@ -82,6 +81,7 @@ class FakeAdminRoot(dict[str, Any]):
         def finish() -> None:
             order["cancelledAt"] = CANCEL_COMPLETED_AT
             order["cancelReason"] = args["reason"]
+            order["cancellation"] = {"staffNote": args.get("staffNote")}
             if (args.get("refundMethod") or {}).get("originalPaymentMethodsRefund") or args.get("refund"):
                 self._record_refund(order, order_total(order), via="orderCancel", note=args.get("staffNote"))
             if args.get("notifyCustomer"):
@@ -200,6 +200,12 @@ class FakeAdminRoot(dict[str, Any]):
             message = f"Return can't be {verb}: only a return with status REQUESTED can be."
             return [error(["input", "id"], message, "INVALID_STATE")]
         return found
+
+
+def finish_job(job: dict[str, Any]) -> None:
+    if not job["done"]:
+        job["done"] = True
+        job["on_done"]()
 
 
 def order_total(order: dict[str, Any]) -> Decimal:

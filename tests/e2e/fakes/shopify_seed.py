@@ -90,6 +90,7 @@ def build_order(spec: Mapping[str, Any], ids: Ids) -> tuple[dict[str, Any], Seed
         "processedAt": placed_at,
         "cancelledAt": None,
         "cancelReason": None,
+        "cancellation": None,
         "currencyCode": currency,
         "presentmentCurrencyCode": currency,
         "tags": list(spec.get("tags", [])),

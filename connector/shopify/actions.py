@@ -1,0 +1,177 @@
+"""Which Shopify writes a decision needs (contract.md, "Written back to the platform"), as outbox actions.
+
+Planning is pure: the same decision for the same case always yields the same actions with the same
+idempotency keys, so re-planning after a crash enqueues nothing new.
+
+Two rows the contract leaves open, decided here:
+- A declined cancel: Shopify has no cancellation-request object to decline, and 2026-07 has no mutation
+  that messages a customer. The customer hears the decision from the channel they asked through (the
+  storefront form or the JSON API answers with it); on Shopify the order gets the tag
+  `assay-cancel-declined` and a staff note line with the reasons, so staff see why it wasn't cancelled.
+- A return, claim or warranty decided without a Shopify return (asked through the storefront form, not
+  Shopify's return request): there is nothing to approve or decline, so the order gets a tag and a staff
+  note line instead, for staff to act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ORDER_CANCEL = "shopify.order_cancel"
+RETURN_APPROVE = "shopify.return_approve"
+RETURN_DECLINE = "shopify.return_decline"
+REVIEW = "shopify.review"
+ORDER_NOTE = "shopify.order_note"
+
+REVIEW_TAG = "assay-review"
+CANCEL_DECLINED_TAG = "assay-cancel-declined"
+RETURN_APPROVED_TAG = "assay-return-approved"
+RETURN_DECLINED_TAG = "assay-return-declined"
+
+REQUEST_KINDS = ("cancel", "return", "claim", "warranty")
+DECLINE_NOTE_LIMIT = 500  # ReturnDeclineRequestInput.declineNote, per the 2026-07 schema
+NOTE_LINE_LIMIT = 1000  # one line of the order note; keeps a long reason list from swamping the note
+
+# Case keys made only of these stay readable inside the key; anything else is hashed to keep keys short
+# and safe to search for in an order note. "~" never appears in a readable key, so the two can't collide.
+_READABLE_CASE_KEY = re.compile(r"[A-Za-z0-9._:/-]{1,64}")
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    """One platform write for the outbox: what to do, with what, and the key that makes it happen once."""
+
+    kind: str
+    payload: dict[str, Any]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class _Request:
+    decision: Mapping[str, Any]
+    case_key: str
+    kind: str
+    order_gid: str
+    return_gid: str | None
+
+    @property
+    def reasons(self) -> list[Mapping[str, Any]]:
+        return list(self.decision.get("reasons") or ())
+
+    def action(self, kind: str, payload: dict[str, Any]) -> PlannedAction:
+        return PlannedAction(kind, payload, idempotency_key(self.case_key, kind))
+
+
+def plan_actions(
+    decision: Mapping[str, Any], *, case_key: str, request_kind: str, order_gid: str, return_gid: str | None
+) -> list[PlannedAction]:
+    """The Shopify writes this decision needs, in the order to perform them."""
+    if request_kind not in REQUEST_KINDS:
+        raise ValueError(f"`request_kind` must be one of {', '.join(REQUEST_KINDS)}, got {request_kind!r}")
+    outcome = decision.get("outcome")
+    family = "cancel" if request_kind == "cancel" else "return"
+    planner = _PLANNERS.get((family, str(outcome)))
+    if planner is None:
+        raise ValueError(f"decision `outcome` must be approve, decline or review, got {outcome!r}")
+    return [planner(_Request(decision, case_key, request_kind, order_gid, return_gid))]
+
+
+def idempotency_key(case_key: str, action_kind: str) -> str:
+    """'assay:<case key>:<action kind>', the case key hashed when it is long or has unusual characters."""
+    if not case_key:
+        raise ValueError("`case_key` must be a non-empty string, got ''")
+    if _READABLE_CASE_KEY.fullmatch(case_key):
+        return f"assay:{case_key}:{action_kind}"
+    return f"assay:~{hashlib.sha256(case_key.encode()).hexdigest()[:32]}:{action_kind}"
+
+
+def decline_reason(reasons: Iterable[Mapping[str, Any]]) -> str:
+    """Shopify's ReturnDeclineReason for these reasons.
+
+    FINAL_SALE wins over RETURN_PERIOD_ENDED when both apply: an excluded item could not have been returned
+    at any time, so "period ended" would wrongly suggest the customer was merely late. The note carries
+    every reason either way.
+    """
+    codes = {reason.get("code") for reason in reasons}
+    if "final_sale" in codes:
+        return "FINAL_SALE"
+    if "return_window_ended" in codes:
+        return "RETURN_PERIOD_ENDED"
+    return "OTHER"
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def _cancel_order(request: _Request) -> PlannedAction:
+    note = f"Assay approved the customer's cancellation request (case {request.case_key})."
+    return request.action(ORDER_CANCEL, {"order_gid": request.order_gid, "staff_note": note})
+
+
+def _note_cancel_declined(request: _Request) -> PlannedAction:
+    line = f"Assay case {request.case_key}: cancellation request declined, the order stands."
+    return _order_note(request, ORDER_NOTE, CANCEL_DECLINED_TAG, line)
+
+
+def _approve_return(request: _Request) -> PlannedAction:
+    if request.return_gid is None:
+        line = (f"Assay case {request.case_key}: {request.kind} request approved; no Shopify return exists for it, "
+                f"so create the return or refund by hand.")
+        return _order_note(request, ORDER_NOTE, RETURN_APPROVED_TAG, line)
+    return request.action(RETURN_APPROVE, {"return_gid": request.return_gid})
+
+
+def _decline_return(request: _Request) -> PlannedAction:
+    if request.return_gid is None:
+        line = f"Assay case {request.case_key}: {request.kind} request declined."
+        return _order_note(request, ORDER_NOTE, RETURN_DECLINED_TAG, line)
+    messages = _unique(_one_line(str(reason.get("message") or "")) for reason in request.reasons)
+    note = shorten(" ".join(messages), DECLINE_NOTE_LIMIT) or None
+    payload = {"return_gid": request.return_gid, "decline_reason": decline_reason(request.reasons),
+               "decline_note": note}
+    return request.action(RETURN_DECLINE, payload)
+
+
+def _flag_for_review(request: _Request) -> PlannedAction:
+    line = f"Assay case {request.case_key}: {request.kind} request needs a decision."
+    respond_by = request.decision.get("respond_by")
+    return _order_note(request, REVIEW, REVIEW_TAG, line, f"Respond by {respond_by}." if respond_by else "")
+
+
+def _order_note(request: _Request, kind: str, tag: str, headline: str, tail: str = "") -> PlannedAction:
+    reasons = "; ".join(_unique(
+        f"{_one_line(str(reason.get('message') or ''))} ({reason.get('code')})" for reason in request.reasons
+    ))
+    line = " ".join(part for part in (headline, f"Reasons: {reasons}." if reasons else "", tail) if part)
+    return request.action(kind, {"order_gid": request.order_gid, "tag": tag,
+                                 "note_line": shorten(line, NOTE_LINE_LIMIT)})
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    """In order, without repeats or blanks: several lines declined for one reason share its message."""
+    return [item for item in dict.fromkeys(items) if item]
+
+
+_PLANNERS: dict[tuple[str, str], Callable[[_Request], PlannedAction]] = {
+    ("cancel", "approve"): _cancel_order,
+    ("cancel", "decline"): _note_cancel_declined,
+    ("cancel", "review"): _flag_for_review,
+    ("return", "approve"): _approve_return,
+    ("return", "decline"): _decline_return,
+    ("return", "review"): _flag_for_review,
+}

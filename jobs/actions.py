@@ -1,0 +1,80 @@
+"""perform_action(key): one write-back from the outbox, at most once, whoever else is retrying it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+
+from storage.db import storage_of
+from storage.models import CaseRecord, Store
+from storage.repositories import claim_action, claim_next_action, complete_action, fail_action, store_credentials
+
+log = logging.getLogger("assay.jobs")
+
+
+class TransientWriteError(Exception):
+    """The platform could not be reached or was busy: the job raises it so RQ retries later."""
+
+
+Writer = Callable[[Store, Any, dict[str, Any], str, str], dict[str, Any]]
+
+
+def _writer_for(kind: str) -> Writer:
+    platform = kind.split(".", 1)[0]
+    if platform == "shopify":
+        from jobs.shopify_access import write_shopify_action
+
+        return write_shopify_action
+    raise LookupError(f"no writer for action kind {kind!r}")
+
+
+def perform_action(idempotency_key: str) -> None:
+    """Claim the action (a done or freshly claimed one is left alone), write it, record the outcome."""
+    storage = storage_of(current_app)
+    with storage.transaction() as session:
+        action = claim_action(session, idempotency_key)
+        if action is None:
+            return
+        kind, payload, case_id = action.kind, dict(action.payload), action.case_id
+    _perform(idempotency_key, kind, payload, case_id)
+
+
+def reconcile_actions(limit: int = 100) -> int:
+    """Finish actions whose worker died mid-write (their lease ran out) or that were never picked up."""
+    storage = storage_of(current_app)
+    done = 0
+    for _ in range(limit):
+        with storage.transaction() as session:
+            action = claim_next_action(session)
+            if action is None:
+                break
+            key, kind, payload, case_id = action.idempotency_key, action.kind, dict(action.payload), action.case_id
+        _perform(key, kind, payload, case_id)
+        done += 1
+    return done
+
+
+def _perform(key: str, kind: str, payload: dict[str, Any], case_id: int) -> None:
+    storage = storage_of(current_app)
+    with storage.sessions() as session:
+        store = session.get_one(Store, session.get_one(CaseRecord, case_id).store_id)
+        credentials = store_credentials(store, storage.cipher)
+        session.expunge(store)
+    try:
+        result = _writer_for(kind)(store, credentials, payload, key, kind)
+    except TransientWriteError as error:
+        with storage.transaction() as session:
+            fail_action(session, key, str(error), retry=True)
+        log.warning("action.retry", extra={"key": key, "kind": kind, "error": str(error)})
+        raise
+    except Exception as error:  # refused by the platform, or a fault of ours: a person must look, not a retry loop
+        with storage.transaction() as session:
+            fail_action(session, key, f"{type(error).__name__}: {error}", retry=False)
+        log.exception("action.failed", extra={"key": key, "kind": kind})
+        return
+    with storage.transaction() as session:
+        complete_action(session, key, result)
+    log.info("action.written", extra={"key": key, "kind": kind})

@@ -1,0 +1,49 @@
+"""decide_case(case_id): judge a stored case by the store's current policy, then plan its write-backs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+
+from jobs.actions import perform_action
+from jobs.queue import job_id_for, queue_of
+from policies.batch import CaseError, decide_document
+from storage.db import storage_of
+from storage.models import CaseStatus
+from storage.repositories import current_policy_version, enqueue_action, get_case, save_decision
+
+log = logging.getLogger("assay.jobs")
+
+
+def decide_case(case_id: int) -> None:
+    """Safe to run twice: only an open case is decided, and planned actions are unique by idempotency key."""
+    from connector.shopify.actions import plan_actions
+
+    app = current_app
+    keys: list[str] = []
+    with storage_of(app).transaction() as session:
+        record = get_case(session, case_id)
+        if record is None or record.status != CaseStatus.OPEN.value:
+            return
+        policy = current_policy_version(session, record.store_id)
+        if policy is None:
+            log.warning("case.no_policy", extra={"case_id": case_id, "store_id": record.store_id})
+            return
+        try:
+            decision = decide_document({**record.document, "policy": policy.document})
+        except CaseError as error:  # nothing a retry could mend: the case waits for a person
+            log.error("case.invalid", extra={"case_id": case_id, "errors": error.errors})
+            return
+        save_decision(session, case_id, decision)
+        refs: dict[str, Any] = record.document.get("platform", {})
+        for planned in plan_actions(decision, case_key=record.request_key, request_kind=record.kind,
+                                    order_gid=refs["order_gid"], return_gid=refs.get("return_gid")):
+            key = f"{record.store_id}:{planned.idempotency_key}"  # request keys are unique per store only
+            enqueue_action(session, case_id=case_id, kind=planned.kind, payload=planned.payload, idempotency_key=key)
+            keys.append(key)
+    queue = queue_of(app)
+    for key in keys:
+        queue.enqueue(perform_action, key, job_id=job_id_for("action", key))
+    log.info("case.decided", extra={"case_id": case_id, "outcome": decision["outcome"], "actions": len(keys)})

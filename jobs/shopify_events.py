@@ -1,0 +1,185 @@
+"""What each Shopify topic does: snapshot orders, open cases for return requests, close, uninstall, redact.
+
+A ShopifyUnavailable from a fetch propagates: the event stays `received` and RQ runs the job again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from connector.shopify.admin_api import AdminApi
+from connector.shopify.documents import ORDER_FOR_CASE, RETURN_FOR_CASE, SHOP_FACTS
+from connector.shopify.schemas import (
+    ShopifyOrder,
+    ShopifyPayloadError,
+    ShopifyReturnRequest,
+    merge_line_pages,
+    order_from_graphql,
+    order_from_webhook,
+    return_request_from_graphql,
+    return_request_from_webhook,
+    shop_facts,
+)
+from jobs.cases import decide_case
+from jobs.events import FollowUps, PermanentEventError, handles
+from jobs.intake import open_case
+from jobs.shopify_access import shopify_api
+from storage.db import storage_of
+from storage.models import CaseRecord, CaseStatus, Event, OrderSnapshot, Platform, Store, StoreStatus
+from storage.repositories import (
+    find_order_snapshot,
+    find_store,
+    mark_store_uninstalled,
+    save_order_snapshot,
+    store_credentials,
+)
+
+log = logging.getLogger("assay.jobs")
+SHOPIFY = Platform.SHOPIFY.value
+
+
+def _store(session: Session, event: Event) -> Store:
+    store = find_store(session, SHOPIFY, event.shop_domain)
+    if store is None:
+        raise PermanentEventError(f"no Shopify store {event.shop_domain} is installed")
+    return store
+
+
+def _api(store: Store) -> AdminApi:
+    if store.status != StoreStatus.ACTIVE.value:
+        raise PermanentEventError(f"store {store.domain} is {store.status}")
+    return shopify_api(store, store_credentials(store, storage_of(current_app).cipher))
+
+
+def ensure_calendar(store: Store, api: AdminApi) -> None:
+    """The store's country and zone, read once from Shopify: every case needs them."""
+    if store.country and store.timezone:
+        return
+    facts = shop_facts(api.execute(SHOP_FACTS))
+    store.country, store.timezone = facts.country, facts.timezone
+
+
+def fetch_order(api: AdminApi, order_gid: str, country: str) -> ShopifyOrder:
+    pages: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = api.execute(ORDER_FOR_CASE, {"id": order_gid, "lineItemsAfter": after})
+        if not page.get("order"):
+            raise PermanentEventError(f"Shopify has no order {order_gid}")
+        pages.append(page)
+        info = page["order"]["lineItems"].get("pageInfo") or {}
+        if not info.get("hasNextPage"):
+            return order_from_graphql(merge_line_pages(pages), country)
+        after = info["endCursor"]
+
+
+def _order_gid(payload: dict[str, Any]) -> str:
+    gid = payload.get("admin_graphql_api_id") or (payload.get("order") or {}).get("admin_graphql_api_id")
+    if not isinstance(gid, str):
+        raise PermanentEventError("the payload names no order (admin_graphql_api_id)")
+    return gid
+
+
+@handles(SHOPIFY, "orders/create", "orders/updated")
+def record_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
+    """Snapshot what was bought now (compare-at prices change later); an update only moves fulfilment on."""
+    store = _store(session, event)
+    try:
+        with _api(store) as api:
+            ensure_calendar(store, api)
+            assert store.country is not None
+            known = find_order_snapshot(session, store.id, str(event.payload.get("id")))
+            if known is not None and event.topic == "orders/updated":
+                order = order_from_webhook(event.payload, store.country)
+            else:
+                order = fetch_order(api, _order_gid(event.payload), store.country)
+    except ShopifyPayloadError as error:
+        raise PermanentEventError(str(error)) from error
+    save_order_snapshot(session, store_id=store.id, order_id=order.order["id"], document=order.order,
+                        customer_id=order.customer_id)
+
+
+def _return_request(api: AdminApi, event: Event, order: dict[str, Any]) -> ShopifyReturnRequest:
+    submitted_at = event.headers.get("X-Shopify-Triggered-At") or event.received_at
+    try:
+        return return_request_from_webhook(event.payload, order, submitted_at=submitted_at)
+    except ShopifyPayloadError:
+        # Older payloads may not name each line's order line: ask Shopify for the return itself.
+        data = api.execute(RETURN_FOR_CASE, {"id": event.payload.get("admin_graphql_api_id")})
+        return return_request_from_graphql(data, order)
+
+
+@handles(SHOPIFY, "returns/request")
+def open_return_case(session: Session, event: Event, follow_ups: FollowUps) -> None:
+    store = _store(session, event)
+    order_gid = _order_gid(event.payload.get("order") or {})
+    try:
+        with _api(store) as api:
+            ensure_calendar(store, api)
+            assert store.country is not None
+            order_id = order_gid.rsplit("/", 1)[-1]
+            snapshot = find_order_snapshot(session, store.id, order_id)
+            if snapshot is None:  # the order came before Assay was installed, or its webhook was lost
+                fetched = fetch_order(api, order_gid, store.country)
+                snapshot = save_order_snapshot(session, store_id=store.id, order_id=order_id,
+                                               document=fetched.order, customer_id=fetched.customer_id)
+            asked = _return_request(api, event, snapshot.document)
+    except ShopifyPayloadError as error:
+        raise PermanentEventError(str(error)) from error
+    request = dict(asked.request)
+    if asked.mixed_reasons:  # one return, lines with different reasons: a person sorts it out
+        request["kind"], request["reason"] = "claim", "other"
+    case_id, created = open_case(session, store, order=snapshot.document, request=request,
+                                 request_key=f"return:{asked.return_gid}",
+                                 refs={"order_gid": asked.order_gid, "return_gid": asked.return_gid})
+    if created:
+        follow_ups.add(decide_case, case_id, job_id=f"case-{case_id}")
+
+
+@handles(SHOPIFY, "orders/cancelled")
+def close_cases_of_cancelled_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
+    """Cancelled elsewhere (by staff, or by Assay): nothing is left to decide for its open cases."""
+    store = _store(session, event)
+    order_id = str(event.payload.get("id"))
+    for record in session.scalars(select(CaseRecord).where(
+            CaseRecord.store_id == store.id, CaseRecord.order_id == order_id,
+            CaseRecord.status == CaseStatus.OPEN.value)):
+        record.status = CaseStatus.CLOSED.value
+
+
+@handles(SHOPIFY, "app/uninstalled")
+def uninstall(session: Session, event: Event, follow_ups: FollowUps) -> None:
+    mark_store_uninstalled(_store(session, event))
+
+
+@handles(SHOPIFY, "customers/redact")
+def redact_customer(session: Session, event: Event, follow_ups: FollowUps) -> None:
+    """Forget the named orders' snapshots and cases: they hold the customer's purchases and notes."""
+    store = find_store(session, SHOPIFY, event.shop_domain)
+    orders = [str(number) for number in event.payload.get("orders_to_redact") or []]
+    if store is None or not orders:
+        return
+    session.execute(delete(OrderSnapshot).where(OrderSnapshot.store_id == store.id,
+                                                OrderSnapshot.order_id.in_(orders)))
+    session.execute(delete(CaseRecord).where(CaseRecord.store_id == store.id, CaseRecord.order_id.in_(orders)))
+
+
+@handles(SHOPIFY, "shop/redact")
+def redact_shop(session: Session, event: Event, follow_ups: FollowUps) -> None:
+    """48 hours after uninstalling: everything about the shop goes (its rows cascade from the store)."""
+    store = find_store(session, SHOPIFY, event.shop_domain)
+    if store is not None:
+        session.delete(store)
+
+
+@handles(SHOPIFY, "customers/data_request")
+def note_data_request(session: Session, event: Event, follow_ups: FollowUps) -> None:
+    """Assay keeps only order snapshots and cases; the merchant answers from them in the review queue."""
+    log.info("privacy.data_request", extra={"shop": event.shop_domain,
+                                            "orders": event.payload.get("orders_requested")})
+

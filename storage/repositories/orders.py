@@ -1,0 +1,44 @@
+"""Order snapshots: what was bought, at the prices of that moment, kept for the requests that come later."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import OrderSnapshot
+from storage.repositories._once import insert_once
+
+# What a later update may change; the lines stay as they were bought.
+PROGRESS_FIELDS = ("fulfilled_at", "delivered_at")
+
+
+def save_order_snapshot(session: Session, *, store_id: int, order_id: str, document: Mapping[str, Any],
+                        customer_id: str | None = None) -> OrderSnapshot:
+    """Keep the first snapshot of an order's lines; later calls only move its fulfilment and delivery on."""
+    values = {"store_id": store_id, "order_id": order_id, "document": dict(document), "customer_id": customer_id}
+    snapshot, created = insert_once(session, OrderSnapshot, values, unique=("store_id", "order_id"))
+    if not created:
+        update_order_progress(snapshot, document)
+    return snapshot
+
+
+def update_order_progress(snapshot: OrderSnapshot, document: Mapping[str, Any]) -> None:
+    merged = dict(snapshot.document)
+    for name in PROGRESS_FIELDS:
+        if document.get(name) is not None:
+            merged[name] = document[name]
+    fulfilled = {line["id"]: line.get("fulfilled_quantity") for line in document.get("lines", [])}
+    merged["lines"] = [
+        {**line, "fulfilled_quantity": fulfilled[line["id"]]}
+        if fulfilled.get(line["id"]) is not None else line
+        for line in merged.get("lines", [])
+    ]
+    snapshot.document = merged  # a new object, so SQLAlchemy sees the JSON change
+
+
+def find_order_snapshot(session: Session, store_id: int, order_id: str) -> OrderSnapshot | None:
+    query = select(OrderSnapshot).where(OrderSnapshot.store_id == store_id, OrderSnapshot.order_id == order_id)
+    return session.scalars(query).first()

@@ -1,0 +1,36 @@
+"""A customer asks to cancel from the storefront, through Shopify's app proxy: checked, recorded, queued."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from connector.shopify.verify import verify_app_proxy
+from jobs.intake import CancelRequestRefused, open_cancel_case
+from jobs.queue import queue_of
+
+bp = Blueprint("shopify_proxy", __name__)
+log = logging.getLogger("assay.webhooks")
+
+
+@bp.post("/proxy/shopify/cancel")
+def ask_to_cancel() -> tuple[Response, int]:
+    config = current_app.config
+    check = verify_app_proxy(request.url, config["SHOPIFY_API_SECRET"], config.get("SHOPIFY_API_SECRET_PREVIOUS"))
+    if not check.ok or check.shop_domain is None:
+        log.warning("proxy.rejected", extra={"reason": check.reason})
+        return jsonify(error=check.reason), 401
+    if check.customer_id is None:
+        return jsonify(error="login_required", detail="log in to your account to cancel an order"), 401
+    order_id = (request.form.get("order_id") or request.args.get("order_id") or "").strip()
+    if not order_id.isdigit():
+        return jsonify(error="invalid_order_id", detail="`order_id` must be the order's numeric id"), 400
+    note = (request.form.get("note") or "")[:1000]
+    try:
+        opened = open_cancel_case(check.shop_domain, check.customer_id, order_id, note)
+    except CancelRequestRefused as refused:
+        return jsonify(error=refused.reason, detail=str(refused)), refused.status
+    if opened.created:
+        queue_of(current_app).enqueue(opened.job, opened.case_id, job_id=f"case-{opened.case_id}")
+    return jsonify(status="received", case_id=opened.case_id), 202
