@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -31,11 +32,16 @@ def _writer_for(kind: str) -> Writer:
     raise LookupError(f"no writer for action kind {kind!r}")
 
 
+def _lease() -> timedelta:
+    """How long a claimed write may run before another worker may take it over (its worker presumed dead)."""
+    return timedelta(seconds=float(current_app.config.get("ACTION_LEASE_SECONDS", 600)))
+
+
 def perform_action(idempotency_key: str) -> None:
     """Claim the action (a done or freshly claimed one is left alone), write it, record the outcome."""
     storage = storage_of(current_app)
     with storage.transaction() as session:
-        action = claim_action(session, idempotency_key)
+        action = claim_action(session, idempotency_key, lease=_lease())
         if action is None:
             return
         kind, payload, case_id = action.kind, dict(action.payload), action.case_id
@@ -48,7 +54,7 @@ def reconcile_actions(limit: int = 100) -> int:
     done = 0
     for _ in range(limit):
         with storage.transaction() as session:
-            action = claim_next_action(session)
+            action = claim_next_action(session, lease=_lease())
             if action is None:
                 break
             key, kind, payload, case_id = action.idempotency_key, action.kind, dict(action.payload), action.case_id

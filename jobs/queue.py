@@ -30,11 +30,11 @@ class JobQueue(Protocol):
 class RedisQueue:
     """RQ: a job id makes a second enqueue of the same work a no-op while the first is known."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, name: str = QUEUE_NAME) -> None:
         from redis import Redis
         from rq import Queue
 
-        self.queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+        self.queue = Queue(name, connection=Redis.from_url(redis_url))
 
     def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
         from rq import Retry
@@ -63,7 +63,8 @@ class InProcessQueue:
 
 def init_app(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
-    app.extensions[EXTENSION] = RedisQueue(redis_url) if redis_url else InProcessQueue(app)
+    name = app.config.get("RQ_QUEUE") or QUEUE_NAME
+    app.extensions[EXTENSION] = RedisQueue(redis_url, name) if redis_url else InProcessQueue(app)
 
 
 def queue_of(app: Flask) -> JobQueue:

@@ -20,3 +20,6 @@ def database_url() -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return TEST_REDIS_URL
+
+# The database fixtures (storage_url, storage, …) are shared by integration and end-to-end tests.
+pytest_plugins = ["support.database"]

@@ -16,11 +16,16 @@ def default_config(instance_path: str) -> dict[str, Any]:
         ),
         # Unset: jobs run in-process, which is the embedded default.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "RQ_QUEUE": os.environ.get("RQ_QUEUE", "assay"),
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
         # The app's client secret signs webhooks and app-proxy requests; the previous one during a rotation.
         "SHOPIFY_API_SECRET": os.environ.get("SHOPIFY_API_SECRET", ""),
         "SHOPIFY_API_SECRET_PREVIOUS": os.environ.get("SHOPIFY_API_SECRET_PREVIOUS") or None,
+        "SHOPIFY_TIMEOUT_SECONDS": float(os.environ.get("SHOPIFY_TIMEOUT_SECONDS", 10)),
+        # A write claimed longer ago than this is taken over by reconcile: its worker is presumed dead.
+        "ACTION_LEASE_SECONDS": float(os.environ.get("ACTION_LEASE_SECONDS", 600)),
+        "ASSAY_ENCRYPTION_KEYS": os.environ.get("ASSAY_ENCRYPTION_KEYS") or None,
     }
 
 

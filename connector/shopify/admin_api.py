@@ -143,12 +143,15 @@ class AdminApi:
             if any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors):
                 return _Retry("throttled", self._throttle_wait(body.get("extensions") or {}))
             raise ShopifyGraphQLError(errors, shop=self.shop, operation=name)
-        if code == "network_error":
-            return _Retry("network error or timeout", self.retry.backoff(failures + 1))
         if status == 429:
             return _Retry("429 rate limited", self._retry_after(response.headers))
-        if status >= 500:
-            return _Retry(f"http {status}", self.retry.backoff(failures + 1))
+        if code == "network_error" or status >= 500:
+            reason = "network error or timeout" if code == "network_error" else f"http {status}"
+            if not document.safe_to_resend:
+                # The write may have happened: the caller checks the platform's state before trying again.
+                raise ShopifyUnavailable(f"{reason}; not resent, it may have been applied", shop=self.shop,
+                                         operation=name)
+            return _Retry(reason, self.retry.backoff(failures + 1))
         if status in (401, 403):
             raise ShopifyAccessDenied(result.log.detail, shop=self.shop, operation=name, status=status)
         raise ShopifyRequestRejected(f"http {status}: {result.log.detail}", shop=self.shop, operation=name,

@@ -17,6 +17,13 @@ class Document:
 
     operation_name: str
     source: str
+    # A write that sets rather than adds (tagsAdd, a whole note): sending it twice leaves the same result.
+    repeatable: bool = False
+
+    @property
+    def safe_to_resend(self) -> bool:
+        """Resending after a lost answer changes nothing: a read, a repeatable write, or one with @idempotent."""
+        return self.repeatable or not self.source.lstrip().startswith("mutation") or "@idempotent" in self.source
 
 
 # Shop currency and the customer's (presentment) currency both come back; the case builder picks one.
@@ -200,7 +207,7 @@ mutation TagsAdd($id: ID!, $tags: [String!]!) {
     userErrors { field message }
   }
 }
-""")
+""", repeatable=True)
 
 # 2026-07 has no timeline-comment mutation, so a review note goes into Order.note, which orderUpdate
 # overwrites: read it with ORDER_NOTE first and append, so the customer's own checkout note survives.
@@ -211,7 +218,7 @@ mutation OrderNoteUpdate($id: ID!, $note: String!) {
     userErrors { field message }
   }
 }
-""")
+""", repeatable=True)
 
 # Since 2026-04 Shopify rejects refundCreate at runtime without @idempotent; the key is the action's.
 REFUND_CREATE = Document("RefundCreate", """

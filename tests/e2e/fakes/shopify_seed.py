@@ -96,6 +96,7 @@ def build_order(spec: Mapping[str, Any], ids: Ids) -> tuple[dict[str, Any], Seed
         "tags": list(spec.get("tags", [])),
         "note": spec.get("note"),
         "email": spec.get("email", "customer@example.com"),
+        "customer": {"id": f"gid://shopify/Customer/{spec['customer_id']}"} if spec.get("customer_id") else None,
         "shippingAddress": {"countryCodeV2": spec.get("country", "DE")},
         "totalShippingPriceSet": money_bag(shipping_amount, currency),
         "shippingLines": paged([{

@@ -1,4 +1,4 @@
-"""Integration fixtures: a private PostgreSQL schema per test session, built by the Alembic migrations."""
+"""Database fixtures for integration and e2e tests: a private PostgreSQL schema per session, built by Alembic."""
 
 from __future__ import annotations
 
