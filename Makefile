@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/assay run
+	$(VENV)/bin/assay db upgrade
+	$(VENV)/bin/assay run --host 127.0.0.1 --port 8000
 
 test: $(STAMP) lint typecheck
 	$(PY) -m pytest -q

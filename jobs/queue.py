@@ -38,9 +38,15 @@ class RedisQueue:
 
     def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
         from rq import Retry
+        from rq.exceptions import DuplicateJobError
 
-        self.queue.enqueue_call(func, args=args, job_id=job_id, unique=job_id is not None,
-                                retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+        # Job ids live in one namespace per Redis; the queue's name keeps two deployments (or test runs) apart.
+        scoped = None if job_id is None else f"{self.queue.name}-{job_id}"
+        try:
+            self.queue.enqueue_call(func, args=args, job_id=scoped, unique=scoped is not None,
+                                    retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+        except DuplicateJobError:
+            log.info("job.duplicate", extra={"job_id": scoped})  # the same work is already queued or kept
 
 
 class InProcessQueue:
