@@ -31,8 +31,8 @@ class RefundSchema(Schema):
 
 class DecisionSchema(Schema):
     outcome = fields.String()
-    reasons = fields.List(fields.Nested(ReasonSchema))
-    lines = fields.List(fields.Nested(LineOutcomeSchema))
+    reasons = fields.Nested(ReasonSchema, many=True)
+    lines = fields.Nested(LineOutcomeSchema, many=True)
     refund = fields.Nested(RefundSchema, allow_none=True)
     respond_by = Instant(allow_none=True)
     resolve_by = Instant(allow_none=True)

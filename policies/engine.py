@@ -9,7 +9,7 @@ from functools import lru_cache
 from policies.calendar import StoreCalendar
 from policies.case import Case, Kind, Reason
 from policies.context import AskedLine, Context
-from policies.decision import Decision, Finding, LineOutcome, ReasonOut
+from policies.decision import Decision, LineOutcome, ReasonOut
 from policies.policy import Outcome, Policy, Promise
 from policies.refund import compute_refund
 from policies.rules import Verdict
@@ -100,17 +100,18 @@ def decide(case: Case, policy: Policy, now: datetime | None = None) -> Decision:
 
 def settle(ctx: Context, verdict: Verdict) -> tuple[tuple[LineOutcome, ...], tuple[ReasonOut, ...]]:
     """Each line takes its gravest finding, else the verdict's outcome; the reasons are those that decided."""
-    settled = Finding(_SETTLED_CODE.get(verdict.outcome, "needs_review"), verdict.message, verdict.outcome, ())
     explained: dict[tuple[str, str], list[str]] = {}
     line_outcomes = []
     for line_id in ctx.line_ids:
-        mine = [f for f in verdict.findings if line_id in f.lines]
-        worst = max((f.outcome for f in mine), key=_SEVERITY.__getitem__, default=verdict.outcome)
+        mine = [finding for finding in verdict.findings if line_id in finding.lines]
+        worst = max((finding.outcome for finding in mine), key=_SEVERITY.__getitem__, default=verdict.outcome)
         if _SEVERITY[worst] < _SEVERITY[verdict.outcome]:
             worst = verdict.outcome
-        deciding = [f for f in mine if f.outcome is worst] or [settled]
-        for finding in deciding:
-            explained.setdefault((finding.code, finding.message), []).append(line_id)
+        deciding = [(f.code, f.message) for f in mine if f.outcome is worst]
+        if not deciding:
+            deciding = [(_SETTLED_CODE.get(verdict.outcome, "needs_review"), verdict.message)]
+        for code_and_message in deciding:
+            explained.setdefault(code_and_message, []).append(line_id)
         line_outcomes.append(LineOutcome(line_id, worst))
     reasons = tuple(ReasonOut(code, message, tuple(ids)) for (code, message), ids in explained.items())
     return tuple(line_outcomes), reasons
