@@ -143,12 +143,12 @@ def open_return_case(session: Session, event: Event, follow_ups: FollowUps) -> N
 
 @handles(SHOPIFY, "orders/cancelled")
 def close_cases_of_cancelled_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
-    """Cancelled elsewhere (by staff, or by Assay): nothing is left to decide for its open cases."""
+    """Cancelled elsewhere (by staff, or by Assay): nothing is left to decide, or to review, for its cases."""
     store = _store(session, event)
     order_id = str(event.payload.get("id"))
     for record in session.scalars(select(CaseRecord).where(
             CaseRecord.store_id == store.id, CaseRecord.order_id == order_id,
-            CaseRecord.status == CaseStatus.OPEN.value)):
+            CaseRecord.status != CaseStatus.CLOSED.value)):
         record.status = CaseStatus.CLOSED.value
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
+from redis import Redis
+from rq import Queue
+from werkzeug.serving import make_server
 
 from connector.shopify.admin_api import AdminApi, RetryPolicy
+from storage.db import Storage, storage_of
+from webhooks.app import create_app
 
 from .fakes.shopify import FakeShopify
+from .shopify_app import SECRET
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +56,33 @@ def admin_api(fake_shopify: FakeShopify, sleeps: list[float]) -> Iterator[AdminA
         sleep=sleep,
     ) as api:
         yield api
+
+
+# --- The running app, wired to the real PostgreSQL and Redis and to the fake Shopify -----------------
+
+@pytest.fixture
+def queue_name(redis_url: str) -> Iterator[str]:
+    """A queue of this test's own, so other test runs sharing the Redis never take or drop its jobs."""
+    name = f"assay-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    Queue(name, connection=Redis.from_url(redis_url)).delete(delete_jobs=True)
+
+
+@pytest.fixture
+def app(storage: Storage, storage_url: str, encryption_keys: str, redis_url: str, queue_name: str) -> Iterator[Flask]:
+    made = create_app({"DATABASE_URL": storage_url, "ASSAY_ENCRYPTION_KEYS": encryption_keys,
+                       "REDIS_URL": redis_url, "RQ_QUEUE": queue_name, "SHOPIFY_API_SECRET": SECRET,
+                       "SHOPIFY_TIMEOUT_SECONDS": 0.5, "TESTING": True})
+    yield made
+    storage_of(made).dispose()
+
+
+@pytest.fixture
+def base_url(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+

@@ -1,0 +1,89 @@
+"""Driving the running app as Shopify would: install a store, send signed webhooks, run the RQ worker."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import urllib.parse
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from flask import Flask
+from rq import SimpleWorker
+from support.signing import sign
+
+from jobs.queue import RedisQueue, queue_of
+from policies.presets import preset_document
+from storage.db import storage_of
+from storage.repositories import add_shopify_store, set_policy
+
+from .fakes.shopify import FakeShopify
+
+SECRET = "shpss_e2e_secret"
+ASKED_AT = "2026-03-10T10:00:00Z"
+MUTATIONS = ("OrderCancel", "ReturnApproveRequest", "ReturnDeclineRequest", "TagsAdd", "OrderNoteUpdate")
+
+
+def install(app: Flask, fake: FakeShopify, preset: str) -> None:
+    storage = storage_of(app)
+    with storage.transaction() as session:
+        store = add_shopify_store(session, storage.cipher, domain=fake.shop_domain, access_token=fake.access_token,
+                                  api_base_url=fake.origin)
+        set_policy(session, store.id, preset_document(preset) or {})
+
+
+def run_worker(app: Flask) -> None:
+    """A real RQ worker, in burst mode: it runs every queued job (and the jobs they queue), then stops."""
+    queue = queue_of(app)
+    assert isinstance(queue, RedisQueue)
+    with app.app_context():
+        SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
+
+
+def post_webhook(base_url: str, fake: FakeShopify, topic: str, payload: dict[str, Any], delivery: str,
+                 triggered_at: str = ASKED_AT) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    headers = {"X-Shopify-Hmac-Sha256": sign(SECRET, body), "X-Shopify-Topic": topic,
+               "X-Shopify-Shop-Domain": fake.shop_domain, "X-Shopify-Webhook-Id": delivery,
+               "X-Shopify-Triggered-At": triggered_at, "Content-Type": "application/json"}
+    return httpx.post(f"{base_url}/webhooks/shopify", content=body, headers=headers)
+
+
+def numeric(gid: str) -> int:
+    return int(gid.rsplit("/", 1)[1])
+
+
+def order_created(base_url: str, fake: FakeShopify, order_gid: str) -> None:
+    payload = {"id": numeric(order_gid), "admin_graphql_api_id": order_gid}
+    assert post_webhook(base_url, fake, "orders/create", payload, f"create-{order_gid}").status_code == 200
+
+
+def return_payload(fake: FakeShopify, return_gid: str, order_gid: str, reason: str) -> dict[str, Any]:
+    line = fake.return_(return_gid)["returnLineItems"](None)["nodes"][0]
+    fulfillment_line = line["fulfillmentLineItem"]
+    return {
+        "id": numeric(return_gid), "admin_graphql_api_id": return_gid, "status": "requested",
+        "order": {"id": numeric(order_gid), "admin_graphql_api_id": order_gid},
+        "return_line_items": [{
+            "id": numeric(line["id"]), "admin_graphql_api_id": line["id"], "quantity": 1,
+            "fulfillment_line_item": {"id": numeric(fulfillment_line["id"]),
+                                      "line_item": {"id": numeric(fulfillment_line["lineItem"]["id"])}},
+            "return_reason": reason, "return_reason_note": "", "customer_note": "",
+        }],
+    }
+
+
+def mutations(fake: FakeShopify) -> list[str]:
+    return [r.operation_name or "" for r in fake.operations() if r.operation_name in MUTATIONS]
+
+
+def proxy_url(base_url: str, shop: str, customer_id: str | None) -> str:
+    """An app-proxy request as Shopify forwards it: its query string signed with the app's secret."""
+    params = {"shop": shop, "path_prefix": "/apps/assay", "timestamp": str(int(datetime.now(UTC).timestamp()))}
+    if customer_id is not None:
+        params["logged_in_customer_id"] = customer_id
+    message = "".join(f"{key}={params[key]}" for key in sorted(params))
+    params["signature"] = hmac.new(SECRET.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return f"{base_url}/proxy/shopify/cancel?{urllib.parse.urlencode(params)}"

@@ -1,0 +1,73 @@
+"""POST /webhooks/shopify answers at once and records exactly what it should; bad deliveries get 400/401/413."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from flask import Flask
+from sqlalchemy import select
+from support.signing import sign
+
+from storage.db import storage_of
+from storage.models import CaseRecord, Event
+
+from .fakes.shopify import FakeShopify
+from .shopify_app import SECRET, install, numeric, order_created, post_webhook, return_payload, run_worker
+from .test_shopify_flow import ORDER
+
+
+def events(app: Flask) -> list[tuple[str, str]]:
+    with storage_of(app).sessions() as session:
+        return [(e.topic, e.status) for e in session.scalars(select(Event).order_by(Event.id))]
+
+
+def test_a_delivery_missing_headers_is_refused_naming_each_missing_header(app: Flask, base_url: str) -> None:
+    body = b"{}"
+    answer = httpx.post(f"{base_url}/webhooks/shopify", content=body,
+                        headers={"X-Shopify-Hmac-Sha256": sign(SECRET, body)})
+    assert answer.status_code == 400
+    detail = answer.json()["detail"]
+    assert all(name in detail for name in ("X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id"))
+    assert events(app) == []
+
+
+def test_a_delivery_signed_with_another_secret_is_refused_and_not_recorded(
+        app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
+    body = json.dumps({"id": 1}).encode()
+    headers = {"X-Shopify-Hmac-Sha256": sign("not-our-secret", body), "X-Shopify-Topic": "orders/create",
+               "X-Shopify-Shop-Domain": fake_shopify.shop_domain, "X-Shopify-Webhook-Id": "w-1"}
+    answer = httpx.post(f"{base_url}/webhooks/shopify", content=body, headers=headers)
+    assert (answer.status_code, answer.json()["error"]) == (401, "invalid_hmac")
+    assert events(app) == []
+
+
+def test_a_body_over_the_size_limit_is_refused_before_anything_is_read(app: Flask, base_url: str) -> None:
+    body = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    answer = httpx.post(f"{base_url}/webhooks/shopify", content=body, headers={"X-Shopify-Topic": "orders/create"})
+    assert answer.status_code == 413
+    assert events(app) == []
+
+
+def test_an_authentic_topic_assay_does_not_handle_is_acknowledged_and_recorded_as_ignored(
+        app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
+    answer = post_webhook(base_url, fake_shopify, "products/update", {"id": 5}, "p-1")
+    assert (answer.status_code, answer.json()["status"]) == (200, "ignored")
+    assert events(app) == [("products/update", "ignored")]
+
+
+def test_an_order_cancelled_elsewhere_closes_the_case_waiting_for_review(
+        app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
+    install(app, fake_shopify, "pandorana")  # returns go to review, so the case stays open for a person
+    order = fake_shopify.seed_order(ORDER)
+    order_created(base_url, fake_shopify, order.gid)
+    run_worker(app)
+    return_gid = fake_shopify.seed_return(order, [{"reason": "changed-my-mind"}])
+    post_webhook(base_url, fake_shopify, "returns/request",
+                 return_payload(fake_shopify, return_gid, order.gid, "unwanted"), "r-1")
+    run_worker(app)
+    post_webhook(base_url, fake_shopify, "orders/cancelled", {"id": numeric(order.gid)}, "c-1")
+    run_worker(app)
+
+    with storage_of(app).sessions() as session:
+        assert [c.status for c in session.scalars(select(CaseRecord))] == ["closed"]
