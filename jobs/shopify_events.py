@@ -104,13 +104,14 @@ def record_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
                         customer_id=order.customer_id)
 
 
-def _return_request(api: AdminApi, event: Event, order: dict[str, Any]) -> ShopifyReturnRequest:
+def _return_request(api: AdminApi, event: Event, order: dict[str, Any], fetched: list[str]) -> ShopifyReturnRequest:
     submitted_at = event.headers.get("X-Shopify-Triggered-At") or event.received_at
     try:
         return return_request_from_webhook(event.payload, order, submitted_at=submitted_at)
     except ShopifyPayloadError:
         # Older payloads may not name each line's order line: ask Shopify for the return itself.
         data = api.execute(RETURN_FOR_CASE, {"id": event.payload.get("admin_graphql_api_id")})
+        fetched.append(RETURN_FOR_CASE.operation_name)
         return return_request_from_graphql(data, order)
 
 
@@ -118,6 +119,7 @@ def _return_request(api: AdminApi, event: Event, order: dict[str, Any]) -> Shopi
 def open_return_case(session: Session, event: Event, follow_ups: FollowUps) -> None:
     store = _store(session, event)
     order_gid = _order_gid(event.payload.get("order") or {})
+    fetched: list[str] = []  # what the payload lacked and Shopify was asked for, kept with the case
     try:
         with _api(store) as api:
             ensure_calendar(store, api)
@@ -125,10 +127,11 @@ def open_return_case(session: Session, event: Event, follow_ups: FollowUps) -> N
             order_id = order_gid.rsplit("/", 1)[-1]
             snapshot = find_order_snapshot(session, store.id, order_id)
             if snapshot is None:  # the order came before Assay was installed, or its webhook was lost
-                fetched = fetch_order(api, order_gid, store.country)
+                found = fetch_order(api, order_gid, store.country)
+                fetched.append(ORDER_FOR_CASE.operation_name)
                 snapshot = save_order_snapshot(session, store_id=store.id, order_id=order_id,
-                                               document=fetched.order, customer_id=fetched.customer_id)
-            asked = _return_request(api, event, snapshot.document)
+                                               document=found.order, customer_id=found.customer_id)
+            asked = _return_request(api, event, snapshot.document, fetched)
     except ShopifyPayloadError as error:
         raise PermanentEventError(str(error)) from error
     request = dict(asked.request)
@@ -136,7 +139,8 @@ def open_return_case(session: Session, event: Event, follow_ups: FollowUps) -> N
         request["kind"], request["reason"] = "claim", "other"
     case_id, created = open_case(session, store, order=snapshot.document, request=request,
                                  request_key=f"return:{asked.return_gid}",
-                                 refs={"order_gid": asked.order_gid, "return_gid": asked.return_gid})
+                                 refs={"order_gid": asked.order_gid, "return_gid": asked.return_gid,
+                                       "fetched": fetched})
     if created:
         follow_ups.add(decide_case, case_id, job_id=f"case-{case_id}")
 

@@ -71,3 +71,19 @@ def test_an_order_cancelled_elsewhere_closes_the_case_waiting_for_review(
 
     with storage_of(app).sessions() as session:
         assert [c.status for c in session.scalars(select(CaseRecord))] == ["closed"]
+
+
+def test_a_return_for_an_order_assay_never_saw_fetches_the_order_and_records_the_fetch(
+        app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
+    install(app, fake_shopify, "pristine-crystals")
+    order = fake_shopify.seed_order(ORDER)  # placed before Assay was installed: no orders/create arrived
+    return_gid = fake_shopify.seed_return(order, [{"reason": "changed-my-mind"}])
+    post_webhook(base_url, fake_shopify, "returns/request",
+                 return_payload(fake_shopify, return_gid, order.gid, "unwanted"), "r-early")
+    run_worker(app)
+
+    with storage_of(app).sessions() as session:
+        case = session.scalars(select(CaseRecord)).one()
+        assert case.document["platform"]["fetched"] == ["OrderForCase"]
+        assert case.document["order"]["lines"][0]["unit_price"] == "49.00"
+    assert [r.operation_name for r in fake_shopify.operations()][-1] == "ReturnApproveRequest"
