@@ -20,8 +20,16 @@ from storage.db import storage_of
 from storage.repositories import add_shopify_store, set_policy
 
 from .fakes.shopify import FakeShopify
+from .fakes.shopify_seed import SeededOrder
 
 SECRET = "shpss_e2e_secret"
+# A necklace bought on 2 March, delivered on the 5th; the customer asks on the 10th (day 5 after receipt).
+ORDER = {
+    "placed_at": "2026-03-02T09:00:00Z", "fulfilled_at": "2026-03-03T08:00:00Z",
+    "delivered_at": "2026-03-05T10:00:00Z", "country": "DE", "currency": "EUR", "shipping": {"amount": "6.90"},
+    "lines": [{"title": "Rose quartz pendant", "unit_price": "49.00", "fulfilled_quantity": 1}],
+    "customer_id": 777,
+}
 ASKED_AT = "2026-03-10T10:00:00Z"
 MUTATIONS = ("OrderCancel", "ReturnApproveRequest", "ReturnDeclineRequest", "TagsAdd", "OrderNoteUpdate")
 
@@ -87,3 +95,19 @@ def proxy_url(base_url: str, shop: str, customer_id: str | None) -> str:
     message = "".join(f"{key}={params[key]}" for key in sorted(params))
     params["signature"] = hmac.new(SECRET.encode(), message.encode(), hashlib.sha256).hexdigest()
     return f"{base_url}/proxy/shopify/cancel?{urllib.parse.urlencode(params)}"
+
+
+def placed_order(app: Flask, base_url: str, fake: FakeShopify, preset: str, spec: dict[str, Any]) -> SeededOrder:
+    """A store on `preset`, and an order in it whose orders/create Assay has already processed."""
+    install(app, fake, preset)
+    order = fake.seed_order(spec)
+    order_created(base_url, fake, order.gid)
+    run_worker(app)
+    return order
+
+
+def ask_return(base_url: str, fake: FakeShopify, order: SeededOrder, delivery: str) -> str:
+    """The customer asks to return the order's first line for a change of mind; the return's gid."""
+    return_gid = fake.seed_return(order, [{"reason": "changed-my-mind"}])
+    post_webhook(base_url, fake, "returns/request", return_payload(fake, return_gid, order.gid, "unwanted"), delivery)
+    return return_gid

@@ -22,11 +22,12 @@ from storage.models import Action, CaseRecord, DecisionRecord
 
 from .fakes.shopify import FakeShopify
 from .shopify_app import (
+    ORDER,
     SECRET,
-    install,
+    ask_return,
     mutations,
     numeric,
-    order_created,
+    placed_order,
     post_webhook,
     proxy_url,
     return_payload,
@@ -36,14 +37,6 @@ from .shopify_app import (
 ASSAY = os.path.join(os.path.dirname(sys.executable), "assay")
 
 
-
-# A necklace bought on 2 March, delivered on the 5th; the customer asks on the 10th (day 5 after receipt).
-ORDER = {
-    "placed_at": "2026-03-02T09:00:00Z", "fulfilled_at": "2026-03-03T08:00:00Z",
-    "delivered_at": "2026-03-05T10:00:00Z", "country": "DE", "currency": "EUR", "shipping": {"amount": "6.90"},
-    "lines": [{"title": "Rose quartz pendant", "unit_price": "49.00", "fulfilled_quantity": 1}],
-    "customer_id": 777,
-}
 
 
 # What a change-of-mind return of an unused, full-price necklace on day 5 after receipt becomes, per preset.
@@ -60,10 +53,7 @@ RETURN_WRITES = [
 def test_a_return_request_is_written_back_as_its_preset_says_once(
         app: Flask, base_url: str, fake_shopify: FakeShopify, preset: str, expected: list[str],
         decline_reason: str | None) -> None:
-    install(app, fake_shopify, preset)
-    order = fake_shopify.seed_order(ORDER)
-    order_created(base_url, fake_shopify, order.gid)
-    run_worker(app)
+    order = placed_order(app, base_url, fake_shopify, preset, ORDER)
     return_gid = fake_shopify.seed_return(order, [{"reason": "changed-my-mind"}])
     payload = return_payload(fake_shopify, return_gid, order.gid, "unwanted")
 
@@ -92,14 +82,9 @@ def test_a_return_request_is_written_back_as_its_preset_says_once(
 
 def test_a_sale_item_return_is_declined_as_final_sale_with_the_reason_as_the_note(
         app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
-    install(app, fake_shopify, "pristine-crystals")
     on_sale = {**ORDER, "lines": [{**ORDER["lines"][0], "compare_at_price": "69.00"}]}
-    order = fake_shopify.seed_order(on_sale)
-    order_created(base_url, fake_shopify, order.gid)
-    run_worker(app)
-    return_gid = fake_shopify.seed_return(order, [{"reason": "changed-my-mind"}])
-    post_webhook(base_url, fake_shopify, "returns/request",
-                 return_payload(fake_shopify, return_gid, order.gid, "unwanted"), "return-sale")
+    order = placed_order(app, base_url, fake_shopify, "pristine-crystals", on_sale)
+    ask_return(base_url, fake_shopify, order, "return-sale")
     run_worker(app)
 
     assert mutations(fake_shopify) == ["ReturnDeclineRequest"]
@@ -121,12 +106,10 @@ CANCEL_WRITES = [
 @pytest.mark.parametrize(("preset", "expected"), CANCEL_WRITES)
 def test_a_customer_cancels_through_the_app_proxy_and_it_is_written_back_once(
         app: Flask, base_url: str, fake_shopify: FakeShopify, preset: str, expected: list[str]) -> None:
-    install(app, fake_shopify, preset)
     placed = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
-    order = fake_shopify.seed_order({**ORDER, "placed_at": placed, "fulfilled_at": None, "delivered_at": None,
-                                     "lines": [{"unit_price": "49.00", "fulfilled_quantity": 0}]})
-    order_created(base_url, fake_shopify, order.gid)
-    run_worker(app)
+    order = placed_order(app, base_url, fake_shopify, preset, {
+        **ORDER, "placed_at": placed, "fulfilled_at": None, "delivered_at": None,
+        "lines": [{"unit_price": "49.00", "fulfilled_quantity": 0}]})
 
     form = {"order_id": str(numeric(order.gid))}
     first = httpx.post(proxy_url(base_url, fake_shopify.shop_domain, "777"), data=form)
@@ -147,10 +130,7 @@ def test_a_customer_cancels_through_the_app_proxy_and_it_is_written_back_once(
 @pytest.mark.parametrize(("customer", "status"), [(None, 401), ("999", 404)])
 def test_the_app_proxy_refuses_a_guest_or_someone_elses_order(
         app: Flask, base_url: str, fake_shopify: FakeShopify, customer: str | None, status: int) -> None:
-    install(app, fake_shopify, "pristine-crystals")
-    order = fake_shopify.seed_order(ORDER)
-    order_created(base_url, fake_shopify, order.gid)
-    run_worker(app)
+    order = placed_order(app, base_url, fake_shopify, "pristine-crystals", ORDER)
     answer = httpx.post(proxy_url(base_url, fake_shopify.shop_domain, customer),
                         data={"order_id": str(numeric(order.gid))})
     assert answer.status_code == status
@@ -159,15 +139,10 @@ def test_the_app_proxy_refuses_a_guest_or_someone_elses_order(
 
 def test_a_write_interrupted_mid_job_is_finished_by_reconcile_without_a_second_mutation(
         app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
-    install(app, fake_shopify, "pristine-crystals")
-    order = fake_shopify.seed_order(ORDER)
-    order_created(base_url, fake_shopify, order.gid)
-    run_worker(app)
-    return_gid = fake_shopify.seed_return(order, [{"reason": "changed-my-mind"}])
+    order = placed_order(app, base_url, fake_shopify, "pristine-crystals", ORDER)
     # Shopify approves, but the answer never arrives: the worker gives up (as if it had died mid-job).
     fake_shopify.fail_next(1, "hang_after_execute", operation="ReturnApproveRequest")
-    post_webhook(base_url, fake_shopify, "returns/request",
-                 return_payload(fake_shopify, return_gid, order.gid, "unwanted"), "return-hang")
+    ask_return(base_url, fake_shopify, order, "return-hang")
     run_worker(app)
 
     app.config["ACTION_LEASE_SECONDS"] = 0  # the dead worker's lease has run out
@@ -183,14 +158,9 @@ def test_a_write_interrupted_mid_job_is_finished_by_reconcile_without_a_second_m
 def test_a_worker_process_killed_mid_write_leaves_nothing_written_twice(
         app: Flask, base_url: str, fake_shopify: FakeShopify, storage_url: str, encryption_keys: str,
         redis_url: str, queue_name: str) -> None:
-    install(app, fake_shopify, "pristine-crystals")
-    order = fake_shopify.seed_order(ORDER)
-    order_created(base_url, fake_shopify, order.gid)
-    run_worker(app)
-    return_gid = fake_shopify.seed_return(order, [{"reason": "changed-my-mind"}])
+    order = placed_order(app, base_url, fake_shopify, "pristine-crystals", ORDER)
     fake_shopify.fail_next(1, "hang_after_execute", operation="ReturnApproveRequest")
-    post_webhook(base_url, fake_shopify, "returns/request",
-                 return_payload(fake_shopify, return_gid, order.gid, "unwanted"), "return-kill")
+    ask_return(base_url, fake_shopify, order, "return-kill")
 
     environment = {**os.environ, "DATABASE_URL": storage_url, "REDIS_URL": redis_url,
                    "ASSAY_ENCRYPTION_KEYS": encryption_keys, "SHOPIFY_API_SECRET": SECRET, "RQ_QUEUE": queue_name,

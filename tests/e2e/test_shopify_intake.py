@@ -13,8 +13,7 @@ from storage.db import storage_of
 from storage.models import CaseRecord, Event
 
 from .fakes.shopify import FakeShopify
-from .shopify_app import SECRET, install, numeric, order_created, post_webhook, return_payload, run_worker
-from .test_shopify_flow import ORDER
+from .shopify_app import ORDER, SECRET, ask_return, install, numeric, placed_order, post_webhook, run_worker
 
 
 def events(app: Flask) -> list[tuple[str, str]]:
@@ -58,13 +57,9 @@ def test_an_authentic_topic_assay_does_not_handle_is_acknowledged_and_recorded_a
 
 def test_an_order_cancelled_elsewhere_closes_the_case_waiting_for_review(
         app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
-    install(app, fake_shopify, "pandorana")  # returns go to review, so the case stays open for a person
-    order = fake_shopify.seed_order(ORDER)
-    order_created(base_url, fake_shopify, order.gid)
-    run_worker(app)
-    return_gid = fake_shopify.seed_return(order, [{"reason": "changed-my-mind"}])
-    post_webhook(base_url, fake_shopify, "returns/request",
-                 return_payload(fake_shopify, return_gid, order.gid, "unwanted"), "r-1")
+    # Pandorana's returns go to review, so the case waits for a person.
+    order = placed_order(app, base_url, fake_shopify, "pandorana", ORDER)
+    ask_return(base_url, fake_shopify, order, "r-1")
     run_worker(app)
     post_webhook(base_url, fake_shopify, "orders/cancelled", {"id": numeric(order.gid)}, "c-1")
     run_worker(app)
@@ -77,9 +72,7 @@ def test_a_return_for_an_order_assay_never_saw_fetches_the_order_and_records_the
         app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
     install(app, fake_shopify, "pristine-crystals")
     order = fake_shopify.seed_order(ORDER)  # placed before Assay was installed: no orders/create arrived
-    return_gid = fake_shopify.seed_return(order, [{"reason": "changed-my-mind"}])
-    post_webhook(base_url, fake_shopify, "returns/request",
-                 return_payload(fake_shopify, return_gid, order.gid, "unwanted"), "r-early")
+    ask_return(base_url, fake_shopify, order, "r-early")
     run_worker(app)
 
     with storage_of(app).sessions() as session:
