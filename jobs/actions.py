@@ -29,6 +29,10 @@ def _writer_for(kind: str) -> Writer:
         from jobs.shopify_access import write_shopify_action
 
         return write_shopify_action
+    if platform == "woocommerce":
+        from jobs.woocommerce_access import write_woocommerce_action
+
+        return write_woocommerce_action
     raise LookupError(f"no writer for action kind {kind!r}")
 
 

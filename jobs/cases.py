@@ -3,24 +3,45 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import current_app
 
+from connector.planning import PlannedAction
 from jobs.actions import perform_action
 from jobs.queue import job_id_for, queue_of
 from policies.batch import CaseError, decide_document
 from storage.db import storage_of
-from storage.models import CaseStatus
+from storage.models import CaseRecord, CaseStatus, Platform, Store
 from storage.repositories import current_policy_version, enqueue_action, get_case, save_decision
 
 log = logging.getLogger("assay.jobs")
 
+Planner = Callable[[Mapping[str, Any], CaseRecord, Store], list[PlannedAction]]
+
+
+def _plan_for_shopify(decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
+    from connector.shopify.actions import plan_actions
+
+    refs: dict[str, Any] = record.document.get("platform", {})
+    return plan_actions(decision, case_key=record.request_key, request_kind=record.kind,
+                        order_gid=refs["order_gid"], return_gid=refs.get("return_gid"))
+
+
+def _plan_for_woocommerce(decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
+    from jobs.woocommerce_access import plan_woocommerce_actions
+
+    return plan_woocommerce_actions(decision, record, store)
+
+
+# Which platform writes a decision needs, by the store's platform.
+PLANNERS: dict[str, Planner] = {Platform.SHOPIFY.value: _plan_for_shopify,
+                                Platform.WOOCOMMERCE.value: _plan_for_woocommerce}
+
 
 def decide_case(case_id: int) -> None:
     """Safe to run twice: only an open case is decided, and planned actions are unique by idempotency key."""
-    from connector.shopify.actions import plan_actions
-
     app = current_app
     keys: list[str] = []
     with storage_of(app).transaction() as session:
@@ -37,9 +58,8 @@ def decide_case(case_id: int) -> None:
             log.error("case.invalid", extra={"case_id": case_id, "errors": error.errors})
             return
         save_decision(session, case_id, decision)
-        refs: dict[str, Any] = record.document.get("platform", {})
-        for planned in plan_actions(decision, case_key=record.request_key, request_kind=record.kind,
-                                    order_gid=refs["order_gid"], return_gid=refs.get("return_gid")):
+        store = session.get_one(Store, record.store_id)
+        for planned in PLANNERS[store.platform](decision, record, store):
             key = f"{record.store_id}:{planned.idempotency_key}"  # request keys are unique per store only
             enqueue_action(session, case_id=case_id, kind=planned.kind, payload=planned.payload, idempotency_key=key)
             keys.append(key)

@@ -48,6 +48,7 @@ def handles(platform: str, *topics: str) -> Callable[[Handler], Handler]:
 def process_event(event_id: int) -> None:
     """Safe to run twice: only an event still `received` is handled; transient errors raise for a retry."""
     import jobs.shopify_events  # noqa: F401  (registers the Shopify handlers)
+    import jobs.woocommerce_events  # noqa: F401  (registers the WooCommerce handlers)
 
     app = current_app
     follow_ups = FollowUps()

@@ -76,6 +76,10 @@ class Store(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     timezone: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=StoreStatus.ACTIVE.value)
+    # WooCommerce: which order statuses are requests and which the decisions set; null means the defaults.
+    status_mapping: Mapped[dict[str, Any] | None] = mapped_column(Document)
+    # WooCommerce: when the catch-up poll last listed the store's changed orders.
+    polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
@@ -199,5 +203,9 @@ class OrderSnapshot(Base):
     order_id: Mapped[str] = mapped_column(String(255))
     customer_id: Mapped[str | None] = mapped_column(String(255))
     document: Mapped[dict[str, Any]] = mapped_column(Document)  # the contract's "order" document
+    # The order's own status on the platform (WooCommerce) and when it was last changed, as last seen: a
+    # request is opened when the status *moves* into a request status, and an older report never wins.
+    platform_status: Mapped[str | None] = mapped_column(String(64))
+    platform_modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)

@@ -23,6 +23,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SHOPIFY_API_SECRET": os.environ.get("SHOPIFY_API_SECRET", ""),
         "SHOPIFY_API_SECRET_PREVIOUS": os.environ.get("SHOPIFY_API_SECRET_PREVIOUS") or None,
         "SHOPIFY_TIMEOUT_SECONDS": float(os.environ.get("SHOPIFY_TIMEOUT_SECONDS", 10)),
+        "WOOCOMMERCE_TIMEOUT_SECONDS": float(os.environ.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)),
         # A write claimed longer ago than this is taken over by reconcile: its worker is presumed dead.
         "ACTION_LEASE_SECONDS": float(os.environ.get("ACTION_LEASE_SECONDS", 600)),
         "ASSAY_ENCRYPTION_KEYS": os.environ.get("ASSAY_ENCRYPTION_KEYS") or None,
@@ -45,9 +46,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webhooks.health import bp as health_bp
     from webhooks.shopify_intake import bp as shopify_bp
     from webhooks.shopify_proxy import bp as shopify_proxy_bp
+    from webhooks.woocommerce_forms import bp as woocommerce_forms_bp
+    from webhooks.woocommerce_intake import bp as woocommerce_bp
 
     init_queue(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(shopify_bp)
     app.register_blueprint(shopify_proxy_bp)
+    app.register_blueprint(woocommerce_bp)
+    app.register_blueprint(woocommerce_forms_bp)
     return app

@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from webhooks.app import create_app
 from webhooks.store_commands import db_group, policy_group, stores_group
+from webhooks.woocommerce_commands import poll_group, woocommerce_group
 
 
 class AssayGroup(FlaskGroup):
@@ -28,7 +29,7 @@ def cli() -> None:
     pass
 
 
-for group in (db_group, stores_group, policy_group):
+for group in (db_group, stores_group, policy_group, poll_group, woocommerce_group):
     cli.add_command(group)
 
 

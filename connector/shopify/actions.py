@@ -15,11 +15,14 @@ Two rows the contract leaves open, decided here:
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from connector.planning import PlannedAction as PlannedAction
+from connector.planning import idempotency_key as idempotency_key
+from connector.planning import one_line, unique_texts
+from connector.planning import shorten as shorten
 
 ORDER_CANCEL = "shopify.order_cancel"
 RETURN_APPROVE = "shopify.return_approve"
@@ -35,19 +38,6 @@ RETURN_DECLINED_TAG = "assay-return-declined"
 REQUEST_KINDS = ("cancel", "return", "claim", "warranty")
 DECLINE_NOTE_LIMIT = 500  # ReturnDeclineRequestInput.declineNote, per the 2026-07 schema
 NOTE_LINE_LIMIT = 1000  # one line of the order note; keeps a long reason list from swamping the note
-
-# Case keys made only of these stay readable inside the key; anything else is hashed to keep keys short
-# and safe to search for in an order note. "~" never appears in a readable key, so the two can't collide.
-_READABLE_CASE_KEY = re.compile(r"[A-Za-z0-9._:/-]{1,64}")
-
-
-@dataclass(frozen=True)
-class PlannedAction:
-    """One platform write for the outbox: what to do, with what, and the key that makes it happen once."""
-
-    kind: str
-    payload: dict[str, Any]
-    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -80,15 +70,6 @@ def plan_actions(
     return [planner(_Request(decision, case_key, request_kind, order_gid, return_gid))]
 
 
-def idempotency_key(case_key: str, action_kind: str) -> str:
-    """'assay:<case key>:<action kind>', the case key hashed when it is long or has unusual characters."""
-    if not case_key:
-        raise ValueError("`case_key` must be a non-empty string, got ''")
-    if _READABLE_CASE_KEY.fullmatch(case_key):
-        return f"assay:{case_key}:{action_kind}"
-    return f"assay:~{hashlib.sha256(case_key.encode()).hexdigest()[:32]}:{action_kind}"
-
-
 def decline_reason(reasons: Iterable[Mapping[str, Any]]) -> str:
     """Shopify's ReturnDeclineReason for these reasons.
 
@@ -102,16 +83,6 @@ def decline_reason(reasons: Iterable[Mapping[str, Any]]) -> str:
     if "return_window_ended" in codes:
         return "RETURN_PERIOD_ENDED"
     return "OTHER"
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters at a word boundary, with an ellipsis when cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:") + "…"
 
 
 def _cancel_order(request: _Request) -> PlannedAction:
@@ -136,7 +107,7 @@ def _decline_return(request: _Request) -> PlannedAction:
     if request.return_gid is None:
         line = f"Assay case {request.case_key}: {request.kind} request declined."
         return _order_note(request, ORDER_NOTE, RETURN_DECLINED_TAG, line)
-    messages = _unique(_one_line(str(reason.get("message") or "")) for reason in request.reasons)
+    messages = unique_texts(one_line(str(reason.get("message") or "")) for reason in request.reasons)
     note = shorten(" ".join(messages), DECLINE_NOTE_LIMIT) or None
     payload = {"return_gid": request.return_gid, "decline_reason": decline_reason(request.reasons),
                "decline_note": note}
@@ -150,21 +121,12 @@ def _flag_for_review(request: _Request) -> PlannedAction:
 
 
 def _order_note(request: _Request, kind: str, tag: str, headline: str, tail: str = "") -> PlannedAction:
-    reasons = "; ".join(_unique(
-        f"{_one_line(str(reason.get('message') or ''))} ({reason.get('code')})" for reason in request.reasons
+    reasons = "; ".join(unique_texts(
+        f"{one_line(str(reason.get('message') or ''))} ({reason.get('code')})" for reason in request.reasons
     ))
     line = " ".join(part for part in (headline, f"Reasons: {reasons}." if reasons else "", tail) if part)
     return request.action(kind, {"order_gid": request.order_gid, "tag": tag,
                                  "note_line": shorten(line, NOTE_LINE_LIMIT)})
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    """In order, without repeats or blanks: several lines declined for one reason share its message."""
-    return [item for item in dict.fromkeys(items) if item]
 
 
 _PLANNERS: dict[tuple[str, str], Callable[[_Request], PlannedAction]] = {

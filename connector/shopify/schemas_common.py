@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from policies.fields import Money, flatten_errors
+# The builders every platform shares, re-exported so Shopify's schema modules find them in one place.
+from connector.case_parts import PayloadError, load_payload
+from connector.case_parts import ProductFacts as ProductFacts
+from connector.case_parts import amount as amount
+from connector.case_parts import custom_properties as custom_properties
+from connector.case_parts import instant as instant
+from connector.case_parts import line_document as line_document
+from connector.case_parts import total as total
+from policies.fields import Money
 
 _GID = re.compile(r"gid://shopify/(?P<resource>[A-Za-z]+)/(?P<number>\d+)")
 
 
-class ShopifyPayloadError(ValueError):
+class ShopifyPayloadError(PayloadError):
     """A Shopify payload that can't become a case; `errors` name each field: "line_items.0.price: must be ..."."""
-
-    def __init__(self, what: str, errors: list[str]) -> None:
-        self.what = what
-        self.errors = errors
-        super().__init__(f"{what}: " + "; ".join(errors))
-
-    @property
-    def fields(self) -> list[str]:
-        """The dotted paths the errors name, e.g. ["line_items.0.price"]."""
-        return [error.split(": ", 1)[0] for error in self.errors]
 
 
 class Edge(Schema):
@@ -37,13 +34,7 @@ class Edge(Schema):
 
 def load(schema: Schema, payload: Any, what: str, path: str = "") -> dict[str, Any]:
     """Validate `payload` (found at `path` in the document) with `schema`; every field error at once."""
-    if not isinstance(payload, Mapping):
-        raise ShopifyPayloadError(what, [f"{path or 'document'}: must be a JSON object, got {type(payload).__name__}"])
-    try:
-        loaded: dict[str, Any] = schema.load(payload)
-    except ValidationError as error:
-        raise ShopifyPayloadError(what, flatten_errors(error.messages, path)) from None
-    return loaded
+    return load_payload(schema, payload, what, path, ShopifyPayloadError)
 
 
 class NumericId(fields.Field[str]):
@@ -83,26 +74,6 @@ def gid(resource: str, number: str) -> str:
     return f"gid://shopify/{resource}/{number}"
 
 
-def instant(value: datetime | None) -> str | None:
-    """In UTC, so the webhook ("+01:00") and the Admin API ("Z") give the same document for the same order."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def amount(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:f}"
-
-
-def total(values: Iterable[Decimal]) -> Decimal:
-    return sum(values, Decimal("0.00"))
-
-
-def custom_properties(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    """Line item properties as a dict; "_"-prefixed ones are the theme's or an app's hidden bookkeeping."""
-    return {name: value for name, value in pairs if name and not name.startswith("_")}
-
-
 def snapshot_amount(value: Any, where: str) -> Decimal | None:
     """A compare-at price the caller captured when the order arrived; validated like any amount."""
     if value is None:
@@ -115,50 +86,9 @@ def snapshot_amount(value: Any, where: str) -> Decimal | None:
 
 
 @dataclass(frozen=True, slots=True)
-class ProductFacts:
-    """What the order's line payload lacks about its product, looked up when the order arrived."""
-
-    product_type: str | None = None
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class ShopifyOrder:
     """The contract's `order` document plus the Shopify ids Assay needs around it."""
 
     order: dict[str, Any]
     customer_id: str | None  # numeric; the app proxy's logged_in_customer_id must match it
     admin_graphql_id: str
-
-
-def line_document(
-    *,
-    line_id: str,
-    title: str,
-    sku: str | None,
-    quantity: int,
-    unit_price: Decimal,
-    compare_at_price: Decimal | None,
-    discount: Decimal,
-    product: ProductFacts,
-    gift_card: bool,
-    properties: dict[str, Any],
-    fulfilled_quantity: int | None,
-) -> dict[str, Any]:
-    """One line of the contract's order document."""
-    if fulfilled_quantity is not None:
-        fulfilled_quantity = max(0, min(quantity, fulfilled_quantity))
-    return {
-        "id": line_id,
-        "title": title,
-        "sku": sku or None,
-        "quantity": quantity,
-        "unit_price": amount(unit_price),
-        "compare_at_price": amount(compare_at_price),
-        "discount": amount(discount),
-        "product_type": product.product_type or None,
-        "tags": list(product.tags),
-        "gift_card": gift_card,
-        "properties": properties,
-        "fulfilled_quantity": fulfilled_quantity,
-    }

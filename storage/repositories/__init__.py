@@ -5,15 +5,23 @@ Functions flush but never commit: the caller owns the transaction (`with storage
 
 from storage.repositories.cases import (
     add_case,
+    close_cases,
     find_case,
     get_case,
     latest_decision,
     list_cases,
+    reopen_closed_cases,
     save_decision,
     set_case_status,
 )
 from storage.repositories.inbox import find_event, mark_event, record_event, safe_headers
-from storage.repositories.orders import find_order_snapshot, save_order_snapshot, update_order_progress
+from storage.repositories.orders import (
+    StatusChange,
+    advance_platform_status,
+    find_order_snapshot,
+    save_order_snapshot,
+    update_order_progress,
+)
 from storage.repositories.outbox import (
     claim_action,
     claim_next_action,
@@ -46,6 +54,10 @@ from storage.repositories.stores import (
 )
 
 __all__ = [
+    "StatusChange",
+    "advance_platform_status",
+    "close_cases",
+    "reopen_closed_cases",
     "find_order_snapshot",
     "save_order_snapshot",
     "update_order_progress",

@@ -50,6 +50,32 @@ def set_case_status(session: Session, case_id: int, status: CaseStatus) -> CaseR
     return case
 
 
+def close_cases(session: Session, store_id: int, order_id: str, *, including_decided: bool = False) -> list[int]:
+    """The order ended or went away: its open cases (and its decided ones, say for review) are closed."""
+    closing = [CaseStatus.OPEN.value] + ([CaseStatus.DECIDED.value] if including_decided else [])
+    query = select(CaseRecord).where(CaseRecord.store_id == store_id, CaseRecord.order_id == order_id,
+                                     CaseRecord.status.in_(closing))
+    closed = []
+    for record in session.scalars(query):
+        record.status = CaseStatus.CLOSED.value
+        closed.append(record.id)
+    session.flush()
+    return closed
+
+
+def reopen_closed_cases(session: Session, store_id: int, order_id: str) -> list[int]:
+    """The order came back (restored from the trash): its cases closed before any decision are open again."""
+    decided = select(DecisionRecord.case_id)
+    query = select(CaseRecord).where(CaseRecord.store_id == store_id, CaseRecord.order_id == order_id,
+                                     CaseRecord.status == CaseStatus.CLOSED.value, CaseRecord.id.not_in(decided))
+    reopened = []
+    for record in session.scalars(query):
+        record.status = CaseStatus.OPEN.value
+        reopened.append(record.id)
+    session.flush()
+    return reopened
+
+
 def save_decision(session: Session, case_id: int, decision: Mapping[str, Any]) -> DecisionRecord:
     """Store a decision document (policies.decision_schema's shape) and mark its case decided."""
     record = DecisionRecord(

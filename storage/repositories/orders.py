@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -42,3 +44,29 @@ def update_order_progress(snapshot: OrderSnapshot, document: Mapping[str, Any]) 
 def find_order_snapshot(session: Session, store_id: int, order_id: str) -> OrderSnapshot | None:
     query = select(OrderSnapshot).where(OrderSnapshot.store_id == store_id, OrderSnapshot.order_id == order_id)
     return session.scalars(query).first()
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """The order's platform status moved: from `previous` (None when first seen) to `current`."""
+
+    previous: str | None
+    current: str
+
+
+def advance_platform_status(snapshot: OrderSnapshot, status: str, modified_at: datetime | None) -> StatusChange | None:
+    """Record the order's platform status as of `modified_at`; None when it is unchanged or the report is older.
+
+    Webhooks and the catch-up poll may report the same change twice, or out of order: only a move to a
+    different status, reported no earlier than the last one, counts.
+    """
+    seen_at = snapshot.platform_modified_at
+    if seen_at is not None and modified_at is not None and modified_at < seen_at:
+        return None
+    if modified_at is not None:
+        snapshot.platform_modified_at = modified_at
+    previous = snapshot.platform_status
+    if previous == status:
+        return None
+    snapshot.platform_status = status
+    return StatusChange(previous, status)

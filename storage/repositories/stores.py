@@ -110,8 +110,10 @@ def find_stores_by_domain(session: Session, domain: str) -> Sequence[Store]:
     return session.scalars(select(Store).where(Store.domain == text.rstrip("/")).order_by(Store.id)).all()
 
 
-def list_stores(session: Session, *, status: str | None = None) -> Sequence[Store]:
+def list_stores(session: Session, *, status: str | None = None, platform: str | None = None) -> Sequence[Store]:
     query = select(Store).order_by(Store.platform, Store.domain)
     if status is not None:
         query = query.where(Store.status == status)
+    if platform is not None:
+        query = query.where(Store.platform == platform)
     return session.scalars(query).all()

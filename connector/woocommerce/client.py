@@ -1,0 +1,187 @@
+"""One WooCommerce site's REST API (wc/v3) through the `woocommerce` package, with what the package lacks.
+
+`woocommerce.API` builds the URLs and authenticates (Basic auth over HTTPS, OAuth 1.0a query signatures
+over plain HTTP), but sends every request with the module-level `requests.request`: a fresh connection per
+call, with no way to hand it a Session; no retries; and exceptions whose text carries the request URL,
+which over HTTP holds the OAuth signature. Added here: our timeout, retries with backoff on 5xx, 429,
+timeouts and network errors for requests that are safe to resend (reads, and PUTs, which set state), and
+errors that name the path, never a credential. A POST adds something (a refund, a note), so it is never
+resent: the caller looks for its idempotency key on the site before trying again.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from woocommerce import API  # type: ignore[import-untyped]
+
+from connector.woocommerce.errors import (
+    WooCommerceAccessDenied,
+    WooCommerceError,
+    WooCommerceRejected,
+    WooCommerceUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], None]
+API_VERSION = "wc/v3"
+USER_AGENT = "Assay (+woocommerce)"
+PAGE_SIZE = 100  # the REST API's maximum per_page
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times to try a request that is safe to resend, and how long to wait between tries."""
+
+    max_attempts: int = 4
+    backoff_base_seconds: float = 0.5
+    backoff_cap_seconds: float = 8.0
+    max_retry_after_seconds: float = 30.0
+
+    def backoff(self, failures: int) -> float:
+        """Exponential: base, 2x base, 4x base... capped."""
+        return float(min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** (failures - 1)))
+
+
+@dataclass(frozen=True)
+class _Answer:
+    body: Any
+    total_pages: int
+
+
+@dataclass(frozen=True)
+class _Retry:
+    reason: str
+    status: int | None = None
+    code: str | None = None
+    retry_after: float | None = None  # the site said how long to wait (429)
+
+
+class WooCommerceApi:
+    """A site's REST API with its consumer key and secret."""
+
+    def __init__(self, url: str, consumer_key: str, consumer_secret: str, *, timeout_seconds: float = 10.0,
+                 retry: RetryPolicy | None = None, sleep: Sleep = time.sleep) -> None:
+        self.site = url.rstrip("/")
+        self.timeout_seconds = timeout_seconds
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._api = API(url=self.site, consumer_key=consumer_key, consumer_secret=consumer_secret,
+                        version=API_VERSION, timeout=timeout_seconds, user_agent=USER_AGENT)
+
+    def __repr__(self) -> str:  # the key pair stays out of logs and tracebacks
+        return f"WooCommerceApi(site={self.site!r})"
+
+    def __enter__(self) -> WooCommerceApi:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Nothing to close: the package opens and closes a connection per request."""
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self._call("GET", path, lambda: self._api.get(path, params=dict(params or {})), resend=True).body
+
+    def get_all(self, path: str, params: Mapping[str, Any] | None = None, max_pages: int = 100) -> list[Any]:
+        """Every page of a list endpoint, following X-WP-TotalPages."""
+        found: list[Any] = []
+        for page in range(1, max_pages + 1):
+            query = {**(params or {}), "per_page": PAGE_SIZE, "page": page}
+            answer = self._call("GET", path, functools.partial(self._api.get, path, params=query), resend=True)
+            if not isinstance(answer.body, list):
+                raise WooCommerceRejected("answered with something other than a list", site=self.site,
+                                          operation=f"GET {path}")
+            found.extend(answer.body)
+            if page >= answer.total_pages or not answer.body:
+                return found
+        log.warning("woocommerce.pages_cut", extra={"site": self.site, "path": path, "pages": max_pages})
+        return found
+
+    def put(self, path: str, data: Mapping[str, Any]) -> Any:
+        """A PUT sets fields to values: sending it again leaves the same result, so it is retried."""
+        return self._call("PUT", path, lambda: self._api.put(path, dict(data)), resend=True).body
+
+    def post(self, path: str, data: Mapping[str, Any]) -> Any:
+        """A POST creates something: tried once; a lost answer raises WooCommerceUnavailable, never a resend."""
+        return self._call("POST", path, lambda: self._api.post(path, dict(data)), resend=False).body
+
+    def site_index(self) -> Any:
+        """WordPress's public REST index (/wp-json/): the site's time zone; the package only reaches wc/ routes."""
+        url = f"{self.site}/wp-json/"
+
+        def send() -> requests.Response:
+            return requests.get(url, timeout=self.timeout_seconds,
+                                headers={"user-agent": USER_AGENT, "accept": "application/json"})
+
+        return self._call("GET", "/wp-json/", send, resend=True).body
+
+    def _call(self, method: str, path: str, send: Callable[[], Any], *, resend: bool) -> _Answer:
+        operation = f"{method} {path}"
+        failures = 0
+        while True:
+            outcome = self._outcome(operation, send)
+            if isinstance(outcome, _Answer):
+                return outcome
+            if not resend:
+                raise WooCommerceUnavailable(f"{outcome.reason}; not resent, it may have been applied",
+                                             site=self.site, operation=operation, status=outcome.status,
+                                             code=outcome.code)
+            failures += 1
+            if failures >= self.retry.max_attempts:
+                raise WooCommerceUnavailable(f"gave up after {failures} attempts, last: {outcome.reason}",
+                                             site=self.site, operation=operation, status=outcome.status,
+                                             code=outcome.code)
+            delay = outcome.retry_after if outcome.retry_after is not None else self.retry.backoff(failures)
+            log.warning("woocommerce.retry", extra={"site": self.site, "operation": operation,
+                                                    "reason": outcome.reason, "attempt": failures,
+                                                    "delay_seconds": delay})
+            self._sleep(delay)
+
+    def _outcome(self, operation: str, send: Callable[[], Any]) -> _Answer | _Retry:
+        try:
+            response: requests.Response = send()
+        except requests.Timeout:
+            return _Retry(f"no answer within {self.timeout_seconds:g}s")
+        except requests.RequestException as error:
+            # The exception's text names the URL, which over plain HTTP carries the OAuth signature.
+            return _Retry(f"network error ({type(error).__name__})")
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                body = response.json()
+            except ValueError:  # a caching proxy's or a maintenance plugin's page: try again later
+                return _Retry(f"http {status} with a body that is not JSON", status)
+            pages = response.headers.get("X-WP-TotalPages") or ""
+            return _Answer(body, int(pages) if pages.isdigit() else 1)
+        code, message = _error_of(response)
+        if status == 429:
+            return _Retry("429 rate limited", status, code, self._retry_after(response))
+        if status >= 500:
+            return _Retry(f"http {status} {code or ''}".rstrip(), status, code)
+        error_type: type[WooCommerceError] = WooCommerceAccessDenied if status in (401, 403) else WooCommerceRejected
+        raise error_type(f"http {status}: {message}", site=self.site, operation=operation, status=status, code=code)
+
+    def _retry_after(self, response: requests.Response) -> float:
+        try:
+            seconds = float(response.headers.get("Retry-After") or 1.0)
+        except ValueError:
+            seconds = 1.0
+        return min(self.retry.max_retry_after_seconds, max(seconds, 0.0))
+
+
+def _error_of(response: requests.Response) -> tuple[str | None, str]:
+    """WordPress's error body {"code", "message", "data": {"status"}}, or the status line when there is none."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, response.reason or "no message"
+    if not isinstance(body, dict):
+        return None, response.reason or "no message"
+    code = body.get("code")
+    return (str(code) if code else None), str(body.get("message") or response.reason or "no message")

@@ -1,0 +1,83 @@
+"""Reaching a WooCommerce site from a job: its REST client and calendar, order snapshots, and write-backs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from connector.planning import PlannedAction
+from connector.woocommerce.actions import plan_actions
+from connector.woocommerce.client import RetryPolicy, WooCommerceApi
+from connector.woocommerce.errors import WooCommerceRejected, WooCommerceUnavailable
+from connector.woocommerce.schemas import ProductKey, ProductSnapshot, WooOrder, order_document, product_snapshot
+from connector.woocommerce.site import site_calendar
+from connector.woocommerce.statuses import StatusMapping, load_status_mapping
+from jobs.actions import TransientWriteError
+from storage.models import CaseRecord, OrderSnapshot, Store
+from storage.repositories import StoreCredentials, find_order_snapshot, save_order_snapshot
+
+
+def woocommerce_api(store: Store, credentials: StoreCredentials) -> WooCommerceApi:
+    if not (credentials.consumer_key and credentials.consumer_secret):
+        raise PermissionError(f"store {store.domain} has no REST API key")
+    config = current_app.config
+    retry = RetryPolicy(backoff_base_seconds=float(config.get("WOOCOMMERCE_BACKOFF_SECONDS", 0.5)))
+    return WooCommerceApi(store.api_base_url or f"https://{store.domain}", credentials.consumer_key,
+                          credentials.consumer_secret, retry=retry,
+                          timeout_seconds=float(config.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)))
+
+
+def status_mapping(store: Store) -> StatusMapping:
+    """The store's saved mapping over the defaults (it was validated when saved)."""
+    return load_status_mapping(store.status_mapping)
+
+
+def ensure_calendar(store: Store, api: WooCommerceApi) -> None:
+    """The site's country and time zone, read once: every case needs them."""
+    if store.country and store.timezone:
+        return
+    store.country, store.timezone = site_calendar(api.get("settings/general"), api.site_index())
+
+
+def record_order_snapshot(session: Session, store: Store, api: WooCommerceApi, order: WooOrder) -> OrderSnapshot:
+    """First sighting: the order with its products' sale status as of now; afterwards only its progress moves."""
+    assert store.country is not None, "ensure_calendar first"
+    known = find_order_snapshot(session, store.id, order.id)
+    products = None if known is not None else snapshot_products(api, order)
+    return save_order_snapshot(session, store_id=store.id, order_id=order.id,
+                               document=order_document(order, store.country, products))
+
+
+def snapshot_products(api: WooCommerceApi, order: WooOrder) -> Mapping[ProductKey, ProductSnapshot]:
+    """Each bought product (or variation) as it is now; one since deleted is simply not known."""
+    found: dict[ProductKey, ProductSnapshot] = {}
+    for product_id, variation_id in order.products:
+        try:
+            product = api.get(f"products/{product_id}")
+            variation = api.get(f"products/{product_id}/variations/{variation_id}") if variation_id else None
+        except WooCommerceRejected:
+            continue
+        found[(product_id, variation_id)] = product_snapshot(product, variation)
+    return found
+
+
+def plan_woocommerce_actions(decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
+    refs: Mapping[str, Any] = record.document.get("platform", {})
+    status_after = status_mapping(store).status_after_decision(record.kind, str(decision.get("outcome")),
+                                                               refs.get("previous_status"))
+    return plan_actions(decision, case_key=record.request_key, request_kind=record.kind,
+                        order_id=str(refs["order_id"]), status_after=status_after)
+
+
+def write_woocommerce_action(store: Store, credentials: StoreCredentials, payload: dict[str, Any], key: str,
+                             kind: str) -> dict[str, Any]:
+    from connector.woocommerce.writers import write_back
+
+    with woocommerce_api(store, credentials) as api:
+        try:
+            return write_back(api, kind, payload, key)
+        except WooCommerceUnavailable as error:
+            raise TransientWriteError(str(error)) from error

@@ -1,0 +1,46 @@
+"""What the WooCommerce end-to-end tests do, step by step: install a store, deliver webhooks, run the worker."""
+
+from __future__ import annotations
+
+import httpx
+from flask import Flask
+from rq import SimpleWorker
+
+from jobs.queue import RedisQueue, queue_of
+from policies.presets import preset_document
+from storage.db import storage_of
+from storage.models import Store
+from storage.repositories import add_woocommerce_store, set_policy
+
+from ..fakes.woocommerce import FakeWooCommerce
+
+
+def install(app: Flask, fake: FakeWooCommerce, preset: str = "pristine-crystals") -> int:
+    """The fake site as a WooCommerce store of Assay's with the preset's policy; returns the store id."""
+    storage = storage_of(app)
+    with storage.transaction() as session:
+        store = add_woocommerce_store(session, storage.cipher, url=fake.url, consumer_key=fake.consumer_key,
+                                      consumer_secret=fake.consumer_secret, webhook_secret=fake.webhook_secret)
+        set_policy(session, store.id, preset_document(preset) or {})
+        return store.id
+
+
+def store_of(app: Flask, store_id: int) -> Store:
+    with storage_of(app).sessions() as session:
+        return session.get_one(Store, store_id)
+
+
+def deliver(base_url: str, fake: FakeWooCommerce, topic: str, order_id: int, times: int = 1) -> list[int]:
+    """POST the site's webhook for the order as it is now, `times` times (a repeated delivery); the statuses."""
+    body, headers = fake.delivery(topic, order_id)
+    return [httpx.post(f"{base_url}/webhooks/woocommerce", content=body, headers=headers).status_code
+            for _ in range(times)]
+
+
+def run_worker(app: Flask) -> None:
+    """A real RQ worker in burst mode: it runs every queued job (and the jobs they queue), then stops."""
+    queue = queue_of(app)
+    assert isinstance(queue, RedisQueue)
+    with app.app_context():
+        SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
+    assert queue.queue.failed_job_registry.count == 0, "a job failed; see the captured log"

@@ -1,0 +1,139 @@
+"""WooCommerce end to end: signed webhooks to the running app, a real RQ worker on Redis, the fake site over HTTPS.
+
+Each preset's store gets an order (order.created), then the order moves into a request status
+(order.updated); every webhook arrives twice. The test asserts exactly which writes reach the site, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from storage.db import storage_of
+from storage.models import CaseRecord, DecisionRecord
+
+from ..fakes.woocommerce import FakeWooCommerce
+from .steps import deliver, install, run_worker
+
+PLACED, COMPLETED = "2026-03-01T09:30:00", "2026-03-03T10:00:00"
+ENGRAVED = {"Engraving ($10.00)": "A+B", "_reduced_stock": "1"}
+
+# preset, the order's lines, the request status, whether it shipped first, the outcome and reason codes, writes
+SCENARIOS: list[tuple[str, dict[str, Any], str, bool, str, list[str], list[tuple[str, str]]]] = [
+    ("pristine-crystals", {}, "cancel-request", False, "approve", ["within_policy"],
+     [("POST", "orders/101/refunds"), ("PUT", "orders/101")]),
+    ("kestia", {"meta": ENGRAVED}, "return-requested", True, "decline", ["final_sale"],
+     [("POST", "orders/101/notes")]),
+    ("pandorana", {}, "cancel-request", False, "review", ["needs_review"], [("POST", "orders/101/notes")]),
+    ("passione-kustom", {}, "return-requested", True, "decline", ["returns_not_accepted"],
+     [("POST", "orders/101/notes")]),
+    ("five-elements-link", {}, "claim-requested", True, "decline", ["evidence_required"],
+     [("POST", "orders/101/notes")]),
+]
+
+
+def decisions(app: Flask) -> list[tuple[str, str, list[str]]]:
+    with storage_of(app).sessions() as session:
+        rows = session.execute(select(CaseRecord.request_key, DecisionRecord.document)
+                               .join(DecisionRecord, DecisionRecord.case_id == CaseRecord.id)).all()
+        return [(key, document["outcome"], [r["code"] for r in document["reasons"]]) for key, document in rows]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("preset", "line", "status", "shipped", "outcome", "codes", "writes"), SCENARIOS,
+                         ids=[scenario[0] for scenario in SCENARIOS])
+def test_a_request_status_is_written_back_as_the_preset_says_once(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce, preset: str, line: dict[str, Any], status: str,
+    shipped: bool, outcome: str, codes: list[str], writes: list[tuple[str, str]],
+) -> None:
+    fake = fake_woocommerce
+    install(app, fake, preset)
+    fake.state.add_product(11, regular_price="49.00", categories=["Necklaces"])
+    order = fake.state.add_order(created=PLACED, lines=[{"product_id": 11, **line}])
+    assert deliver(base_url, fake, "order.created", order["id"], times=2) == [200, 200]
+    run_worker(app)
+    if shipped:
+        fake.state.set_status(order["id"], "completed", COMPLETED)
+        assert deliver(base_url, fake, "order.updated", order["id"], times=2) == [200, 200]
+        run_worker(app)
+    asked_at = "2026-03-01T12:00:00" if status == "cancel-request" else "2026-03-06T10:00:00"
+    fake.state.set_status(order["id"], status, asked_at)
+
+    assert deliver(base_url, fake, "order.updated", order["id"], times=2) == [200, 200]
+    run_worker(app)
+    assert deliver(base_url, fake, "order.updated", order["id"]) == [200]  # a later, separate delivery
+    run_worker(app)
+
+    assert fake.writes() == writes
+    assert decisions(app) == [(f"status:101:{status}:{asked_at}Z", outcome, codes)]
+
+
+@pytest.mark.integration
+def test_an_approved_cancel_refunds_the_paid_amount_through_the_gateway_then_cancels(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake = fake_woocommerce
+    install(app, fake, "pristine-crystals")
+    order = fake.state.add_order(created=PLACED, lines=[{"price": "49.00"}], shipping="6.90")
+    deliver(base_url, fake, "order.created", order["id"])
+    run_worker(app)
+    fake.state.set_status(order["id"], "cancel-request", "2026-03-01T12:00:00")
+    deliver(base_url, fake, "order.updated", order["id"])
+    run_worker(app)
+
+    [refund] = fake.calls("POST", r"orders/\d+/refunds")
+    assert refund.body["amount"] == "55.90" and refund.body["api_refund"] is True
+    assert refund.body["reason"].startswith("Cancellation approved by Assay (case status:101:cancel-request:")
+    assert fake.state.order(order["id"])["status"] == "cancelled"
+    assert fake.state.restocked == [order["id"]]
+    assert fake.state.emails == [("customer_refunded_order", order["id"])]
+
+    # WooCommerce announces its own changes (refunded, then cancelled): nothing more is written.
+    deliver(base_url, fake, "order.updated", order["id"])
+    run_worker(app)
+    assert fake.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
+
+
+@pytest.mark.integration
+def test_a_declined_return_tells_the_customer_every_reason_in_a_customer_note(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake = fake_woocommerce
+    install(app, fake, "pristine-crystals")
+    fake.state.add_product(11, regular_price="59.00", sale_price="49.00")  # on sale when bought
+    order = fake.state.add_order(created=PLACED, lines=[{"product_id": 11, "price": "49.00"}])
+    deliver(base_url, fake, "order.created", order["id"])
+    run_worker(app)
+    fake.state.add_product(11, regular_price="59.00")  # the sale ended before the return: still a sale item
+    fake.state.set_status(order["id"], "return-requested", "2026-03-06T10:00:00")
+    deliver(base_url, fake, "order.updated", order["id"])
+    run_worker(app)
+
+    [note] = fake.calls("POST", r"orders/\d+/notes")
+    assert note.body["customer_note"] is True
+    assert note.body["note"].startswith(
+        "Your return request has been declined. This item hasn't been sent yet, so it can't be returned; ask to "
+        "cancel it instead. Sale items are non-returnable. [assay-ref ")
+    assert fake.state.emails == [("customer_note", order["id"])]
+    assert fake.state.order(order["id"])["status"] == "return-requested"  # the default mapping leaves it
+
+
+@pytest.mark.integration
+def test_a_declined_cancel_puts_the_order_back_where_it_was(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake = fake_woocommerce
+    install(app, fake, "pristine-crystals")
+    order = fake.state.add_order(created=PLACED, status="on-hold")
+    deliver(base_url, fake, "order.created", order["id"])
+    run_worker(app)
+    fake.state.set_status(order["id"], "cancel-request", "2026-03-03T12:00:00")  # after the 24-hour window
+    deliver(base_url, fake, "order.updated", order["id"])
+    run_worker(app)
+
+    assert fake.writes() == [("POST", "orders/101/notes"), ("PUT", "orders/101")]
+    assert fake.calls("PUT", r"orders/101")[0].body == {"status": "on-hold"}
+    assert "cancellation request has been declined. Your order stands." in fake.state.notes[101][0]["note"]

@@ -1,0 +1,122 @@
+"""An order's life on WooCommerce around a request: trashed and restored, late or missed webhooks, lost answers,
+and a store's own statuses."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from jobs.actions import reconcile_actions
+from storage.db import storage_of
+from storage.models import Action, CaseRecord, Event, Store
+
+from ..fakes.woocommerce import FakeWooCommerce
+from .steps import deliver, install, run_worker
+
+pytestmark = pytest.mark.integration
+PLACED = "2026-03-01T09:30:00"
+
+
+def case_statuses(app: Flask) -> list[str]:
+    with storage_of(app).sessions() as session:
+        return list(session.scalars(select(CaseRecord.status).order_by(CaseRecord.id)))
+
+
+def test_a_request_on_an_order_trashed_before_its_decision_waits_until_the_order_is_restored(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake = fake_woocommerce
+    install(app, fake, "pristine-crystals")
+    order = fake.state.add_order(created=PLACED)
+    deliver(base_url, fake, "order.created", order["id"])
+    run_worker(app)
+    fake.state.set_status(order["id"], "cancel-request", "2026-03-01T12:00:00")
+    deliver(base_url, fake, "order.updated", order["id"])
+    deliver(base_url, fake, "order.deleted", order["id"])  # trashed before the worker got to the case
+    run_worker(app)
+    assert (case_statuses(app), fake.writes()) == (["closed"], [])
+
+    deliver(base_url, fake, "order.restored", order["id"])
+    run_worker(app)
+    assert case_statuses(app) == ["decided"]
+    assert fake.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
+
+
+def test_an_order_first_seen_in_a_request_status_is_snapshotted_and_decided(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake = fake_woocommerce
+    install(app, fake, "pandorana")
+    order = fake.state.add_order(created=PLACED, status="cancel-request", modified="2026-03-01T12:00:00")
+    deliver(base_url, fake, "order.updated", order["id"])  # its order.created never came
+    run_worker(app)
+    assert fake.writes() == [("POST", "orders/101/notes")]
+
+
+def test_a_stale_webhook_arriving_after_a_newer_one_opens_nothing(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake = fake_woocommerce
+    install(app, fake, "pandorana")
+    order = fake.state.add_order(created=PLACED)
+    fake.state.set_status(order["id"], "cancel-request", "2026-03-01T12:00:00")
+    stale_body, stale_headers = fake.delivery("order.updated", order["id"])
+    fake.state.set_status(order["id"], "processing", "2026-03-01T12:30:00")  # the customer withdrew the request
+    deliver(base_url, fake, "order.updated", order["id"])
+    run_worker(app)
+    httpx.post(f"{base_url}/webhooks/woocommerce", content=stale_body, headers=stale_headers)
+    run_worker(app)
+    assert (case_statuses(app), fake.writes()) == ([], [])
+
+
+def test_a_refund_that_timed_out_is_not_made_twice_when_the_job_runs_again(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake = fake_woocommerce
+    install(app, fake, "pristine-crystals")
+    order = fake.state.add_order(created=PLACED)
+    deliver(base_url, fake, "order.created", order["id"])
+    run_worker(app)
+    # The refund is made but its answer never arrives, and the site stops answering for a while.
+    fake.fail_next(1, "hang_after_execute", method="POST", path=r"orders/\d+/refunds",
+                   then=lambda: fake.fail_next(4, "hang", method="GET"))
+    fake.state.set_status(order["id"], "cancel-request", "2026-03-01T12:00:00")
+    deliver(base_url, fake, "order.updated", order["id"])
+    run_worker(app)  # the write can't tell whether it happened: it fails for now, and RQ schedules a retry
+    with storage_of(app).sessions() as session:
+        [action] = session.scalars(select(Action)).all()
+        assert (action.state, action.attempts) == ("pending", 1)
+        assert "GET orders/101/refunds" in (action.last_error or "")  # its check for the refund failed
+
+    with app.app_context():
+        assert reconcile_actions() == 1  # the retry runs it again: it finds its refund and only cancels
+
+    assert len(fake.state.refunds[order["id"]]) == 1
+    assert fake.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
+
+
+def test_a_stores_mapping_sets_its_plugins_status_after_an_approved_return(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake = fake_woocommerce
+    store_id = install(app, fake, "kestia")
+    with storage_of(app).transaction() as session:
+        session.get_one(Store, store_id).status_mapping = {
+            "requests": {"rma-open": "return"}, "status_after": {"return": {"approve": "rma-approved"}}}
+    fake.state.statuses |= {"rma-open", "rma-approved"}
+    order = fake.state.add_order(created=PLACED)
+    deliver(base_url, fake, "order.created", order["id"])
+    fake.state.set_status(order["id"], "completed", "2026-03-03T10:00:00")
+    deliver(base_url, fake, "order.updated", order["id"])
+    run_worker(app)
+    fake.state.set_status(order["id"], "rma-open", "2026-03-10T10:00:00")
+    deliver(base_url, fake, "order.updated", order["id"])
+    run_worker(app)
+
+    assert fake.writes() == [("POST", "orders/101/notes"), ("PUT", "orders/101")]
+    assert fake.state.order(order["id"])["status"] == "rma-approved"
+    assert fake.state.notes[101][0]["note"].startswith("Your return request has been approved.")
+    with storage_of(app).sessions() as session:
+        assert all(status == "processed" for status in session.scalars(select(Event.status)))

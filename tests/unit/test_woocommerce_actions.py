@@ -1,0 +1,116 @@
+"""Planning WooCommerce write-back: one test per row of contract.md's "Written back to the platform";
+and the per-store status mapping that says which statuses are requests and what a decision sets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from connector.planning import PlannedAction
+from connector.woocommerce.actions import CANCEL_ORDER, CUSTOMER_NOTE, PRIVATE_NOTE, plan_actions
+from connector.woocommerce.errors import WooCommercePayloadError
+from connector.woocommerce.statuses import DEFAULT_REQUEST_STATUSES, load_status_mapping
+
+CASE_KEY = "status:101:return-requested:2026-03-06T10:00:00Z"
+
+
+def reason(code: str, message: str = "") -> dict[str, Any]:
+    return {"code": code, "message": message or f"Because of {code}.", "lines": ["31"]}
+
+
+def decision(outcome: str, *reasons: dict[str, Any], respond_by: str | None = None) -> dict[str, Any]:
+    return {"outcome": outcome, "reasons": list(reasons), "lines": [{"line_id": "31", "outcome": outcome}],
+            "refund": None, "respond_by": respond_by, "policy_version": "kestia@1"}
+
+
+def plan(made: dict[str, Any], kind: str = "return", status_after: str | None = None) -> list[PlannedAction]:
+    return plan_actions(made, case_key=CASE_KEY, request_kind=kind, order_id="101", status_after=status_after)
+
+
+def test_an_approved_cancel_refunds_and_cancels_in_one_action() -> None:
+    [action] = plan(decision("approve", reason("within_policy")), kind="cancel", status_after="cancelled")
+    assert action == PlannedAction(CANCEL_ORDER, {
+        "order_id": "101", "status": "cancelled",
+        "refund_reason": f"Cancellation approved by Assay (case {CASE_KEY}).",
+    }, f"assay:{CASE_KEY}:woocommerce.cancel_order")
+
+
+@pytest.mark.parametrize(("outcome", "kind", "status_after", "note"), [
+    ("approve", "return", None, "Your return request has been approved. Within policy."),
+    ("approve", "claim", "claim-approved", "Your claim request has been approved. Within policy."),
+    ("decline", "return", None, "Your return request has been declined. Engraved items are final. Too late."),
+    ("decline", "warranty", None, "Your warranty claim request has been declined. Engraved items are final. Too late."),
+    ("decline", "cancel", "processing",
+     "Your cancellation request has been declined. Your order stands. Engraved items are final. Too late."),
+])
+def test_a_decided_request_is_a_customer_note_with_every_reason_and_the_mapped_status(
+    outcome: str, kind: str, status_after: str | None, note: str
+) -> None:
+    reasons = ([reason("within_policy", "Within policy.")] if outcome == "approve" else
+               [reason("final_sale", "Engraved items are final."), reason("return_window_ended", "Too late."),
+                reason("final_sale", "Engraved items are final.")])
+    [action] = plan(decision(outcome, *reasons), kind=kind, status_after=status_after)
+    assert (action.kind, action.payload) == (CUSTOMER_NOTE, {"order_id": "101", "note": note, "status": status_after})
+
+
+def test_a_review_is_a_private_note_with_the_reasons_and_the_deadline() -> None:
+    [action] = plan(decision("review", reason("needs_review", "We will evaluate."), respond_by="2026-03-09T10:00:00Z"))
+    assert action.kind == PRIVATE_NOTE
+    assert action.payload["note"] == (f"Assay case {CASE_KEY}: the customer's return request needs a decision. "
+                                      "Reasons: We will evaluate. (needs_review). Respond by 2026-03-09T10:00:00Z.")
+
+
+def test_planning_twice_gives_the_same_actions_and_keys() -> None:
+    made = decision("decline", reason("final_sale"))
+    assert plan(made) == plan(made)
+
+
+@pytest.mark.parametrize(("kind", "outcome"), [("refund", "approve"), ("return", "maybe")])
+def test_an_unknown_kind_or_outcome_is_named(kind: str, outcome: str) -> None:
+    with pytest.raises(ValueError, match=kind if kind == "refund" else outcome):
+        plan(decision(outcome), kind=kind)
+
+
+def test_the_defaults_cover_the_common_request_plugins() -> None:
+    mapping = load_status_mapping(None)
+    assert {mapping.request_kind(s) for s in ("cancel-request", "wc-return-requested", "refund-requested",
+                                              "claim-requested", "warranty-claim")} == {
+        "cancel", "return", "claim", "warranty"}
+    assert mapping.request_kind("processing") is None
+    assert len(mapping.requests) == len(DEFAULT_REQUEST_STATUSES)
+
+
+def test_a_store_adds_its_own_statuses_and_switches_defaults_off() -> None:
+    mapping = load_status_mapping({"requests": {"wc-rma-open": "return", "refund-requested": None}})
+    assert mapping.request_kind("rma-open") == "return"
+    assert mapping.request_kind("refund-requested") is None
+
+
+@pytest.mark.parametrize(("kind", "outcome", "previous", "expected"), [
+    ("cancel", "approve", "processing", "cancelled"),  # fixed by the contract
+    ("cancel", "decline", "on-hold", "on-hold"),  # back where it was
+    ("cancel", "decline", None, None),  # never seen before the request: left alone
+    ("cancel", "decline", "return-requested", None),  # never back into another request
+    ("return", "approve", "completed", None),
+    ("return", "decline", "completed", None),  # "completed" again would email "order complete" again
+])
+def test_the_default_status_after_a_decision(kind: str, outcome: str, previous: str | None,
+                                             expected: str | None) -> None:
+    assert load_status_mapping(None).status_after_decision(kind, outcome, previous) == expected
+
+
+def test_a_store_maps_decisions_to_its_plugins_statuses() -> None:
+    mapping = load_status_mapping({"status_after": {"return": {"approve": "return-approved",
+                                                               "decline": "previous"}}})
+    assert mapping.status_after_decision("return", "approve", "completed") == "return-approved"
+    assert mapping.status_after_decision("return", "decline", "completed") == "completed"
+    assert mapping.status_after_decision("claim", "approve", "completed") is None
+
+
+def test_a_bad_mapping_names_every_bad_entry() -> None:
+    with pytest.raises(WooCommercePayloadError) as raised:
+        load_status_mapping({"requests": {"Return Requested!": "return", "rma": "refund"},
+                             "status_after": {"exchange": {"approve": "x"}}})
+    assert len(raised.value.errors) == 3
+    assert any("refund" in error for error in raised.value.errors)

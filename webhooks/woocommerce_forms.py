@@ -1,0 +1,41 @@
+"""POST /forms/woocommerce/<store_id>/request: a customer's request from the storefront, checked and queued."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from connector.woocommerce.case_requests import FormInvalid, load_request_form
+from jobs.intake import CancelRequestRefused
+from jobs.queue import queue_of
+from jobs.woocommerce_forms import open_form_case
+
+bp = Blueprint("woocommerce_forms", __name__)
+log = logging.getLogger("assay.webhooks")
+
+
+def _submitted_fields() -> dict[str, list[str]]:
+    """The form's fields as lists of strings, whether posted as a form or as a JSON object."""
+    if not request.is_json:
+        return request.form.to_dict(flat=False)
+    sent = request.get_json(silent=True)
+    if not isinstance(sent, dict):
+        return {}
+    return {name: [str(item) for item in (value if isinstance(value, list) else [value]) if item is not None]
+            for name, value in sent.items()}
+
+
+@bp.post("/forms/woocommerce/<int:store_id>/request")
+def ask(store_id: int) -> tuple[Response, int]:
+    try:
+        form = load_request_form(_submitted_fields())
+        opened = open_form_case(store_id, form)
+    except FormInvalid as invalid:
+        return jsonify(error="invalid_form", fields=invalid.errors, detail=str(invalid)), 400
+    except CancelRequestRefused as refused:
+        log.info("form.refused", extra={"store_id": store_id, "reason": refused.reason})
+        return jsonify(error=refused.reason, detail=str(refused)), refused.status
+    if opened.created:
+        queue_of(current_app).enqueue(opened.job, opened.case_id, job_id=f"case-{opened.case_id}")
+    return jsonify(status="received", case_id=opened.case_id), 202
