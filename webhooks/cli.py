@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from typing import IO
 
 import click
 from flask import current_app
@@ -35,7 +36,7 @@ for group in (db_group, stores_group, policy_group, poll_group, woocommerce_grou
 
 @cli.command("decide", with_appcontext=False)
 @click.argument("file", type=click.File("rb"))
-def decide_command(file: click.utils.LazyFile) -> None:
+def decide_command(file: IO[bytes]) -> None:
     """Decide the case (or JSON array of cases) in FILE ('-' for stdin) and print the decisions."""
     from policies.batch import CaseError, decide_json
 

@@ -44,7 +44,7 @@ def receive() -> tuple[Response, int]:
         event, created = record_event(
             session, platform=Platform.SHOPIFY.value, delivery_id=check.webhook_id, topic=check.topic,
             shop_domain=check.shop_domain, payload=payload if isinstance(payload, dict) else {"body": payload},
-            headers=safe_headers(request.headers),
+            headers=safe_headers(request.headers.items()),
         )
         handled = check.topic in HANDLED_TOPICS
         if created and not handled:

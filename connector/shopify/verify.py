@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from shopify_app.verify.app_proxy import verify_app_proxy_req
 from shopify_app.verify.webhook import verify_webhook_req
@@ -23,7 +24,13 @@ class WebhookCheck:
     webhook_id: str | None = None
 
 
-def verify_webhook(headers: Mapping[str, str], body: bytes, secret: str, previous_secret: str | None = None,
+class HeaderSource(Protocol):
+    """Anything with a case-insensitive `get`, such as a web framework's request headers."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
+def verify_webhook(headers: HeaderSource | Mapping[str, str], body: bytes, secret: str, previous_secret: str | None = None,
                    url: str = "") -> WebhookCheck:
     """Check a webhook delivery; the previous secret is accepted while a rotation is under way."""
     missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
@@ -34,16 +41,17 @@ def verify_webhook(headers: Mapping[str, str], body: bytes, secret: str, previou
     except UnicodeDecodeError:
         return WebhookCheck(False, "not_utf8", "the body must be UTF-8 JSON")
     result = verify_webhook_req(
-        {"method": "POST", "headers": dict(headers), "url": url, "body": text},
+        {"method": "POST", "headers": {name: headers.get(name) or "" for name in REQUIRED_HEADERS},
+         "url": url, "body": text},
         {"client_id": "assay", "client_secret": secret, "old_client_secret": previous_secret},
     )
     if not result.ok:
         return WebhookCheck(False, "invalid_hmac", "the X-Shopify-Hmac-Sha256 signature does not match the body")
     return WebhookCheck(
         True, "verified", "",
-        topic=headers["X-Shopify-Topic"],
-        shop_domain=headers["X-Shopify-Shop-Domain"],
-        webhook_id=headers["X-Shopify-Webhook-Id"],
+        topic=headers.get("X-Shopify-Topic"),
+        shop_domain=headers.get("X-Shopify-Shop-Domain"),
+        webhook_id=headers.get("X-Shopify-Webhook-Id"),
     )
 
 

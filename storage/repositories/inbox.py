@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,9 +16,10 @@ _SENSITIVE_HEADER_WORDS = ("hmac", "signature", "authorization", "token", "secre
 MAX_ERROR_LENGTH = 2000
 
 
-def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def safe_headers(headers: Iterable[tuple[str, str]] | Mapping[str, str]) -> dict[str, str]:
     """The headers worth keeping, with anything that could be a signature or a credential left out."""
-    return {name: value for name, value in headers.items()
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return {name: value for name, value in pairs
             if not any(word in name.lower() for word in _SENSITIVE_HEADER_WORDS)}
 
 
