@@ -64,7 +64,8 @@ def receive() -> tuple[Response, int]:
     with storage.transaction() as session:
         event, created = record_event(
             session, platform=WOOCOMMERCE, delivery_id=inbox_key, topic=check.topic, shop_domain=domain,
-            payload=payload if isinstance(payload, dict) else {"body": payload}, headers=safe_headers(request.headers.items()),
+            payload=payload if isinstance(payload, dict) else {"body": payload},
+            headers=safe_headers(request.headers.items()),
         )
         handled = check.topic in HANDLED_TOPICS
         if created and not handled:

@@ -30,8 +30,8 @@ class HeaderSource(Protocol):
     def get(self, key: str, /) -> str | None: ...
 
 
-def verify_webhook(headers: HeaderSource | Mapping[str, str], body: bytes, secret: str, previous_secret: str | None = None,
-                   url: str = "") -> WebhookCheck:
+def verify_webhook(headers: HeaderSource | Mapping[str, str], body: bytes, secret: str,
+                   previous_secret: str | None = None, url: str = "") -> WebhookCheck:
     """Check a webhook delivery; the previous secret is accepted while a rotation is under way."""
     missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
     if missing:
