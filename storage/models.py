@@ -20,6 +20,7 @@ class Platform(StrEnum):
 class StoreStatus(StrEnum):
     ACTIVE = "active"
     UNINSTALLED = "uninstalled"
+    PENDING = "pending"  # an install was started and the platform has not yet handed over its keys
 
 
 class EventStatus(StrEnum):
@@ -209,3 +210,17 @@ class OrderSnapshot(Base):
     platform_modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+
+
+class InstallNonce(Base):
+    """One started install: the single-use nonce the platform hands back, kept as a SHA-256 digest only."""
+
+    __tablename__ = "install_nonces"
+    __table_args__ = (UniqueConstraint("nonce_hash"), Index(None, "expires_at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    nonce_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

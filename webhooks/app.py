@@ -27,6 +27,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # A write claimed longer ago than this is taken over by reconcile: its worker is presumed dead.
         "ACTION_LEASE_SECONDS": float(os.environ.get("ACTION_LEASE_SECONDS", 600)),
         "ASSAY_ENCRYPTION_KEYS": os.environ.get("ASSAY_ENCRYPTION_KEYS") or None,
+        # Where platforms reach Assay (https): WooCommerce's install callback and webhook deliveries go here.
+        "ASSAY_PUBLIC_URL": os.environ.get("ASSAY_PUBLIC_URL", ""),
     }
 
 
@@ -47,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webhooks.shopify_intake import bp as shopify_bp
     from webhooks.shopify_proxy import bp as shopify_proxy_bp
     from webhooks.woocommerce_forms import bp as woocommerce_forms_bp
+    from webhooks.woocommerce_install import bp as woocommerce_install_bp
     from webhooks.woocommerce_intake import bp as woocommerce_bp
 
     init_queue(app)
@@ -55,4 +58,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(shopify_proxy_bp)
     app.register_blueprint(woocommerce_bp)
     app.register_blueprint(woocommerce_forms_bp)
+    app.register_blueprint(woocommerce_install_bp)
     return app

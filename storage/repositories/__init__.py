@@ -15,6 +15,7 @@ from storage.repositories.cases import (
     set_case_status,
 )
 from storage.repositories.inbox import find_event, mark_event, record_event, safe_headers
+from storage.repositories.installs import NonceRefused, begin_woocommerce_install, consume_install_nonce
 from storage.repositories.orders import (
     StatusChange,
     advance_platform_status,
@@ -63,6 +64,9 @@ __all__ = [
     "update_order_progress",
     "InvalidPolicy",
     "InvalidStore",
+    "NonceRefused",
+    "begin_woocommerce_install",
+    "consume_install_nonce",
     "StoreCredentials",
     "add_case",
     "add_shopify_store",

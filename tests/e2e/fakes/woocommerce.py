@@ -4,7 +4,8 @@ It keeps orders, products, refunds, notes, webhooks and payment gateways; checks
 key and secret, as the `woocommerce` package sends them over HTTPS); validates statuses and refund amounts
 the way WooCommerce does; records every request; and can be told to fail the next requests (a 5xx, or
 hanging past the client's timeout before or after doing the work). It also makes the site's webhook
-deliveries: the order as JSON, signed with the webhook secret, with WooCommerce's headers.
+deliveries: the order as JSON, signed with the webhook secret, with WooCommerce's headers; and answers
+wc-auth installs (see woocommerce_auth), after which it accepts the key pair it handed over.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from .tls import LocalCertificate, local_certificate
+from .woocommerce_auth import AUTHORIZE_PATH, WcAuth
 from .woocommerce_routes import Routes, WooState
 
 Fault = Literal["5xx", "hang", "hang_after_execute"]
@@ -68,6 +70,7 @@ class FakeWooCommerce:
 
     def __init__(self, consumer_key: str = "ck_fake_key", consumer_secret: str = "cs_fake_secret",
                  webhook_secret: str = "wc-webhook-secret") -> None:
+        self._keys = (consumer_key, consumer_secret)
         self.consumer_key, self.consumer_secret, self.webhook_secret = consumer_key, consumer_secret, webhook_secret
         self.certificate: LocalCertificate = local_certificate()
         self.hang_seconds = 3.0
@@ -96,6 +99,8 @@ class FakeWooCommerce:
         self._release.set()  # let hanging handlers finish
         self._release = threading.Event()
         self.state = WooState()
+        self.consumer_key, self.consumer_secret = self._keys  # an install may have made a new pair
+        self.auth = WcAuth()
         self._lock = self.state.lock
         self.routes = Routes(self.state)
         self.requests: list[Recorded] = []
@@ -150,6 +155,11 @@ class FakeWooCommerce:
         body = request.get_json(silent=True) if request.data else None
         if request.path == "/wp-json/" and request.method == "GET":
             return self._answer(request, "/wp-json/", body, lambda: (200, self.state.index, {}))
+        if request.path == AUTHORIZE_PATH and request.method == "GET":
+            response, keys = self.auth.authorize(request)
+            if keys is not None:
+                self.consumer_key, self.consumer_secret = keys
+            return response
         if not request.path.startswith(API_PREFIX):
             return _json(404, {"code": "rest_no_route", "message": "No route was found."})
         path = request.path[len(API_PREFIX):]

@@ -29,6 +29,7 @@ class WooState:
         self.refunds: dict[int, list[dict[str, Any]]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self.webhooks: dict[int, dict[str, Any]] = {}
+        self.webhook_secrets: dict[int, str] = {}  # kept apart: WooCommerce never shows a webhook's secret
         self.gateways = {"stripe": {"id": "stripe", "title": "Credit card (Stripe)", "enabled": True,
                                     "method_supports": ["products", "refunds"]},
                          "bacs": {"id": "bacs", "title": "Direct bank transfer", "enabled": True,
@@ -105,6 +106,7 @@ class Routes:
             ("GET", re.compile(r"payment_gateways/([a-z0-9_-]+)"), self.get_gateway),
             ("GET", re.compile(r"settings/general"), lambda match, query, body: (200, self.state.settings, {})),
             ("GET", re.compile(r"webhooks"), self.list_webhooks),
+            ("POST", re.compile(r"webhooks"), self.create_webhook),
             ("PUT", re.compile(r"webhooks/(\d+)"), self.update_webhook),
         ]
 
@@ -220,7 +222,22 @@ class Routes:
         if webhook is None:
             return 404, {"code": "woocommerce_rest_webhook_invalid_id", "message": "Invalid ID."}, {}
         webhook.update({k: v for k, v in (body or {}).items() if k in ("status", "name", "delivery_url")})
+        if (body or {}).get("secret"):
+            self.state.webhook_secrets[webhook["id"]] = body["secret"]
         return 200, webhook, {}
+
+    def create_webhook(self, match: re.Match[str], query: Mapping[str, str], body: Any) -> Answer:
+        body = body or {}
+        topic, url = str(body.get("topic") or ""), str(body.get("delivery_url") or "")
+        if not re.fullmatch(r"[a-z_]+\.[a-z_]+", topic) or not re.match(r"https?://", url):
+            return 400, {"code": "rest_invalid_param", "message": "Invalid parameter(s): topic, delivery_url",
+                         "data": {"status": 400}}, {}
+        webhook_id = max(self.state.webhooks, default=0) + 1
+        self.state.add_webhook(webhook_id, topic, url, str(body.get("status") or "active"))
+        self.state.webhooks[webhook_id]["name"] = str(body.get("name") or f"Webhook {webhook_id}")
+        if body.get("secret"):
+            self.state.webhook_secrets[webhook_id] = body["secret"]
+        return 201, self.state.webhooks[webhook_id], {}
 
 
 def _page(items: list[Any], query: Mapping[str, str]) -> Answer:

@@ -1,0 +1,135 @@
+"""WooCommerce's wc-auth install: the authorize URL, reading the key callback, and registering Assay's webhooks.
+
+The merchant approves Assay at {site}/wc-auth/v1/authorize; WooCommerce then POSTs the new REST API key to
+our callback_url. That POST carries no signature and no site URL, only the `user_id` we chose, so `user_id`
+is "<store id>:<nonce>": the nonce, single-use and short-lived, is the only proof the callback answers an
+install we started.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from connector.woocommerce.client import WooCommerceApi
+from connector.woocommerce.topics import HANDLED_TOPICS
+
+APP_NAME = "Assay"
+SCOPE = "read_write"
+AUTHORIZE_PATH = "/wc-auth/v1/authorize"
+# Plain http is only for a site on this machine (the tests' fake); a real site must use https.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_NONCE = re.compile(r"[A-Za-z0-9_-]{32,128}")  # secrets.token_urlsafe's alphabet
+_STORE_ID = re.compile(r"[1-9][0-9]{0,18}")
+_MAX_KEY = 200
+
+
+class InstallRefused(ValueError):
+    """An install request or key callback that can't be accepted; `reason` picks the HTTP status."""
+
+    def __init__(self, reason: str, detail: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.reason, self.detail, self.fields = reason, detail, dict(fields or {})
+
+
+@dataclass(frozen=True)
+class GrantedKeys:
+    """The key pair a site handed over for one install; repr=False keeps the pair out of logs."""
+
+    store_id: int
+    nonce: str = field(repr=False)
+    consumer_key: str = field(repr=False)
+    consumer_secret: str = field(repr=False)
+
+
+def check_store_url(value: str | None) -> str:
+    """The site's URL as https://host[:port][/path], without a trailing slash; refusals name `store_url`."""
+    text = (value or "").strip()
+    parts = urlsplit(text)
+    problem = None
+    if not text:
+        problem = "is required, such as https://shop.example.com"
+    elif parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = f"must be an https:// URL such as https://shop.example.com, got {text!r}"
+    elif parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        problem = f"must use https:// (plain http only for 127.0.0.1 or localhost), got {text!r}"
+    elif parts.username or parts.password or parts.query or parts.fragment:
+        problem = f"must have no user name, password, query or fragment, got {text!r}"
+    if problem:
+        raise InstallRefused("invalid_store_url", f"store_url {problem}", {"store_url": problem})
+    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def user_id_for(store_id: int, nonce: str) -> str:
+    return f"{store_id}:{nonce}"
+
+
+def parse_user_id(value: object) -> tuple[int, str]:
+    """(store id, nonce) from "<store id>:<nonce>"; anything else is refused as malformed."""
+    if isinstance(value, str):
+        store_id, _, nonce = value.partition(":")
+        if _STORE_ID.fullmatch(store_id) and _NONCE.fullmatch(nonce):
+            return int(store_id), nonce
+    raise InstallRefused("malformed_user_id", "user_id must be the store id and nonce Assay sent",
+                         {"user_id": "is not one Assay sent"})
+
+
+def authorize_url(store_url: str, *, user_id: str, return_url: str, callback_url: str) -> str:
+    """Where the merchant approves Assay's read/write REST API key on their site."""
+    query = urlencode({"app_name": APP_NAME, "scope": SCOPE, "user_id": user_id, "return_url": return_url,
+                       "callback_url": callback_url})
+    return f"{store_url}{AUTHORIZE_PATH}?{query}"
+
+
+def read_callback(document: Any) -> GrantedKeys:
+    """The callback's JSON {key_id, user_id, consumer_key, consumer_secret, key_permissions}, checked whole."""
+    if not isinstance(document, dict):
+        raise InstallRefused("not_json", "the body must be a JSON object")
+    problems: dict[str, str] = {}
+    for name, prefix in (("consumer_key", "ck_"), ("consumer_secret", "cs_")):
+        value = document.get(name)
+        if not isinstance(value, str) or not value:
+            problems[name] = "is required"
+        elif not value.startswith(prefix) or len(value) > _MAX_KEY or any(c.isspace() for c in value):
+            problems[name] = f"must be one word starting {prefix!r}, as WooCommerce's keys do"
+    permissions = document.get("key_permissions")
+    if permissions != SCOPE:
+        problems["key_permissions"] = f"must be {SCOPE!r}, got {permissions!r}"
+    if "user_id" not in document:
+        problems["user_id"] = "is required"
+    if problems:
+        reason = "wrong_permissions" if list(problems) == ["key_permissions"] else "invalid_callback"
+        raise InstallRefused(reason, "; ".join(f"{name} {rule}" for name, rule in problems.items()), problems)
+    store_id, nonce = parse_user_id(document["user_id"])
+    return GrantedKeys(store_id, nonce, document["consumer_key"], document["consumer_secret"])
+
+
+@dataclass
+class RegisteredWebhooks:
+    created: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+
+
+def register_webhooks(api: WooCommerceApi, delivery_url: str, secret: str) -> RegisteredWebhooks:
+    """One active webhook per handled topic to `delivery_url`, signed with `secret`; safe to run again.
+
+    Existing webhooks are listed first and a topic that already has one (any status) is updated, never
+    duplicated: a POST is not resent, so a retry after a lost answer finds the webhook the POST made.
+    """
+    wanted = delivery_url.rstrip("/")
+    existing = api.get_all("webhooks")
+    done = RegisteredWebhooks()
+    for topic in sorted(HANDLED_TOPICS):
+        ours = [hook for hook in existing if hook.get("topic") == topic
+                and str(hook.get("delivery_url") or "").rstrip("/") == wanted]
+        for hook in ours:  # a duplicate made by hand must verify too, or its deliveries would be refused
+            api.put(f"webhooks/{hook['id']}", {"secret": secret, "status": "active"})
+            done.updated.append(int(hook["id"]))
+        if not ours:
+            created = api.post("webhooks", {"name": f"{APP_NAME} {topic}", "topic": topic, "delivery_url": wanted,
+                                            "secret": secret, "status": "active"})
+            done.created.append(int(created["id"]))
+    return done

@@ -1,0 +1,97 @@
+"""Installing Assay on a WooCommerce site: start the wc-auth flow, accept its keys, register the webhooks."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import replace
+
+from flask import current_app
+
+from connector.woocommerce.install import (
+    GrantedKeys,
+    InstallRefused,
+    authorize_url,
+    check_store_url,
+    register_webhooks,
+    user_id_for,
+)
+from jobs.woocommerce_access import woocommerce_api
+from storage.columns import utc_now
+from storage.db import storage_of
+from storage.models import Platform, Store, StoreStatus
+from storage.repositories import (
+    NonceRefused,
+    begin_woocommerce_install,
+    consume_install_nonce,
+    set_store_credentials,
+    store_credentials,
+)
+
+log = logging.getLogger("assay.jobs")
+PUBLIC_URL_SETTING = "ASSAY_PUBLIC_URL"
+CALLBACK_PATH = "/woocommerce/auth/callback"
+RETURN_PATH = "/woocommerce/installed"
+INTAKE_PATH = "/webhooks/woocommerce"
+
+
+def public_url() -> str:
+    """Where platforms reach Assay; installs can't start without it."""
+    url = str(current_app.config.get(PUBLIC_URL_SETTING) or "").strip().rstrip("/")
+    if not url:
+        raise InstallRefused("not_configured", f"{PUBLIC_URL_SETTING} is not set: WooCommerce needs Assay's "
+                                               "public https:// URL to send the store's keys to")
+    return url
+
+
+def start_install(store_url: str | None) -> str:
+    """A pending store and a nonce for the site; returns the URL where the merchant approves Assay."""
+    site = check_store_url(store_url)
+    public = public_url()
+    with storage_of(current_app).transaction() as session:
+        store, nonce = begin_woocommerce_install(session, site, utc_now())
+        store_id = store.id
+    log.info("install.started", extra={"platform": Platform.WOOCOMMERCE.value, "store_id": store_id})
+    return authorize_url(site, user_id=user_id_for(store_id, nonce), return_url=f"{public}{RETURN_PATH}",
+                         callback_url=f"{public}{CALLBACK_PATH}")
+
+
+def accept_keys(granted: GrantedKeys) -> int:
+    """Spend the nonce and keep the key pair, encrypted, in one transaction; returns the install's id."""
+    storage = storage_of(current_app)
+    with storage.transaction() as session:
+        try:
+            install_id = consume_install_nonce(session, granted.store_id, granted.nonce, utc_now())
+        except NonceRefused as refused:
+            raise InstallRefused(refused.reason, "user_id names no install that is waiting for its keys") from None
+        store = session.get_one(Store, granted.store_id, with_for_update=True)
+        kept = store_credentials(store, storage.cipher)  # a reinstall keeps the webhook secret in use
+        set_store_credentials(store, storage.cipher, replace(kept, consumer_key=granted.consumer_key,
+                                                             consumer_secret=granted.consumer_secret))
+    log.info("install.keys_stored", extra={"platform": Platform.WOOCOMMERCE.value, "store_id": granted.store_id,
+                                           "install_id": install_id})
+    return install_id
+
+
+def register_woocommerce_webhooks(store_id: int) -> None:
+    """Job: Assay's webhooks on the site, signed with the store's webhook secret (made here the first time)."""
+    storage = storage_of(current_app)
+    delivery_url = f"{public_url()}{INTAKE_PATH}"
+    with storage.transaction() as session:
+        # FOR UPDATE: two jobs for one store agree on one secret instead of each saving its own.
+        store = session.get(Store, store_id, with_for_update=True)
+        if store is None or store.status != StoreStatus.ACTIVE.value:
+            log.info("install.webhooks_skipped", extra={"store_id": store_id})
+            return
+        credentials = store_credentials(store, storage.cipher)
+        if not credentials.webhook_secret:
+            # Saved before the site knows it: a delivery signed with it must never meet an older secret here.
+            credentials = replace(credentials, webhook_secret=secrets.token_urlsafe(32))
+            set_store_credentials(store, storage.cipher, credentials)
+            session.flush()  # before expunge, which would drop the change
+        session.expunge(store)
+    assert credentials.webhook_secret is not None
+    with woocommerce_api(store, credentials) as api:
+        done = register_webhooks(api, delivery_url, credentials.webhook_secret)
+    log.info("install.webhooks_registered", extra={"store_id": store_id, "created": done.created,
+                                                   "updated": done.updated})

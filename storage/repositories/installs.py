@@ -1,0 +1,70 @@
+"""Started installs: a pending store and a single-use nonce, kept only as its SHA-256 digest."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import InstallNonce, Platform, Store, StoreStatus
+from storage.repositories._once import insert_once
+from storage.repositories.store_input import site_domain
+
+NONCE_BYTES = 32  # 43 url-safe characters
+INSTALL_TTL = timedelta(hours=1)
+PRUNE_AFTER = timedelta(days=1)  # spent and expired nonces are kept this long, so a late repeat is named as such
+
+
+class NonceRefused(Exception):
+    """The nonce is not one this store may use now; `reason` is unknown_install, nonce_expired or nonce_used."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def nonce_digest(nonce: str) -> str:
+    # The nonce is 256 random bits: a plain hash is enough, no salt or slow hash needed.
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def begin_woocommerce_install(session: Session, url: str, now: datetime,
+                              ttl: timedelta = INSTALL_TTL) -> tuple[Store, str]:
+    """The site's store (a new one is pending until its keys arrive) and a fresh nonce, in plain text once."""
+    session.execute(delete(InstallNonce).where(InstallNonce.expires_at < now - PRUNE_AFTER))
+    # insert_once: two installs of a new site at the same moment share one store instead of one failing.
+    # An existing store keeps its status and keys: anyone may start an install, only the callback changes it.
+    store, _ = insert_once(session, Store, {"platform": Platform.WOOCOMMERCE.value, "domain": site_domain(url),
+                                            "api_base_url": url, "status": StoreStatus.PENDING.value},
+                           unique=["platform", "domain"])
+    nonce = secrets.token_urlsafe(NONCE_BYTES)
+    session.add(InstallNonce(store_id=store.id, nonce_hash=nonce_digest(nonce), expires_at=now + ttl))
+    session.flush()
+    return store, nonce
+
+
+def consume_install_nonce(session: Session, store_id: int, nonce: str, now: datetime) -> int:
+    """Spend the nonce and return its install's id; raises NonceRefused if it is unknown, expired or spent.
+
+    One conditional UPDATE does the check and the spending: of two callbacks racing with the same nonce,
+    the second waits for the first's row lock, finds used_at set and matches nothing.
+    """
+    digest = nonce_digest(nonce)
+    spent = session.scalar(
+        update(InstallNonce)
+        .where(InstallNonce.store_id == store_id, InstallNonce.nonce_hash == digest,
+               InstallNonce.used_at.is_(None), InstallNonce.expires_at > now)
+        .values(used_at=now)
+        .returning(InstallNonce.id)
+        .execution_options(synchronize_session=False)
+    )
+    if spent is not None:
+        return int(spent)
+    row = session.scalars(select(InstallNonce).where(InstallNonce.store_id == store_id,
+                                                     InstallNonce.nonce_hash == digest)).first()
+    if row is None:
+        raise NonceRefused("unknown_install")
+    raise NonceRefused("nonce_used" if row.used_at is not None else "nonce_expired")

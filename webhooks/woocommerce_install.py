@@ -1,0 +1,66 @@
+"""WooCommerce's wc-auth install: GET /woocommerce/install starts it, WooCommerce POSTs the keys to
+/woocommerce/auth/callback, and sends the merchant back to GET /woocommerce/installed.
+
+The callback answers exactly 200 when it keeps the keys (WooCommerce treats anything else as a failed
+install) and queues the webhook registration rather than calling the site while it waits for us.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from connector.woocommerce.install import InstallRefused, read_callback
+from jobs.queue import queue_of
+from jobs.woocommerce_install import accept_keys, register_woocommerce_webhooks, start_install
+
+bp = Blueprint("woocommerce_install", __name__)
+log = logging.getLogger("assay.webhooks")
+
+# The one place a refused install becomes an HTTP status.
+STATUS_FOR_REASON = {
+    "invalid_store_url": 400, "not_json": 400, "invalid_callback": 400, "malformed_user_id": 400,
+    "wrong_permissions": 400, "unknown_install": 403, "nonce_expired": 403, "nonce_used": 403,
+    "not_configured": 503,
+}
+
+
+def _refused(refused: InstallRefused) -> tuple[Response, int]:
+    # Neither the user_id (it holds the nonce) nor the keys reach the log; the reason says enough.
+    log.warning("install.refused", extra={"platform": "woocommerce", "reason": refused.reason})
+    body: dict[str, object] = {"error": refused.reason, "detail": refused.detail}
+    if refused.fields:
+        body["fields"] = refused.fields
+    return jsonify(body), STATUS_FOR_REASON[refused.reason]
+
+
+@bp.get("/woocommerce/install")
+def install() -> BaseResponse | tuple[Response, int]:
+    try:
+        return redirect(start_install(request.args.get("store_url")), 302)
+    except InstallRefused as refused:
+        return _refused(refused)
+
+
+@bp.post("/woocommerce/auth/callback")
+def callback() -> tuple[Response, int]:
+    try:
+        # force: WooCommerce sends "application/json;charset=UTF-8", but a proxy may rewrite the type.
+        granted = read_callback(request.get_json(force=True, silent=True))
+        install_id = accept_keys(granted)
+    except InstallRefused as refused:
+        return _refused(refused)
+    queue_of(current_app).enqueue(register_woocommerce_webhooks, granted.store_id,
+                                  job_id=f"woocommerce-webhooks-{granted.store_id}-{install_id}")
+    return jsonify(status="installed"), 200
+
+
+@bp.get("/woocommerce/installed")
+def installed() -> tuple[str, int, dict[str, str]]:
+    """Where WooCommerce sends the merchant back, with success=1 or 0; nothing from the query is echoed."""
+    approved = request.args.get("success") == "1"
+    text = ("Assay is connected to your store. Its webhooks are being set up; you can close this page."
+            if approved else "Assay was not connected: the request was declined. Nothing was saved.")
+    return text, 200, {"Content-Type": "text/plain; charset=utf-8"}
