@@ -70,9 +70,11 @@ def queue_name(redis_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def app(storage: Storage, storage_url: str, encryption_keys: str, redis_url: str, queue_name: str) -> Iterator[Flask]:
+    """The app on the test database and its own queue; platform calls time out and back off fast."""
     made = create_app({"DATABASE_URL": storage_url, "ASSAY_ENCRYPTION_KEYS": encryption_keys,
                        "REDIS_URL": redis_url, "RQ_QUEUE": queue_name, "SHOPIFY_API_SECRET": SECRET,
-                       "SHOPIFY_TIMEOUT_SECONDS": 0.5, "TESTING": True})
+                       "SHOPIFY_TIMEOUT_SECONDS": 0.5, "WOOCOMMERCE_TIMEOUT_SECONDS": 0.5,
+                       "WOOCOMMERCE_BACKOFF_SECONDS": 0.01, "TESTING": True})
     yield made
     storage_of(made).dispose()
 
