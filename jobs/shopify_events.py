@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from connector.shopify.admin_api import AdminApi
@@ -32,6 +32,8 @@ from jobs.shopify_access import shopify_api
 from storage.db import storage_of
 from storage.models import CaseRecord, CaseStatus, Event, OrderSnapshot, Platform, Store, StoreStatus
 from storage.repositories import (
+    close_cases,
+    find_case,
     find_order_snapshot,
     find_store,
     mark_store_uninstalled,
@@ -148,11 +150,15 @@ def open_return_case(session: Session, event: Event, follow_ups: FollowUps) -> N
 @handles(SHOPIFY, "orders/cancelled")
 def close_cases_of_cancelled_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
     """Cancelled elsewhere (by staff, or by Assay): nothing is left to decide, or to review, for its cases."""
+    close_cases(session, _store(session, event).id, str(event.payload.get("id")), including_decided=True)
+
+
+@handles(SHOPIFY, "returns/approve", "returns/decline", "returns/cancel", "returns/close")
+def close_case_of_settled_return(session: Session, event: Event, follow_ups: FollowUps) -> None:
+    """Staff (or Assay) settled the return in Shopify: its case no longer waits in the review queue."""
     store = _store(session, event)
-    order_id = str(event.payload.get("id"))
-    for record in session.scalars(select(CaseRecord).where(
-            CaseRecord.store_id == store.id, CaseRecord.order_id == order_id,
-            CaseRecord.status != CaseStatus.CLOSED.value)):
+    record = find_case(session, store.id, f"return:{event.payload.get('admin_graphql_api_id')}")
+    if record is not None:
         record.status = CaseStatus.CLOSED.value
 
 

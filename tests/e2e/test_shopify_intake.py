@@ -80,3 +80,16 @@ def test_a_return_for_an_order_assay_never_saw_fetches_the_order_and_records_the
         assert case.document["platform"]["fetched"] == ["OrderForCase"]
         assert case.document["order"]["lines"][0]["unit_price"] == "49.00"
     assert [r.operation_name for r in fake_shopify.operations()][-1] == "ReturnApproveRequest"
+
+
+def test_a_return_settled_by_staff_in_shopify_leaves_the_review_queue(
+        app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
+    order = placed_order(app, base_url, fake_shopify, "pandorana", ORDER)
+    return_gid = ask_return(base_url, fake_shopify, order, "r-2")
+    run_worker(app)
+    post_webhook(base_url, fake_shopify, "returns/approve", {"admin_graphql_api_id": return_gid}, "a-2")
+    run_worker(app)
+
+    with storage_of(app).sessions() as session:
+        assert [c.status for c in session.scalars(select(CaseRecord))] == ["closed"]
+        assert events(app)[-1] == ("returns/approve", "processed")
