@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 
@@ -10,12 +9,12 @@ import pytest
 from flask import Flask
 from redis import Redis
 from rq import Queue
-from werkzeug.serving import make_server
 
 from connector.shopify.admin_api import AdminApi, RetryPolicy
 from storage.db import Storage, storage_of
 from webhooks.app import create_app
 
+from .fakes.server import LocalServer
 from .fakes.shopify import FakeShopify
 from .shopify_app import SECRET
 
@@ -81,10 +80,9 @@ def app(storage: Storage, storage_url: str, encryption_keys: str, redis_url: str
 
 @pytest.fixture
 def base_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    server = LocalServer(app, "assay-app")
+    server.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
 
 

@@ -19,9 +19,9 @@ from typing import Any, Literal
 from graphql import GraphQLError, OperationDefinitionNode, execute_sync, parse, validate
 from support.shopify_cost import requested_query_cost
 from support.shopify_schema import API_VERSION, admin_schema
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from .server import LocalServer
 from .shopify_resolvers import FakeAdminRoot, ShopifyState, finish_job
 from .shopify_seed import SeededOrder, build_order, build_return
 
@@ -54,11 +54,6 @@ class _PlannedFault:
     status: int
     retry_after: float
     operation: str | None = None  # only a request for this operation takes the fault
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *_args: Any, **_kwargs: Any) -> None:
-        """No access log lines in test output."""
 
 
 class ThrottleBucket:
@@ -109,29 +104,24 @@ class FakeShopify:
         self.hang_seconds = 5.0
         self._lock = threading.RLock()
         self._release = threading.Event()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-shopify", daemon=True
-        )
+        self._http = LocalServer(self._wsgi, "fake-shopify")
         self.reset()
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return f"http://127.0.0.1:{self._http.port}"
 
     @property
     def graphql_url(self) -> str:
         return f"{self.origin}/admin/api/{API_VERSION}/graphql.json"
 
     def start(self) -> FakeShopify:
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
         self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._http.stop()
 
     def reset(self) -> None:
         with self._lock:

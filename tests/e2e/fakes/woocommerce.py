@@ -23,9 +23,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from support.signing import sign
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from .server import LocalServer
 from .tls import LocalCertificate, local_certificate
 from .woocommerce_auth import AUTHORIZE_PATH, WcAuth
 from .woocommerce_routes import Routes, WooState
@@ -60,11 +60,6 @@ class _PlannedFault:
     then: Callable[[], None] | None = None  # runs when this fault strikes, e.g. to plan the next ones
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *_args: Any, **_kwargs: Any) -> None:
-        """No access log lines in test output."""
-
-
 class FakeWooCommerce:
     """One site on a free local HTTPS port; `reset()` between tests."""
 
@@ -75,25 +70,20 @@ class FakeWooCommerce:
         self.certificate: LocalCertificate = local_certificate()
         self.hang_seconds = 3.0
         self._release = threading.Event()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler,
-                                   ssl_context=self.certificate.server_context())
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-woocommerce", daemon=True)
+        self._http = LocalServer(self._wsgi, "fake-woocommerce", self.certificate.server_context())
         self.reset()
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self._server.server_port}"
+        return f"https://127.0.0.1:{self._http.port}"
 
     def start(self) -> FakeWooCommerce:
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
         self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._http.stop()
 
     def reset(self) -> None:
         self._release.set()  # let hanging handlers finish
