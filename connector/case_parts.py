@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from marshmallow import Schema, ValidationError
 
@@ -39,6 +39,12 @@ def load_payload(schema: Schema, payload: Any, what: str, path: str = "",
     return loaded
 
 
+@overload
+def instant(value: datetime) -> str: ...
+@overload
+def instant(value: None) -> None: ...
+@overload
+def instant(value: datetime | None) -> str | None: ...
 def instant(value: datetime | None) -> str | None:
     """In UTC, so every source (a webhook's "+01:00", an API's "Z") gives the same document for the same order."""
     if value is None:

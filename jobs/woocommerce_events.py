@@ -10,11 +10,13 @@ A WooCommerceUnavailable from a fetch propagates: the event stays `received` and
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from connector.case_parts import instant
 from connector.woocommerce.case_requests import request_from_status, status_request_key
 from connector.woocommerce.client import WooCommerceApi
 from connector.woocommerce.errors import WooCommercePayloadError
@@ -30,6 +32,7 @@ from storage.repositories import (
     advance_platform_status,
     close_cases,
     find_store,
+    record_delivery,
     reopen_closed_cases,
     store_credentials,
 )
@@ -81,7 +84,12 @@ def follow_status(session: Session, store: Store, snapshot: OrderSnapshot, order
     if order.status in ENDED_STATUSES:  # nothing is left to decide, or to review
         close_cases(session, store.id, order.id, including_decided=True)
         return
-    kind = status_mapping(store).request_kind(order.status)
+    mapping = status_mapping(store)
+    if mapping.means_delivered(order.status):
+        # The status was set when the carrier reported delivery, so the order's modification time is when.
+        record_delivery(snapshot, instant(order.modified_at or datetime.now(UTC)))
+        return
+    kind = mapping.request_kind(order.status)
     if kind is None:
         return
     refs = {"order_id": order.id, "request_status": order.status, "previous_status": change.previous}

@@ -54,19 +54,29 @@ class StoreCalendar:
 
     def window_end(self, start: datetime, period: Period) -> datetime:
         """The last instant inside a period that starts at `start` (contract.md, "Time")."""
+        end = self.later(start, period)
+        if period.unit in (Unit.HOURS, Unit.BUSINESS_HOURS):
+            return end
+        return self.end_of(self.local_date(end))  # a period counted in days runs to the end of its last day
+
+    def later(self, start: datetime, period: Period) -> datetime:
+        """The moment `period` after `start`: hours are counted as such, days and months land at the same
+        local time of day."""
         unit, n = period.unit, period.length
         if unit is Unit.HOURS:
             return start.astimezone(UTC) + timedelta(hours=n)  # real hours, whatever zone `start` carries
-        if unit is Unit.DAYS:
-            return self.end_of(self.local_date(start) + timedelta(days=n))
-        if unit is Unit.BUSINESS_DAYS:
-            day = self.local_date(start)
-            for _ in range(n):
-                day = self.next_business_day(day)
-            return self.end_of(day)
         if unit is Unit.BUSINESS_HOURS:
             return self._add_business_hours(start, n)
-        return self.end_of(add_months(self.local_date(start), n))
+        day = self.local_date(start)
+        if unit is Unit.DAYS:
+            day += timedelta(days=n)
+        elif unit is Unit.BUSINESS_DAYS:
+            for _ in range(n):
+                day = self.next_business_day(day)
+        else:
+            day = add_months(day, n)
+        wall_clock = start.astimezone(self.zone).time()
+        return datetime.combine(day, wall_clock, tzinfo=self.zone).astimezone(UTC)
 
     def _add_business_hours(self, start: datetime, hours: int) -> datetime:
         remaining = timedelta(hours=hours)

@@ -52,6 +52,8 @@ class Context:
         start = self.anchor(window.start)
         if start is None and window.fallback is not None:
             start = self.anchor(window.fallback)
+            if start is not None and window.fallback_delay is not None:
+                start = self.calendar.later(start, window.fallback_delay)
         return None if start is None else self.calendar.window_end(start, window.period)
 
     def after(self, window: Window) -> bool:

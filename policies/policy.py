@@ -66,6 +66,9 @@ class Window:
     start: Anchor
     # Where `start` is unknown (no delivery date yet): count from this instead, or not at all.
     fallback: Anchor | None = None
+    # How long after `fallback` the start is assumed to be: a parcel's time in transit, when counting
+    # "from receipt" on a store that only knows when the order was sent.
+    fallback_delay: Period | None = None
 
     @property
     def period(self) -> Period:

@@ -71,6 +71,13 @@ class WindowSchema(_LengthMixin, _Strict):
     unit = Choice(Unit, required=True)
     start = Choice(Anchor, allowed=_FROM_ORDER, data_key="from", required=True)
     fallback = Choice(Anchor, allowed=_FROM_ORDER, load_default=None, allow_none=True)
+    fallback_delay = fields.Nested(PeriodSchema, load_default=None, allow_none=True)
+
+    @validates_schema(skip_on_field_errors=True)
+    def check_fallback(self, data: dict[str, Any], **kw: Any) -> None:
+        if data.get("fallback_delay") is not None and data.get("fallback") is None:
+            raise ValidationError("is a delay after the fallback, so it needs a \"fallback\" to count from",
+                                  "fallback_delay")
 
     @post_load
     def make(self, data: dict[str, Any], **kw: Any) -> Window:

@@ -4,6 +4,10 @@ A store's mapping says which statuses are requests of which kind, and which stat
 order in. Without one, the defaults below cover the common plugins. Statuses are the REST API's slugs,
 without the "wc-" prefix WordPress stores them with ("cancel-request", not "wc-cancel-request").
 
+Which statuses say the parcel has arrived: WooCommerce core has no delivery date, but shipment-tracking
+plugins (Advanced Shipment Tracking, TrackShip) move an order to "delivered" when the carrier reports it. The
+moment Assay sees an order move into one is its delivery date, which "from receipt" windows count from.
+
 What a decision sets, by default:
 - an approved cancel: `cancelled` (always; contract.md).
 - a declined cancel: the status the order had before the request ("previous"), when Assay saw it. Moving
@@ -20,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from connector.woocommerce.errors import WooCommercePayloadError
 from policies.fields import flatten_errors
@@ -50,6 +54,7 @@ DEFAULT_REQUEST_STATUSES: dict[str, str] = {
     "warranty-requested": "warranty",
     "warranty-claim": "warranty",
 }
+DEFAULT_DELIVERED_STATUSES = frozenset({"delivered"})
 DEFAULT_STATUS_AFTER: dict[str, dict[str, str | None]] = {
     "cancel": {"decline": PREVIOUS},
     "return": {"approve": None, "decline": None},
@@ -92,6 +97,15 @@ class _MappingSchema(Schema):
     status_after = fields.Dict(keys=fields.String(validate=validate.OneOf(
         KINDS, error="must be one of cancel, return, claim, warranty, got {input!r}")),
         values=fields.Nested(_StatusAfter), load_default=dict)
+    # Replaces the default list: [] says no status at this store means delivered.
+    delivered = fields.List(_Slug(), load_default=None)
+
+    @validates_schema(skip_on_field_errors=True)
+    def check_delivered(self, data: dict[str, Any], **kw: Any) -> None:
+        requests = {**DEFAULT_REQUEST_STATUSES, **data["requests"]}
+        both = sorted(status for status in data["delivered"] or () if requests.get(status) is not None)
+        if both:
+            raise ValidationError(f"{', '.join(both)} can't mean delivered: already a request status", "delivered")
 
 
 @dataclass(frozen=True)
@@ -100,9 +114,13 @@ class StatusMapping:
 
     requests: Mapping[str, str]
     status_after: Mapping[str, Mapping[str, str | None]]
+    delivered: frozenset[str] = DEFAULT_DELIVERED_STATUSES
 
     def request_kind(self, status: str) -> str | None:
         return self.requests.get(status_slug(status))
+
+    def means_delivered(self, status: str) -> bool:
+        return status_slug(status) in self.delivered
 
     def status_after_decision(self, kind: str, outcome: str, previous: str | None) -> str | None:
         """The status to set once decided, or None to leave it; `previous` is the status before the request."""
@@ -115,7 +133,8 @@ class StatusMapping:
 
     def document(self) -> dict[str, Any]:
         return {"requests": dict(self.requests),
-                "status_after": {kind: dict(after) for kind, after in self.status_after.items()}}
+                "status_after": {kind: dict(after) for kind, after in self.status_after.items()},
+                "delivered": sorted(self.delivered)}
 
 
 def load_status_mapping(document: Mapping[str, Any] | None) -> StatusMapping:
@@ -129,4 +148,5 @@ def load_status_mapping(document: Mapping[str, Any] | None) -> StatusMapping:
     return StatusMapping(
         requests={status: kind for status, kind in requests.items() if kind is not None},
         status_after=status_after,
+        delivered=DEFAULT_DELIVERED_STATUSES if loaded["delivered"] is None else frozenset(loaded["delivered"]),
     )

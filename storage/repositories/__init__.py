@@ -20,6 +20,7 @@ from storage.repositories.orders import (
     StatusChange,
     advance_platform_status,
     find_order_snapshot,
+    record_delivery,
     save_order_snapshot,
     update_order_progress,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "close_cases",
     "reopen_closed_cases",
     "find_order_snapshot",
+    "record_delivery",
     "save_order_snapshot",
     "update_order_progress",
     "InvalidPolicy",

@@ -41,6 +41,14 @@ def update_order_progress(snapshot: OrderSnapshot, document: Mapping[str, Any]) 
     snapshot.document = merged  # a new object, so SQLAlchemy sees the JSON change
 
 
+def record_delivery(snapshot: OrderSnapshot, delivered_at: str) -> bool:
+    """Set the order's delivery date where the platform could not say it; the first one seen stays."""
+    if snapshot.document.get("delivered_at") is not None:
+        return False
+    snapshot.document = {**snapshot.document, "delivered_at": delivered_at}
+    return True
+
+
 def find_order_snapshot(session: Session, store_id: int, order_id: str) -> OrderSnapshot | None:
     query = select(OrderSnapshot).where(OrderSnapshot.store_id == store_id, OrderSnapshot.order_id == order_id)
     return session.scalars(query).first()

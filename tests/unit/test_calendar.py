@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -164,6 +165,42 @@ def test_a_window_from_receipt_counts_from_the_policys_fallback_while_delivery_i
     in_time = case(order={"delivered_at": None}, request={"submitted_at": "2026-03-17T23:00:00Z"}, policy=policy)
     assert codes(decision(late)) == {"return_window_ended"}
     assert decision(in_time)["outcome"] == "approve"
+
+
+@pytest.mark.parametrize(("delay", "last_inside"), [
+    # Sent Tuesday 3 March 08:00Z; assumed received 3 days later, so 14 days run to 24:00 on 20 March.
+    ({"length": 3, "unit": "days"}, "2026-03-20T23:00:00Z"),
+    # 4 business days from a Tuesday land on Monday 9 March: the window runs to 24:00 on 23 March.
+    ({"length": 4, "unit": "business_days"}, "2026-03-23T23:00:00Z"),
+])
+def test_a_fallback_with_a_delay_counts_from_the_assumed_day_of_receipt(delay: dict[str, Any],
+                                                                       last_inside: str) -> None:
+    policy = {"key": "fallback", "name": "Fallback", "returns": {"accepted": True, "window": {
+        "length": 14, "unit": "days", "from": "delivery", "fallback": "fulfilment", "fallback_delay": delay}}}
+    just_after = (at(last_inside) + timedelta(seconds=1)).isoformat()
+    in_time = case(order={"delivered_at": None}, request={"submitted_at": last_inside}, policy=policy)
+    late = case(order={"delivered_at": None}, request={"submitted_at": just_after}, policy=policy)
+    assert decision(in_time)["outcome"] == "approve"
+    assert codes(decision(late)) == {"return_window_ended"}
+
+
+def test_a_known_delivery_date_is_used_whatever_the_fallback_says() -> None:
+    policy = {"key": "fallback", "name": "Fallback", "returns": {"accepted": True, "window": {
+        "length": 14, "unit": "days", "from": "delivery", "fallback": "fulfilment",
+        "fallback_delay": {"length": 30, "unit": "days"}}}}
+    # Received 5 March: 14 days end at 24:00 on 19 March in Berlin, however long the fallback would allow.
+    assert codes(decision(case(request={"submitted_at": "2026-03-20T09:00:00Z"}, policy=policy))) == {
+        "return_window_ended"}
+
+
+@pytest.mark.parametrize(("start", "period", "expected"), [
+    ("2026-03-06T15:30:00Z", Period(1, Unit.BUSINESS_DAYS), "2026-03-09T15:30:00Z"),  # Friday -> Monday
+    ("2026-03-27T12:00:00Z", Period(3, Unit.DAYS), "2026-03-30T11:00:00Z"),  # same wall clock across DST
+    ("2026-01-31T09:00:00Z", Period(1, Unit.MONTHS), "2026-02-28T09:00:00Z"),
+    ("2026-03-10T12:00:00Z", Period(5, Unit.HOURS), "2026-03-10T17:00:00Z"),
+])
+def test_later_lands_at_the_same_local_time_of_day(start: str, period: Period, expected: str) -> None:
+    assert StoreCalendar("Europe/Berlin", "DE").later(at(start), period) == at(expected)
 
 
 def test_a_promise_in_business_hours_is_due_after_the_weekend() -> None:

@@ -146,6 +146,13 @@ def test_a_line_quantity_unsaid_means_the_whole_line() -> None:
     ({"returns": {"accepted": True, "window": {"length": 14, "unit": "days", "from": "request"}}},
      "returns.window.from: must be one of placement, fulfilment, delivery, got 'request'"),
     ({"returns": {}}, "returns.accepted: is required"),
+    ({"returns": {"accepted": True, "window": {"length": 14, "unit": "days", "from": "delivery",
+                                               "fallback_delay": {"length": 3, "unit": "days"}}}},
+     'returns.window.fallback_delay: is a delay after the fallback, so it needs a "fallback" to count from'),
+    ({"returns": {"accepted": True, "window": {"length": 14, "unit": "days", "from": "delivery",
+                                               "fallback": "fulfilment",
+                                               "fallback_delay": {"length": 400, "unit": "months"}}}},
+     "returns.window.fallback_delay.length: must be between 0 and 120 months, got 400"),
     ({"refunds": {"restocking_fee_percent": "150"}}, "refunds.restocking_fee_percent: must be between 0 and 100, "
                                                      "got 150"),
     ({"refunds": {"return_label_fee": "-2"}}, "refunds.return_label_fee: must be a finite amount of zero or more, "

@@ -108,6 +108,23 @@ def test_a_store_maps_decisions_to_its_plugins_statuses() -> None:
     assert mapping.status_after_decision("claim", "approve", "completed") is None
 
 
+def test_delivered_means_the_tracking_plugins_status_unless_the_store_says_otherwise() -> None:
+    assert load_status_mapping(None).means_delivered("wc-delivered")
+    assert not load_status_mapping(None).means_delivered("completed")
+    own = load_status_mapping({"delivered": ["wc-parcel-arrived"]})
+    assert own.means_delivered("parcel-arrived") and not own.means_delivered("delivered")
+    assert not load_status_mapping({"delivered": []}).means_delivered("delivered")
+    assert own.document()["delivered"] == ["parcel-arrived"]
+
+
+def test_a_request_status_cannot_also_mean_delivered() -> None:
+    with pytest.raises(WooCommercePayloadError) as raised:
+        load_status_mapping({"delivered": ["delivered", "return-requested"]})
+    assert raised.value.errors == ["delivered: return-requested can't mean delivered: already a request status"]
+    assert load_status_mapping({"requests": {"return-requested": None},
+                                "delivered": ["return-requested"]}).means_delivered("return-requested")
+
+
 def test_a_bad_mapping_names_every_bad_entry() -> None:
     with pytest.raises(WooCommercePayloadError) as raised:
         load_status_mapping({"requests": {"Return Requested!": "return", "rma": "refund"},

@@ -22,7 +22,7 @@ class WooState:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.now = "2026-03-01T12:00:00"  # the site's clock, UTC: writes stamp date_modified_gmt with it
-        self.statuses = set(CORE_STATUSES) | {"cancel-request", "return-requested"}
+        self.statuses = set(CORE_STATUSES) | {"cancel-request", "return-requested", "delivered"}
         self.orders: dict[int, dict[str, Any]] = {}
         self.products: dict[int, dict[str, Any]] = {}
         self.variations: dict[tuple[int, int], dict[str, Any]] = {}

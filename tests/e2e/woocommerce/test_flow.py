@@ -12,8 +12,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from policies.presets import preset_document
 from storage.db import storage_of
 from storage.models import CaseRecord, DecisionRecord
+from storage.repositories import set_policy
 
 from ..fakes.woocommerce import FakeWooCommerce
 from .steps import deliver, install, run_worker
@@ -137,3 +139,47 @@ def test_a_declined_cancel_puts_the_order_back_where_it_was(
     assert fake.writes() == [("POST", "orders/101/notes"), ("PUT", "orders/101")]
     assert fake.calls("PUT", r"orders/101")[0].body == {"status": "on-hold"}
     assert "cancellation request has been declined. Your order stands." in fake.state.notes[101][0]["note"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("asked_at", "outcome", "codes"), [
+    ("2026-03-19T22:59:59", "approve", ["within_policy"]),  # 14 days after receipt, to 24:00 in Berlin
+    ("2026-03-19T23:00:01", "decline", ["return_window_ended"]),
+])
+def test_a_return_counts_its_window_from_when_the_tracking_plugin_marked_the_order_delivered(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce, asked_at: str, outcome: str, codes: list[str],
+) -> None:
+    fake = fake_woocommerce
+    install(app, fake, "pristine-crystals")
+    order = fake.state.add_order(created=PLACED)
+    deliver(base_url, fake, "order.created", order["id"])
+    run_worker(app)
+    for status, at in (("completed", COMPLETED), ("delivered", "2026-03-05T10:00:00"), ("return-requested", asked_at)):
+        fake.state.set_status(order["id"], status, at)
+        deliver(base_url, fake, "order.updated", order["id"])
+        run_worker(app)
+
+    assert [(result, found) for _, result, found in decisions(app)] == [(outcome, codes)]
+
+
+@pytest.mark.integration
+def test_without_a_tracking_plugin_a_policys_fallback_counts_from_completion_plus_its_delay(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake = fake_woocommerce
+    store_id = install(app, fake, "pristine-crystals")
+    policy = preset_document("pristine-crystals") or {}
+    policy["returns"]["window"] |= {"fallback": "fulfilment", "fallback_delay": {"length": 3, "unit": "days"}}
+    with storage_of(app).transaction() as session:
+        set_policy(session, store_id, policy)
+    first, second = (fake.state.add_order(created=PLACED) for _ in range(2))
+    for order, asked_at in ((first, "2026-03-20T22:59:59"), (second, "2026-03-20T23:00:01")):
+        deliver(base_url, fake, "order.created", order["id"])
+        for status, at in (("completed", COMPLETED), ("return-requested", asked_at)):
+            fake.state.set_status(order["id"], status, at)
+            deliver(base_url, fake, "order.updated", order["id"])
+        run_worker(app)
+
+    # Completed 3 March, assumed received 6 March: 14 days run to 24:00 on 20 March in Berlin.
+    assert sorted((result, found) for _, result, found in decisions(app)) == [
+        ("approve", ["within_policy"]), ("decline", ["return_window_ended"])]
