@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from flask import current_app
 
+from connector.woocommerce.errors import WooCommerceRejected
 from connector.woocommerce.install import (
     GrantedKeys,
     InstallRefused,
@@ -22,10 +23,14 @@ from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
 from storage.repositories import (
     NonceRefused,
+    StoreCredentials,
     begin_woocommerce_install,
     consume_install_nonce,
+    granted_keys,
+    hold_granted_keys,
     set_store_credentials,
     store_credentials,
+    take_granted_keys,
 )
 
 log = logging.getLogger("assay.jobs")
@@ -57,20 +62,63 @@ def start_install(store_url: str | None) -> str:
 
 
 def accept_keys(granted: GrantedKeys) -> int:
-    """Spend the nonce and keep the key pair, encrypted, in one transaction; returns the install's id."""
+    """Spend the nonce and hold the key pair, encrypted, on the install; returns the install's id.
+
+    The callback carries no signature: whoever holds its URL could post any keys. So they replace nothing
+    yet; complete_woocommerce_install swaps them in once the site has accepted them.
+    """
     storage = storage_of(current_app)
     with storage.transaction() as session:
         try:
             install_id = consume_install_nonce(session, granted.store_id, granted.nonce, utc_now())
         except NonceRefused as refused:
             raise InstallRefused(refused.reason, "user_id names no install that is waiting for its keys") from None
-        store = session.get_one(Store, granted.store_id, with_for_update=True)
-        kept = store_credentials(store, storage.cipher)  # a reinstall keeps the webhook secret in use
-        set_store_credentials(store, storage.cipher, replace(kept, consumer_key=granted.consumer_key,
-                                                             consumer_secret=granted.consumer_secret))
-    log.info("install.keys_stored", extra={"platform": Platform.WOOCOMMERCE.value, "store_id": granted.store_id,
-                                           "install_id": install_id})
+        hold_granted_keys(session, storage.cipher, install_id, granted.consumer_key, granted.consumer_secret)
+    log.info("install.keys_received", extra={"platform": Platform.WOOCOMMERCE.value,
+                                             "store_id": granted.store_id, "install_id": install_id})
     return install_id
+
+
+def complete_woocommerce_install(store_id: int, install_id: int) -> None:
+    """Job: prove the install's keys on the site, swap them in, then register Assay's webhooks."""
+    if swap_in_proven_keys(store_id, install_id):
+        register_woocommerce_webhooks(store_id)
+
+
+def swap_in_proven_keys(store_id: int, install_id: int) -> bool:
+    """True when the store now holds keys the site accepts; keys the site refuses are dropped, changing nothing.
+
+    A WooCommerceUnavailable propagates, keeping the keys for the job's next try.
+    """
+    storage = storage_of(current_app)
+    with storage.sessions() as session:
+        store = session.get(Store, store_id)
+        keys = granted_keys(session, storage.cipher, install_id)
+        if store is None:
+            return False
+        if keys is None:  # an earlier run swapped them in (or dropped them)
+            return store.status == StoreStatus.ACTIVE.value
+        session.expunge(store)
+    proposed = StoreCredentials(consumer_key=keys[0], consumer_secret=keys[1])
+    refused: WooCommerceRejected | None = None
+    try:
+        with woocommerce_api(store, proposed) as api:
+            api.get("webhooks", {"per_page": 1})  # what registering needs: read access to the site's webhooks
+    except WooCommerceRejected as error:
+        refused = error
+    with storage.transaction() as session:
+        if not take_granted_keys(session, install_id):
+            return False  # another run of this job got here first and did the swap
+        if refused is not None:
+            log.warning("install.keys_refused_by_site", extra={"store_id": store_id, "install_id": install_id,
+                                                               "status": refused.status})
+            return False
+        store = session.get_one(Store, store_id, with_for_update=True)
+        kept = store_credentials(store, storage.cipher)  # a reinstall keeps the webhook secret in use
+        set_store_credentials(store, storage.cipher, replace(kept, consumer_key=proposed.consumer_key,
+                                                             consumer_secret=proposed.consumer_secret))
+    log.info("install.keys_stored", extra={"store_id": store_id, "install_id": install_id})
+    return True
 
 
 def register_woocommerce_webhooks(store_id: int) -> None:

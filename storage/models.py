@@ -223,4 +223,8 @@ class InstallNonce(Base):
     nonce_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The keys its callback brought, until the site has accepted them (anyone holding the callback URL
+    # could post keys: they replace a store's own only once they are proven to work on its site).
+    consumer_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    consumer_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -2,7 +2,8 @@
 /woocommerce/auth/callback, and sends the merchant back to GET /woocommerce/installed.
 
 The callback answers exactly 200 when it keeps the keys (WooCommerce treats anything else as a failed
-install) and queues the webhook registration rather than calling the site while it waits for us.
+install) and queues the rest rather than calling the site while it waits for us: a job proves the keys on
+the site, swaps them in and registers the webhooks.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from connector.woocommerce.install import InstallRefused, read_callback
 from jobs.queue import queue_of
-from jobs.woocommerce_install import accept_keys, register_woocommerce_webhooks, start_install
+from jobs.woocommerce_install import accept_keys, complete_woocommerce_install, start_install
 
 bp = Blueprint("woocommerce_install", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -52,8 +53,8 @@ def callback() -> tuple[Response, int]:
         install_id = accept_keys(granted)
     except InstallRefused as refused:
         return _refused(refused)
-    queue_of(current_app).enqueue(register_woocommerce_webhooks, granted.store_id,
-                                  job_id=f"woocommerce-webhooks-{granted.store_id}-{install_id}")
+    queue_of(current_app).enqueue(complete_woocommerce_install, granted.store_id, install_id,
+                                  job_id=f"woocommerce-install-{granted.store_id}-{install_id}")
     return jsonify(status="installed"), 200
 
 

@@ -15,7 +15,15 @@ from storage.repositories.cases import (
     set_case_status,
 )
 from storage.repositories.inbox import find_event, mark_event, record_event, safe_headers
-from storage.repositories.installs import NonceRefused, begin_woocommerce_install, consume_install_nonce
+from storage.repositories.installs import (
+    NonceRefused,
+    begin_woocommerce_install,
+    consume_install_nonce,
+    granted_keys,
+    hold_granted_keys,
+    prune_installs,
+    take_granted_keys,
+)
 from storage.repositories.orders import (
     StatusChange,
     advance_platform_status,
@@ -69,6 +77,10 @@ __all__ = [
     "NonceRefused",
     "begin_woocommerce_install",
     "consume_install_nonce",
+    "granted_keys",
+    "hold_granted_keys",
+    "prune_installs",
+    "take_granted_keys",
     "StoreCredentials",
     "add_case",
     "add_shopify_store",

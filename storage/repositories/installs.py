@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from storage.models import InstallNonce, Platform, Store, StoreStatus
 from storage.repositories._once import insert_once
 from storage.repositories.store_input import site_domain
+from storage.secrets import Cipher
 
 NONCE_BYTES = 32  # 43 url-safe characters
 INSTALL_TTL = timedelta(hours=1)
@@ -34,7 +35,7 @@ def nonce_digest(nonce: str) -> str:
 def begin_woocommerce_install(session: Session, url: str, now: datetime,
                               ttl: timedelta = INSTALL_TTL) -> tuple[Store, str]:
     """The site's store (a new one is pending until its keys arrive) and a fresh nonce, in plain text once."""
-    session.execute(delete(InstallNonce).where(InstallNonce.expires_at < now - PRUNE_AFTER))
+    prune_installs(session, now)
     # insert_once: two installs of a new site at the same moment share one store instead of one failing.
     # An existing store keeps its status and keys: anyone may start an install, only the callback changes it.
     store, _ = insert_once(session, Store, {"platform": Platform.WOOCOMMERCE.value, "domain": site_domain(url),
@@ -68,3 +69,42 @@ def consume_install_nonce(session: Session, store_id: int, nonce: str, now: date
     if row is None:
         raise NonceRefused("unknown_install")
     raise NonceRefused("nonce_used" if row.used_at is not None else "nonce_expired")
+
+
+def prune_installs(session: Session, now: datetime) -> None:
+    """Forget nonces long expired, and the stores of installs that never got keys."""
+    session.execute(delete(InstallNonce).where(InstallNonce.expires_at < now - PRUNE_AFTER))
+    waiting = select(InstallNonce.id).where(InstallNonce.store_id == Store.id).exists()
+    session.execute(delete(Store).where(
+        Store.platform == Platform.WOOCOMMERCE.value, Store.status == StoreStatus.PENDING.value,
+        Store.consumer_key_encrypted.is_(None), Store.created_at < now - PRUNE_AFTER, ~waiting,
+    ).execution_options(synchronize_session=False))
+
+
+def hold_granted_keys(session: Session, cipher: Cipher, install_id: int, consumer_key: str,
+                      consumer_secret: str) -> None:
+    """Keep the keys a callback brought on its install until the site has accepted them."""
+    session.execute(update(InstallNonce).where(InstallNonce.id == install_id).values(
+        consumer_key_encrypted=cipher.encrypt(consumer_key),
+        consumer_secret_encrypted=cipher.encrypt(consumer_secret),
+    ).execution_options(synchronize_session=False))
+
+
+def granted_keys(session: Session, cipher: Cipher, install_id: int) -> tuple[str, str] | None:
+    """The keys waiting on the install, or None once they have been taken (or never came)."""
+    row = session.get(InstallNonce, install_id)
+    if row is None or row.consumer_key_encrypted is None or row.consumer_secret_encrypted is None:
+        return None
+    return cipher.decrypt(row.consumer_key_encrypted), cipher.decrypt(row.consumer_secret_encrypted)
+
+
+def take_granted_keys(session: Session, install_id: int) -> bool:
+    """Clear the install's waiting keys; False when another run took them first (one swap per install)."""
+    taken = session.scalar(
+        update(InstallNonce)
+        .where(InstallNonce.id == install_id, InstallNonce.consumer_key_encrypted.is_not(None))
+        .values(consumer_key_encrypted=None, consumer_secret_encrypted=None)
+        .returning(InstallNonce.id)
+        .execution_options(synchronize_session=False)
+    )
+    return taken is not None

@@ -21,7 +21,7 @@ from jobs.woocommerce_install import register_woocommerce_webhooks
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import InstallNonce, Store
-from storage.repositories import store_credentials
+from storage.repositories import granted_keys, store_credentials
 
 from ..fakes.woocommerce import FakeWooCommerce
 from .steps import deliver, install, run_worker, store_of
@@ -82,15 +82,16 @@ def test_an_approved_install_keeps_the_keys_encrypted_and_registers_each_webhook
     assert (back.status_code, str(back.url).split("?")[0]) == (200, f"{public}/woocommerce/installed")
     assert "connected" in back.text and query["user_id"] not in back.text
     assert [status for _, status in fake.auth.callbacks] == [200]
+    assert store_of(app, store_id).status == "pending", "the keys wait until the site has accepted them"
+    assert fake.state.webhooks == {}, "proving the keys and registering the webhooks is a job"
+
+    run_worker(app)
     store = store_of(app, store_id)
     assert store.status == "active" and store.api_base_url == fake.url
     assert fake.consumer_key not in (store.consumer_key_encrypted or "")
     assert fake.consumer_secret not in (store.consumer_secret_encrypted or "")
     credentials = store_credentials(store, storage_of(app).cipher)
     assert (credentials.consumer_key, credentials.consumer_secret) == (fake.consumer_key, fake.consumer_secret)
-    assert fake.state.webhooks == {}, "registering the webhooks is a job, not part of the callback"
-
-    run_worker(app)
     run_registration_again(app, store_id)
     secret = store_credentials(store_of(app, store_id), storage_of(app).cipher).webhook_secret
     hooks = our_webhooks(fake, f"{public}/webhooks/woocommerce")
@@ -228,6 +229,64 @@ def test_two_callbacks_racing_with_one_nonce_store_one_key_pair(
     for thread in threads:
         thread.join(timeout=10)
     assert sorted(statuses) == [200, 403]
-    stored = store_credentials(store_of(app, int(query["user_id"].split(":")[0])), storage_of(app).cipher)
-    assert stored.consumer_key in {body["consumer_key"] for body in sent}
+    assert held_keys(app) in [(body["consumer_key"], body["consumer_secret"]) for body in sent]
     assert queued_jobs(app) == 1
+
+
+def held_keys(app: Flask) -> tuple[str, str] | None:
+    """The key pair waiting on the one install started."""
+    storage = storage_of(app)
+    with storage.sessions() as session:
+        [install_id] = session.scalars(select(InstallNonce.id)).all()
+        return granted_keys(session, storage.cipher, install_id)
+
+
+def forge_callback(public: str, site: str) -> None:
+    """Someone who is not the merchant starts an install and posts made-up keys to the callback themselves."""
+    _, query = start(public, site)
+    response = httpx.post(f"{public}/woocommerce/auth/callback",
+                          json={"key_id": 9, "user_id": query["user_id"], **keys()})
+    assert response.status_code == 200  # the callback can't tell: only the site can
+
+
+def test_keys_the_site_refuses_replace_nothing_on_a_live_store(
+    app: Flask, public: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake = fake_woocommerce
+    store_id = install(app, fake)
+    forge_callback(public, fake.url)
+    run_worker(app)
+
+    store = store_of(app, store_id)
+    credentials = store_credentials(store, storage_of(app).cipher)
+    assert store.status == "active"
+    assert (credentials.consumer_key, credentials.consumer_secret) == (fake.consumer_key, fake.consumer_secret)
+    assert [(r.method, r.path, r.status) for r in fake.requests] == [("GET", "webhooks", 401)]  # the proof
+    assert fake.writes() == [] and held_keys(app) is None
+
+
+def test_keys_the_site_refuses_leave_a_new_store_pending(
+    app: Flask, public: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    forge_callback(public, fake_woocommerce.url)
+    run_worker(app)
+    with storage_of(app).sessions() as session:
+        [store] = session.scalars(select(Store)).all()
+        assert (store.status, store.consumer_key_encrypted) == ("pending", None)
+    assert fake_woocommerce.writes() == []
+
+
+def test_an_install_left_unfinished_for_a_day_is_forgotten_when_the_next_one_starts(
+    app: Flask, public: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    live = install(app, fake_woocommerce)
+    start(public, "https://abandoned.example")
+    long_ago = utc_now() - timedelta(days=3)
+    with storage_of(app).transaction() as session:
+        session.execute(update(InstallNonce).values(expires_at=long_ago))
+        session.execute(update(Store).values(created_at=long_ago))
+    start(public, "https://another.example")
+
+    with storage_of(app).sessions() as session:
+        domains = set(session.scalars(select(Store.domain)))
+    assert domains == {store_of(app, live).domain, "another.example"}  # the live one is kept, however old
