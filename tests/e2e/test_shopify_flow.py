@@ -5,9 +5,6 @@ Each test asserts exactly which mutations reach the fake, and that they reach it
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -33,11 +30,7 @@ from .shopify_app import (
     return_payload,
     run_worker,
 )
-
-ASSAY = os.path.join(os.path.dirname(sys.executable), "assay")
-
-
-
+from .worker_process import kill_worker, needs_proc, start_worker
 
 # What a change-of-mind return of an unused, full-price necklace on day 5 after receipt becomes, per preset.
 RETURN_WRITES = [
@@ -155,6 +148,7 @@ def test_a_write_interrupted_mid_job_is_finished_by_reconcile_without_a_second_m
         assert session.query(CaseRecord).one().status == "decided"
 
 
+@needs_proc
 def test_a_worker_process_killed_mid_write_leaves_nothing_written_twice(
         app: Flask, base_url: str, fake_shopify: FakeShopify, storage_url: str, encryption_keys: str,
         redis_url: str, queue_name: str) -> None:
@@ -162,19 +156,16 @@ def test_a_worker_process_killed_mid_write_leaves_nothing_written_twice(
     fake_shopify.fail_next(1, "hang_after_execute", operation="ReturnApproveRequest")
     ask_return(base_url, fake_shopify, order, "return-kill")
 
-    environment = {**os.environ, "DATABASE_URL": storage_url, "REDIS_URL": redis_url,
-                   "ASSAY_ENCRYPTION_KEYS": encryption_keys, "SHOPIFY_API_SECRET": SECRET, "RQ_QUEUE": queue_name,
-                   "SHOPIFY_TIMEOUT_SECONDS": "30"}
-    worker = subprocess.Popen([str(ASSAY), "worker"], env=environment, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    worker = start_worker({"DATABASE_URL": storage_url, "REDIS_URL": redis_url,
+                           "ASSAY_ENCRYPTION_KEYS": encryption_keys, "SHOPIFY_API_SECRET": SECRET,
+                           "RQ_QUEUE": queue_name, "SHOPIFY_TIMEOUT_SECONDS": "30"})
     try:
         deadline = time.monotonic() + 20
         while not fake_shopify.operations("ReturnApproveRequest") and time.monotonic() < deadline:
             time.sleep(0.05)
         assert fake_shopify.operations("ReturnApproveRequest"), "the worker never reached the write"
     finally:
-        worker.kill()  # mid-job: Shopify has approved, the worker never heard back
-        worker.wait()
+        kill_worker(worker)  # mid-job: Shopify has approved, the worker never heard back
 
     app.config["ACTION_LEASE_SECONDS"] = 0
     with app.app_context():

@@ -3,6 +3,8 @@ and a store's own statuses."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from flask import Flask
@@ -13,6 +15,7 @@ from storage.db import storage_of
 from storage.models import Action, CaseRecord, Event, Store
 
 from ..fakes.woocommerce import FakeWooCommerce
+from ..worker_process import kill_worker, needs_proc, start_worker
 from .steps import deliver, install, run_worker
 
 pytestmark = pytest.mark.integration
@@ -95,6 +98,52 @@ def test_a_refund_that_timed_out_is_not_made_twice_when_the_job_runs_again(
 
     assert len(fake.state.refunds[order["id"]]) == 1
     assert fake.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
+
+
+@needs_proc
+def test_a_worker_killed_mid_refund_leaves_nothing_written_twice(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce, storage_url: str, encryption_keys: str,
+    redis_url: str, queue_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_woocommerce
+    install(app, fake, "pristine-crystals")
+    order = fake.state.add_order(created=PLACED)
+    deliver(base_url, fake, "order.created", order["id"])
+    run_worker(app)
+    # The refund is made but its answer never arrives before the worker dies.
+    monkeypatch.setattr(fake, "hang_seconds", 60.0)
+    fake.fail_next(1, "hang_after_execute", method="POST", path=r"orders/\d+/refunds")
+    fake.state.set_status(order["id"], "cancel-request", "2026-03-01T12:00:00")
+    deliver(base_url, fake, "order.updated", order["id"])
+
+    worker = start_worker({"DATABASE_URL": storage_url, "REDIS_URL": redis_url,
+                           "ASSAY_ENCRYPTION_KEYS": encryption_keys, "RQ_QUEUE": queue_name,
+                           "REQUESTS_CA_BUNDLE": fake.certificate.cert_path, "WOOCOMMERCE_TIMEOUT_SECONDS": "30"})
+    try:
+        deadline = time.monotonic() + 20
+        while not fake.calls("POST", r"orders/\d+/refunds") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake.calls("POST", r"orders/\d+/refunds"), "the worker never reached the refund"
+    finally:
+        kill_worker(worker)  # mid-write: the site has refunded, the worker never heard back
+    with storage_of(app).sessions() as session:
+        [action] = session.scalars(select(Action)).all()
+        assert (action.kind, action.state, action.attempts) == ("woocommerce.cancel_order", "running", 1)
+    assert fake.writes() == [("POST", "orders/101/refunds")]
+
+    app.config["ACTION_LEASE_SECONDS"] = 0  # the dead worker's lease has run out
+    with app.app_context():
+        assert reconcile_actions() == 1  # it finds the refund by its key and only cancels
+
+    [refund] = fake.state.refunds[order["id"]]
+    assert fake.state.order(order["id"])["status"] == "cancelled"
+    assert fake.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
+    with storage_of(app).sessions() as session:
+        [action] = session.scalars(select(Action)).all()
+        assert (action.state, action.attempts) == ("done", 2)
+        assert action.result is not None
+        assert action.result["refund"] == {"refund_id": refund["id"], "amount": refund["amount"],
+                                           "already_done": True}
 
 
 def test_a_stores_mapping_sets_its_plugins_status_after_an_approved_return(
