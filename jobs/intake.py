@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from connector.case_parts import instant
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
 from storage.repositories import add_case, find_order_snapshot, find_store
@@ -60,7 +61,7 @@ def open_cancel_case(shop_domain: str, customer_id: str, order_id: str, note: st
         if snapshot is None or snapshot.customer_id != customer_id:
             # The same answer for someone else's order as for none: order numbers are not to be probed.
             raise CancelRequestRefused("unknown_order", "no such order on your account", 404)
-        request: dict[str, Any] = {"kind": "cancel", "submitted_at": datetime.now(UTC).isoformat(), "reason": None,
+        request: dict[str, Any] = {"kind": "cancel", "submitted_at": instant(datetime.now(UTC)), "reason": None,
                    "lines": [], "evidence": {"photos": 0}, "note": note}
         refs = {"order_gid": f"gid://shopify/Order/{order_id}"}
         case_id, created = open_case(session, store, order=snapshot.document, request=request,

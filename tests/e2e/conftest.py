@@ -1,4 +1,5 @@
-"""End-to-end fixtures: the fake Shopify Admin API over real HTTP, and a client pointed at it."""
+"""End-to-end fixtures: the fake Shopify Admin API over real HTTP and a client pointed at it, the fake WooCommerce
+site over HTTPS, and the app under test on a real port."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from webhooks.app import create_app
 
 from .fakes.server import LocalServer
 from .fakes.shopify import FakeShopify
+from .fakes.woocommerce import FakeWooCommerce
 from .shopify_app import SECRET
 
 
@@ -55,6 +57,25 @@ def admin_api(fake_shopify: FakeShopify, sleeps: list[float]) -> Iterator[AdminA
         sleep=sleep,
     ) as api:
         yield api
+
+
+# --- The fake WooCommerce site, over HTTPS --------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def fake_woocommerce_server() -> Iterator[FakeWooCommerce]:
+    fake = FakeWooCommerce().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_woocommerce(fake_woocommerce_server: FakeWooCommerce, monkeypatch: pytest.MonkeyPatch
+                     ) -> Iterator[FakeWooCommerce]:
+    """The running fake, emptied before and after each test; `requests` trusts its certificate meanwhile."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake_woocommerce_server.certificate.cert_path)
+    fake_woocommerce_server.reset()
+    yield fake_woocommerce_server
+    fake_woocommerce_server.reset()
 
 
 # --- The running app, wired to the real PostgreSQL and Redis and to the fake Shopify -----------------

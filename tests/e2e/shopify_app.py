@@ -106,8 +106,9 @@ def placed_order(app: Flask, base_url: str, fake: FakeShopify, preset: str, spec
     return order
 
 
-def ask_return(base_url: str, fake: FakeShopify, order: SeededOrder, delivery: str) -> str:
-    """The customer asks to return the order's first line for a change of mind; the return's gid."""
+def ask_return(base_url: str, fake: FakeShopify, order: SeededOrder, delivery: str, asked_at: str = ASKED_AT) -> str:
+    """The customer asks, at `asked_at`, to return the order's first line for a change of mind; the return's gid."""
     return_gid = fake.seed_return(order, [{"reason": "changed-my-mind"}])
-    post_webhook(base_url, fake, "returns/request", return_payload(fake, return_gid, order.gid, "unwanted"), delivery)
+    post_webhook(base_url, fake, "returns/request", return_payload(fake, return_gid, order.gid, "unwanted"), delivery,
+                 triggered_at=asked_at)
     return return_gid
