@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from flask import Flask
 from rq import SimpleWorker
@@ -35,6 +37,22 @@ def deliver(base_url: str, fake: FakeWooCommerce, topic: str, order_id: int, tim
     body, headers = fake.delivery(topic, order_id)
     return [httpx.post(f"{base_url}/webhooks/woocommerce", content=body, headers=headers).status_code
             for _ in range(times)]
+
+
+def placed_order(app: Flask, base_url: str, fake: FakeWooCommerce, preset: str = "pristine-crystals",
+                 **order: Any) -> int:
+    """A store on `preset`, and an order on its site (as fake.state.add_order takes it) Assay has seen placed."""
+    install(app, fake, preset)
+    order_id: int = fake.state.add_order(**order)["id"]
+    assert deliver(base_url, fake, "order.created", order_id) == [200]
+    run_worker(app)
+    return order_id
+
+
+def move(base_url: str, fake: FakeWooCommerce, order_id: int, status: str, at: str) -> None:
+    """The order moves to `status` at `at` (UTC) and the site sends its order.updated webhook."""
+    fake.state.set_status(order_id, status, at)
+    assert deliver(base_url, fake, "order.updated", order_id) == [200]
 
 
 def run_worker(app: Flask) -> None:

@@ -18,7 +18,7 @@ from storage.models import CaseRecord, DecisionRecord
 from storage.repositories import set_policy
 
 from ..fakes.woocommerce import FakeWooCommerce
-from .steps import deliver, install, run_worker
+from .steps import deliver, install, move, placed_order, run_worker
 
 PLACED, COMPLETED = "2026-03-01T09:30:00", "2026-03-03T10:00:00"
 ENGRAVED = {"Engraving ($10.00)": "A+B", "_reduced_stock": "1"}
@@ -78,23 +78,19 @@ def test_an_approved_cancel_refunds_the_paid_amount_through_the_gateway_then_can
     app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
 ) -> None:
     fake = fake_woocommerce
-    install(app, fake, "pristine-crystals")
-    order = fake.state.add_order(created=PLACED, lines=[{"price": "49.00"}], shipping="6.90")
-    deliver(base_url, fake, "order.created", order["id"])
-    run_worker(app)
-    fake.state.set_status(order["id"], "cancel-request", "2026-03-01T12:00:00")
-    deliver(base_url, fake, "order.updated", order["id"])
+    order_id = placed_order(app, base_url, fake, created=PLACED, lines=[{"price": "49.00"}], shipping="6.90")
+    move(base_url, fake, order_id, "cancel-request", "2026-03-01T12:00:00")
     run_worker(app)
 
     [refund] = fake.calls("POST", r"orders/\d+/refunds")
     assert refund.body["amount"] == "55.90" and refund.body["api_refund"] is True
     assert refund.body["reason"].startswith("Cancellation approved by Assay (case status:101:cancel-request:")
-    assert fake.state.order(order["id"])["status"] == "cancelled"
-    assert fake.state.restocked == [order["id"]]
-    assert fake.state.emails == [("customer_refunded_order", order["id"])]
+    assert fake.state.order(order_id)["status"] == "cancelled"
+    assert fake.state.restocked == [order_id]
+    assert fake.state.emails == [("customer_refunded_order", order_id)]
 
     # WooCommerce announces its own changes (refunded, then cancelled): nothing more is written.
-    deliver(base_url, fake, "order.updated", order["id"])
+    deliver(base_url, fake, "order.updated", order_id)
     run_worker(app)
     assert fake.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
 
@@ -104,14 +100,10 @@ def test_a_declined_return_tells_the_customer_every_reason_in_a_customer_note(
     app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
 ) -> None:
     fake = fake_woocommerce
-    install(app, fake, "pristine-crystals")
     fake.state.add_product(11, regular_price="59.00", sale_price="49.00")  # on sale when bought
-    order = fake.state.add_order(created=PLACED, lines=[{"product_id": 11, "price": "49.00"}])
-    deliver(base_url, fake, "order.created", order["id"])
-    run_worker(app)
+    order_id = placed_order(app, base_url, fake, created=PLACED, lines=[{"product_id": 11, "price": "49.00"}])
     fake.state.add_product(11, regular_price="59.00")  # the sale ended before the return: still a sale item
-    fake.state.set_status(order["id"], "return-requested", "2026-03-06T10:00:00")
-    deliver(base_url, fake, "order.updated", order["id"])
+    move(base_url, fake, order_id, "return-requested", "2026-03-06T10:00:00")
     run_worker(app)
 
     [note] = fake.calls("POST", r"orders/\d+/notes")
@@ -119,8 +111,8 @@ def test_a_declined_return_tells_the_customer_every_reason_in_a_customer_note(
     assert note.body["note"].startswith(
         "Your return request has been declined. This item hasn't been sent yet, so it can't be returned; ask to "
         "cancel it instead. Sale items are non-returnable. [assay-ref ")
-    assert fake.state.emails == [("customer_note", order["id"])]
-    assert fake.state.order(order["id"])["status"] == "return-requested"  # the default mapping leaves it
+    assert fake.state.emails == [("customer_note", order_id)]
+    assert fake.state.order(order_id)["status"] == "return-requested"  # the default mapping leaves it
 
 
 @pytest.mark.integration
@@ -128,12 +120,8 @@ def test_a_declined_cancel_puts_the_order_back_where_it_was(
     app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
 ) -> None:
     fake = fake_woocommerce
-    install(app, fake, "pristine-crystals")
-    order = fake.state.add_order(created=PLACED, status="on-hold")
-    deliver(base_url, fake, "order.created", order["id"])
-    run_worker(app)
-    fake.state.set_status(order["id"], "cancel-request", "2026-03-03T12:00:00")  # after the 24-hour window
-    deliver(base_url, fake, "order.updated", order["id"])
+    order_id = placed_order(app, base_url, fake, created=PLACED, status="on-hold")
+    move(base_url, fake, order_id, "cancel-request", "2026-03-03T12:00:00")  # after the 24-hour window
     run_worker(app)
 
     assert fake.writes() == [("POST", "orders/101/notes"), ("PUT", "orders/101")]
@@ -150,13 +138,9 @@ def test_a_return_counts_its_window_from_when_the_tracking_plugin_marked_the_ord
     app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce, asked_at: str, outcome: str, codes: list[str],
 ) -> None:
     fake = fake_woocommerce
-    install(app, fake, "pristine-crystals")
-    order = fake.state.add_order(created=PLACED)
-    deliver(base_url, fake, "order.created", order["id"])
-    run_worker(app)
+    order_id = placed_order(app, base_url, fake, created=PLACED)
     for status, at in (("completed", COMPLETED), ("delivered", "2026-03-05T10:00:00"), ("return-requested", asked_at)):
-        fake.state.set_status(order["id"], status, at)
-        deliver(base_url, fake, "order.updated", order["id"])
+        move(base_url, fake, order_id, status, at)
         run_worker(app)
 
     assert [(result, found) for _, result, found in decisions(app)] == [(outcome, codes)]
@@ -176,8 +160,7 @@ def test_without_a_tracking_plugin_a_policys_fallback_counts_from_completion_plu
     for order, asked_at in ((first, "2026-03-20T22:59:59"), (second, "2026-03-20T23:00:01")):
         deliver(base_url, fake, "order.created", order["id"])
         for status, at in (("completed", COMPLETED), ("return-requested", asked_at)):
-            fake.state.set_status(order["id"], status, at)
-            deliver(base_url, fake, "order.updated", order["id"])
+            move(base_url, fake, order["id"], status, at)
         run_worker(app)
 
     # Completed 3 March, assumed received 6 March: 14 days run to 24:00 on 20 March in Berlin.

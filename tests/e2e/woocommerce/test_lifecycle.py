@@ -16,7 +16,7 @@ from storage.models import Action, CaseRecord, Event, Store
 
 from ..fakes.woocommerce import FakeWooCommerce
 from ..worker_process import kill_worker, needs_proc, start_worker
-from .steps import deliver, install, run_worker
+from .steps import deliver, install, move, placed_order, run_worker
 
 pytestmark = pytest.mark.integration
 PLACED = "2026-03-01T09:30:00"
@@ -31,17 +31,13 @@ def test_a_request_on_an_order_trashed_before_its_decision_waits_until_the_order
     app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
 ) -> None:
     fake = fake_woocommerce
-    install(app, fake, "pristine-crystals")
-    order = fake.state.add_order(created=PLACED)
-    deliver(base_url, fake, "order.created", order["id"])
-    run_worker(app)
-    fake.state.set_status(order["id"], "cancel-request", "2026-03-01T12:00:00")
-    deliver(base_url, fake, "order.updated", order["id"])
-    deliver(base_url, fake, "order.deleted", order["id"])  # trashed before the worker got to the case
+    order_id = placed_order(app, base_url, fake, created=PLACED)
+    move(base_url, fake, order_id, "cancel-request", "2026-03-01T12:00:00")
+    deliver(base_url, fake, "order.deleted", order_id)  # trashed before the worker got to the case
     run_worker(app)
     assert (case_statuses(app), fake.writes()) == (["closed"], [])
 
-    deliver(base_url, fake, "order.restored", order["id"])
+    deliver(base_url, fake, "order.restored", order_id)
     run_worker(app)
     assert case_statuses(app) == ["decided"]
     assert fake.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
@@ -78,15 +74,11 @@ def test_a_refund_that_timed_out_is_not_made_twice_when_the_job_runs_again(
     app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
 ) -> None:
     fake = fake_woocommerce
-    install(app, fake, "pristine-crystals")
-    order = fake.state.add_order(created=PLACED)
-    deliver(base_url, fake, "order.created", order["id"])
-    run_worker(app)
+    order_id = placed_order(app, base_url, fake, created=PLACED)
     # The refund is made but its answer never arrives, and the site stops answering for a while.
     fake.fail_next(1, "hang_after_execute", method="POST", path=r"orders/\d+/refunds",
                    then=lambda: fake.fail_next(4, "hang", method="GET"))
-    fake.state.set_status(order["id"], "cancel-request", "2026-03-01T12:00:00")
-    deliver(base_url, fake, "order.updated", order["id"])
+    move(base_url, fake, order_id, "cancel-request", "2026-03-01T12:00:00")
     run_worker(app)  # the write can't tell whether it happened: it fails for now, and RQ schedules a retry
     with storage_of(app).sessions() as session:
         [action] = session.scalars(select(Action)).all()
@@ -96,7 +88,7 @@ def test_a_refund_that_timed_out_is_not_made_twice_when_the_job_runs_again(
     with app.app_context():
         assert reconcile_actions() == 1  # the retry runs it again: it finds its refund and only cancels
 
-    assert len(fake.state.refunds[order["id"]]) == 1
+    assert len(fake.state.refunds[order_id]) == 1
     assert fake.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
 
 
@@ -106,15 +98,11 @@ def test_a_worker_killed_mid_refund_leaves_nothing_written_twice(
     redis_url: str, queue_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = fake_woocommerce
-    install(app, fake, "pristine-crystals")
-    order = fake.state.add_order(created=PLACED)
-    deliver(base_url, fake, "order.created", order["id"])
-    run_worker(app)
+    order_id = placed_order(app, base_url, fake, created=PLACED)
     # The refund is made but its answer never arrives before the worker dies.
     monkeypatch.setattr(fake, "hang_seconds", 60.0)
     fake.fail_next(1, "hang_after_execute", method="POST", path=r"orders/\d+/refunds")
-    fake.state.set_status(order["id"], "cancel-request", "2026-03-01T12:00:00")
-    deliver(base_url, fake, "order.updated", order["id"])
+    move(base_url, fake, order_id, "cancel-request", "2026-03-01T12:00:00")
 
     worker = start_worker({"DATABASE_URL": storage_url, "REDIS_URL": redis_url,
                            "ASSAY_ENCRYPTION_KEYS": encryption_keys, "RQ_QUEUE": queue_name,
@@ -135,8 +123,8 @@ def test_a_worker_killed_mid_refund_leaves_nothing_written_twice(
     with app.app_context():
         assert reconcile_actions() == 1  # it finds the refund by its key and only cancels
 
-    [refund] = fake.state.refunds[order["id"]]
-    assert fake.state.order(order["id"])["status"] == "cancelled"
+    [refund] = fake.state.refunds[order_id]
+    assert fake.state.order(order_id)["status"] == "cancelled"
     assert fake.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
     with storage_of(app).sessions() as session:
         [action] = session.scalars(select(Action)).all()
@@ -157,11 +145,9 @@ def test_a_stores_mapping_sets_its_plugins_status_after_an_approved_return(
     fake.state.statuses |= {"rma-open", "rma-approved"}
     order = fake.state.add_order(created=PLACED)
     deliver(base_url, fake, "order.created", order["id"])
-    fake.state.set_status(order["id"], "completed", "2026-03-03T10:00:00")
-    deliver(base_url, fake, "order.updated", order["id"])
+    move(base_url, fake, order["id"], "completed", "2026-03-03T10:00:00")
     run_worker(app)
-    fake.state.set_status(order["id"], "rma-open", "2026-03-10T10:00:00")
-    deliver(base_url, fake, "order.updated", order["id"])
+    move(base_url, fake, order["id"], "rma-open", "2026-03-10T10:00:00")
     run_worker(app)
 
     assert fake.writes() == [("POST", "orders/101/notes"), ("PUT", "orders/101")]
