@@ -30,10 +30,11 @@ class WooState:
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.webhook_secrets: dict[int, str] = {}  # kept apart: WooCommerce never shows a webhook's secret
-        self.gateways = {"stripe": {"id": "stripe", "title": "Credit card (Stripe)", "enabled": True,
-                                    "method_supports": ["products", "refunds"]},
-                         "bacs": {"id": "bacs", "title": "Direct bank transfer", "enabled": True,
-                                  "method_supports": ["products"]}}
+        self.gateways: dict[str, dict[str, Any]] = {
+            "stripe": {"id": "stripe", "title": "Credit card (Stripe)", "enabled": True,
+                       "method_supports": ["products", "refunds"]},
+            "bacs": {"id": "bacs", "title": "Direct bank transfer", "enabled": True, "method_supports": ["products"]},
+        }
         self.settings = [{"id": "woocommerce_default_country", "value": "DE:BE"},
                          {"id": "woocommerce_currency", "value": "EUR"}]
         self.index = {"name": "Fake jewels", "url": "", "gmt_offset": 1, "timezone_string": "Europe/Berlin"}
