@@ -14,7 +14,7 @@ from jobs.queue import job_id_for, queue_of
 from policies.batch import CaseError, decide_document
 from storage.db import storage_of
 from storage.models import CaseRecord, CaseStatus, Platform, Store
-from storage.repositories import current_policy_version, enqueue_action, get_case, save_decision
+from storage.repositories import current_policy_version, enqueue_action, get_case, list_cases, save_decision
 
 log = logging.getLogger("assay.jobs")
 
@@ -45,11 +45,11 @@ def decide_case(case_id: int) -> None:
     app = current_app
     keys: list[str] = []
     with storage_of(app).transaction() as session:
-        record = get_case(session, case_id)
+        record = get_case(session, case_id, lock=True)
         if record is None or record.status != CaseStatus.OPEN.value:
             return
         policy = current_policy_version(session, record.store_id)
-        if policy is None:
+        if policy is None:  # it waits: saving the store's first policy decides it (decide_waiting_cases)
             log.warning("case.no_policy", extra={"case_id": case_id, "store_id": record.store_id})
             return
         try:
@@ -67,3 +67,16 @@ def decide_case(case_id: int) -> None:
     for key in keys:
         queue.enqueue(perform_action, key, job_id=job_id_for("action", key))
     log.info("case.decided", extra={"case_id": case_id, "outcome": decision["outcome"], "actions": len(keys)})
+
+
+def decide_waiting_cases(store_id: int, policy_version: int) -> int:
+    """Queue a decision for each of the store's open cases (those that came before it had a policy, or whose
+    decision failed); returns how many. Run whenever a policy is saved."""
+    with storage_of(current_app).sessions() as session:
+        waiting = [case.id for case in list_cases(session, store_id, status=CaseStatus.OPEN, limit=None)]
+    queue = queue_of(current_app)
+    for case_id in waiting:
+        queue.enqueue(decide_case, case_id, job_id=f"case-{case_id}-policy-{policy_version}")
+    if waiting:
+        log.info("case.waiting_queued", extra={"store_id": store_id, "cases": len(waiting)})
+    return len(waiting)

@@ -197,18 +197,23 @@ PLATFORM_OPTION = click.option("--platform", type=click.Choice(sorted(OPTIONS_FO
 @click.option("--file", type=click.Path(dir_okay=False), help="a policy document in JSON")
 @reports_storage_errors
 def policy_set(domain: str, platform: str | None, preset_name: str | None, file: str | None) -> None:
-    """Save a new version of the store's policy and print its label, such as kestia@3."""
+    """Save a new version of the store's policy and print its label, such as kestia@3; cases that were waiting
+    for a policy are decided by it."""
+    from jobs.cases import decide_waiting_cases
+    from jobs.queue import queue_of
     from storage.repositories import InvalidPolicy, set_policy
 
     document = policy_document(preset_name, file)
     try:
         with storage_of(current_app).transaction() as session:
             saved = set_policy(session, one_store(session, domain, platform).id, document)
+            store_id, version, label = saved.store_id, saved.version, saved.label
     except InvalidPolicy as error:
         lines = "\n".join(f"  {line}" for line in error.errors)
         hint = "'--file'" if file is not None else "'--preset'"
         raise click.BadParameter(f"is not a valid policy, nothing saved:\n{lines}", param_hint=hint) from None
-    click.echo(saved.label)
+    queue_of(current_app).enqueue(decide_waiting_cases, store_id, version, job_id=f"waiting-{store_id}-v{version}")
+    click.echo(label)
 
 
 @policy_group.command("show")

@@ -30,12 +30,13 @@ def find_case(session: Session, store_id: int, request_key: str) -> CaseRecord |
     return session.scalars(query).first()
 
 
-def get_case(session: Session, case_id: int) -> CaseRecord | None:
-    return session.get(CaseRecord, case_id)
+def get_case(session: Session, case_id: int, *, lock: bool = False) -> CaseRecord | None:
+    """`lock`: hold the row until the transaction ends, so two jobs deciding one case take turns."""
+    return session.get(CaseRecord, case_id, with_for_update=lock)
 
 
 def list_cases(session: Session, store_id: int, *, status: CaseStatus | None = None,
-               limit: int = 100) -> Sequence[CaseRecord]:
+               limit: int | None = 100) -> Sequence[CaseRecord]:
     """The store's cases, newest first (the review queue passes status=CaseStatus.DECIDED and filters outcome)."""
     query = select(CaseRecord).where(CaseRecord.store_id == store_id)
     if status is not None:

@@ -34,12 +34,14 @@ ASKED_AT = "2026-03-10T10:00:00Z"
 MUTATIONS = ("OrderCancel", "ReturnApproveRequest", "ReturnDeclineRequest", "TagsAdd", "OrderNoteUpdate")
 
 
-def install(app: Flask, fake: FakeShopify, preset: str) -> None:
+def install(app: Flask, fake: FakeShopify, preset: str | None) -> None:
+    """The fake shop as a store of Assay's, on `preset`'s policy (None: the merchant hasn't chosen one yet)."""
     storage = storage_of(app)
     with storage.transaction() as session:
         store = add_shopify_store(session, storage.cipher, domain=fake.shop_domain, access_token=fake.access_token,
                                   api_base_url=fake.origin)
-        set_policy(session, store.id, preset_document(preset) or {})
+        if preset is not None:
+            set_policy(session, store.id, preset_document(preset) or {})
 
 
 def run_worker(app: Flask) -> None:
@@ -97,7 +99,8 @@ def proxy_url(base_url: str, shop: str, customer_id: str | None) -> str:
     return f"{base_url}/proxy/shopify/cancel?{urllib.parse.urlencode(params)}"
 
 
-def placed_order(app: Flask, base_url: str, fake: FakeShopify, preset: str, spec: dict[str, Any]) -> SeededOrder:
+def placed_order(app: Flask, base_url: str, fake: FakeShopify, preset: str | None,
+                 spec: dict[str, Any]) -> SeededOrder:
     """A store on `preset`, and an order in it whose orders/create Assay has already processed."""
     install(app, fake, preset)
     order = fake.seed_order(spec)

@@ -16,6 +16,7 @@ from flask import Flask
 from jobs.actions import reconcile_actions
 from storage.db import storage_of
 from storage.models import Action, CaseRecord, DecisionRecord
+from webhooks.cli import cli
 
 from .fakes.shopify import FakeShopify
 from .shopify_app import (
@@ -128,6 +129,27 @@ def test_the_app_proxy_refuses_a_guest_or_someone_elses_order(
                         data={"order_id": str(numeric(order.gid))})
     assert answer.status_code == status
     assert mutations(fake_shopify) == []
+
+
+def test_a_request_that_came_before_the_store_had_a_policy_is_decided_once_one_is_saved(
+        app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
+    order = placed_order(app, base_url, fake_shopify, None, ORDER)
+    ask_return(base_url, fake_shopify, order, "return-before-policy")
+    run_worker(app)
+    assert mutations(fake_shopify) == []
+    with storage_of(app).sessions() as session:
+        assert session.query(CaseRecord).one().status == "open"  # waiting, not lost
+
+    saved = app.test_cli_runner().invoke(cli, ["policy", "set", "--domain", fake_shopify.shop_domain,
+                                               "--preset", "pristine-crystals"])
+    assert saved.exit_code == 0, saved.output
+    run_worker(app)
+    app.test_cli_runner().invoke(cli, ["policy", "set", "--domain", fake_shopify.shop_domain, "--preset", "kestia"])
+    run_worker(app)  # a later policy finds nothing waiting: a decided case stays decided
+
+    assert mutations(fake_shopify) == ["ReturnApproveRequest"]
+    with storage_of(app).sessions() as session:
+        assert [d.policy_version for d in session.query(DecisionRecord)] == ["pristine-crystals@1"]
 
 
 def test_a_write_interrupted_mid_job_is_finished_by_reconcile_without_a_second_mutation(
