@@ -86,6 +86,7 @@ def line_document(
     gift_card: bool,
     properties: dict[str, Any],
     fulfilled_quantity: int | None,
+    tax: Decimal = Decimal("0.00"),
 ) -> dict[str, Any]:
     """One line of the contract's order document."""
     if fulfilled_quantity is not None:
@@ -98,6 +99,7 @@ def line_document(
         "unit_price": amount(unit_price),
         "compare_at_price": amount(compare_at_price),
         "discount": amount(discount),
+        "tax": amount(tax),  # on the whole quantity, after discounts (contract.md, "Taxes")
         "product_type": product.product_type or None,
         "tags": list(product.tags),
         "gift_card": gift_card,

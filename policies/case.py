@@ -48,6 +48,7 @@ class Store:
 class Shipping:
     amount: Decimal
     international: bool = False
+    tax: Decimal = Decimal(0)  # on the shipping paid; inside `amount` where the order's taxes are included
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +60,14 @@ class Line:
     sku: str | None = None
     compare_at_price: Decimal | None = None
     discount: Decimal = Decimal(0)
+    # On the whole quantity after its discount: inside the prices where the order's taxes are included.
+    tax: Decimal = Decimal(0)
     product_type: str | None = None
     tags: tuple[str, ...] = ()
     gift_card: bool = False
     properties: dict[str, Any] = field(default_factory=dict)
     fulfilled_quantity: int = 0
+    refunded_quantity: int = 0  # units refunded before this request, so a part of a line is counted on from them
 
     @property
     def on_sale(self) -> bool:
@@ -80,6 +84,17 @@ class Order:
     country: str | None = None
     fulfilled_at: datetime | None = None
     delivered_at: datetime | None = None
+    taxes_included: bool = False
+    # What the platform says was paid (every payment method), refunded before this request, and paid by
+    # gift card or store credit; `paid` None: not stated, so refunds are reckoned from the lines alone.
+    paid: Decimal | None = None
+    refunded: Decimal = Decimal(0)
+    gift_card_paid: Decimal = Decimal(0)
+
+    @property
+    def refundable(self) -> Decimal | None:
+        """What is left to refund, where the platform stated what was paid."""
+        return None if self.paid is None else max(self.paid - self.refunded, Decimal(0))
 
     def line(self, line_id: str) -> Line:
         for line in self.lines:

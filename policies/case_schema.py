@@ -48,6 +48,7 @@ class StoreSchema(_Edge):
 class ShippingSchema(_Edge):
     amount = Money(load_default=Decimal(0))
     international = Flag(load_default=False)
+    tax = Money(load_default=Decimal(0))
 
     @post_load
     def make(self, data: dict[str, Any], **kw: Any) -> Shipping:
@@ -62,11 +63,13 @@ class LineSchema(_Edge):
     unit_price = Money(required=True)
     compare_at_price = Money(load_default=None, allow_none=True)
     discount = Money(load_default=Decimal(0))
+    tax = Money(load_default=Decimal(0))
     product_type = fields.String(load_default=None, allow_none=True)
     tags = fields.List(fields.String(), load_default=list)
     gift_card = Flag(load_default=False)
     properties = fields.Dict(keys=fields.String(), load_default=dict)
     fulfilled_quantity = Whole(load_default=None, allow_none=True, validate=at_least(0))
+    refunded_quantity = Whole(load_default=0, validate=at_least(0))
 
     @validates_schema(skip_on_field_errors=False)
     def check_amounts(self, data: dict[str, Any], **kw: Any) -> None:
@@ -74,6 +77,9 @@ class LineSchema(_Edge):
         quantity, fulfilled = data.get("quantity"), data.get("fulfilled_quantity")
         if quantity is not None and fulfilled is not None and fulfilled > quantity:
             errors["fulfilled_quantity"] = [f"must be at most the line's quantity {quantity}, got {fulfilled}"]
+        refunded = data.get("refunded_quantity")
+        if quantity is not None and refunded is not None and refunded > quantity:
+            errors["refunded_quantity"] = [f"must be at most the line's quantity {quantity}, got {refunded}"]
         price, discount = data.get("unit_price"), data.get("discount")
         if quantity is not None and price is not None and discount is not None and discount > price * quantity:
             errors["discount"] = [f"must be at most the line's price times its quantity, got {discount}"]
@@ -89,12 +95,16 @@ class OrderSchema(_Edge):
     shipping = fields.Nested(ShippingSchema, load_default=lambda: Shipping(Decimal(0)))
     fulfilled_at = Instant(load_default=None, allow_none=True)
     delivered_at = Instant(load_default=None, allow_none=True)
+    taxes_included = Flag(load_default=False)
+    paid = Money(load_default=None, allow_none=True)
+    refunded = Money(load_default=Decimal(0))
+    gift_card_paid = Money(load_default=Decimal(0))
     lines = fields.List(fields.Nested(LineSchema), required=True,
                         validate=validate.Length(min=1, error="must list at least one line"))
 
     @validates_schema
     def check_order(self, data: dict[str, Any], **kw: Any) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, Any] = self._payment_errors(data)
         placed = data.get("placed_at")
         for name in ("fulfilled_at", "delivered_at"):
             at = data.get(name)
@@ -105,6 +115,31 @@ class OrderSchema(_Edge):
             errors["lines"] = ["must have a different id on every line"]
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def _payment_errors(data: dict[str, Any]) -> dict[str, Any]:
+        """What was paid bounds what was refunded and what came from gift cards; included tax is inside its price."""
+        errors: dict[str, Any] = {}
+        paid = data.get("paid")
+        for name in ("refunded", "gift_card_paid"):
+            part = data.get(name)
+            if part is None or part == 0:
+                continue
+            if paid is None:
+                errors[name] = [f"needs order.paid, the whole amount it is part of, got {part}"]
+            elif part > paid:
+                errors[name] = [f"must be at most order.paid ({paid}), got {part}"]
+        if data.get("taxes_included"):
+            for index, line in enumerate(data.get("lines") or []):
+                price = line["unit_price"] * line["quantity"] - line["discount"]
+                if line["tax"] > price:
+                    errors.setdefault("lines", {})[index] = {"tax": [
+                        f"must be at most the line's paid price ({price}) when taxes are included, got {line['tax']}"]}
+            shipping = data.get("shipping")
+            if isinstance(shipping, Shipping) and shipping.tax > shipping.amount:
+                errors["shipping"] = {"tax": [f"must be at most shipping.amount ({shipping.amount}) when taxes "
+                                              f"are included, got {shipping.tax}"]}
+        return errors
 
     @post_load
     def make(self, data: dict[str, Any], **kw: Any) -> Order:

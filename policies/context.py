@@ -26,8 +26,14 @@ class Context:
     policy: Policy
     calendar: StoreCalendar
     now: datetime
-    kind: Kind  # the kind the request is judged as (a "return" of a broken item is a claim)
+    # The kind the request is judged as (engine.judged_kind): a "return" of a broken item is a claim.
+    kind: Kind
     lines: tuple[AskedLine, ...]
+
+    @property
+    def statutory_cancel(self) -> bool:
+        """A cancel judged under another clause: the statutory right to cancel, exercised by sending it back."""
+        return self.case.request.kind is Kind.CANCEL and self.kind is not Kind.CANCEL
 
     @property
     def line_ids(self) -> tuple[str, ...]:

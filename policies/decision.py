@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from policies.case import Kind
 from policies.policy import Outcome
 
 
@@ -33,12 +34,28 @@ class LineOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundLine:
+    """One line's part of a refund: what its units were paid and the tax that belongs to them."""
+
+    line_id: str
+    quantity: int
+    amount: Decimal
+    tax: Decimal  # charged on top where the order's taxes are added, inside `amount` where included
+
+
+@dataclass(frozen=True, slots=True)
 class Refund:
+    """`total = items + shipping + tax + fees`; `tax` is only what was charged on top of the prices."""
+
     currency: str
     items: Decimal
     shipping: Decimal
+    tax: Decimal
     fees: Decimal
     total: Decimal
+    to_gift_card: Decimal = Decimal(0)
+    lines: tuple[RefundLine, ...] = ()
+    shipping_tax: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +67,6 @@ class Decision:
     respond_by: datetime | None
     resolve_by: datetime | None
     policy_version: str
+    # The clause the request was judged under, which the write-back follows: a statutory cancel of a sent
+    # order is a return (the goods come back before the money), a "return" of a broken item a claim.
+    judged_as: Kind

@@ -21,12 +21,23 @@ class LineOutcomeSchema(Schema):
     outcome = fields.String()  # an Outcome, which is a str enum
 
 
+class RefundLineSchema(Schema):
+    line_id = fields.String()
+    quantity = fields.Integer()
+    amount = fields.String()
+    tax = fields.String()
+
+
 class RefundSchema(Schema):
     currency = fields.String()
     items = fields.String()
     shipping = fields.String()
+    tax = fields.String()
     fees = fields.String()
     total = fields.String()
+    to_gift_card = fields.String()
+    lines = fields.Nested(RefundLineSchema, many=True)
+    shipping_tax = fields.String()
 
 
 class DecisionSchema(Schema):
@@ -37,6 +48,7 @@ class DecisionSchema(Schema):
     respond_by = Instant(allow_none=True)
     resolve_by = Instant(allow_none=True)
     policy_version = fields.String()
+    judged_as = fields.String()  # a Kind, which is a str enum
 
 
 _SCHEMA = DecisionSchema()

@@ -13,12 +13,20 @@ from policies.decision import Decision, LineOutcome, ReasonOut
 from policies.policy import Outcome, Policy, Promise
 from policies.refund import compute_refund
 from policies.rules import Verdict
-from policies.rules.cancellation import judge_cancel
+from policies.rules.cancellation import exercises_statutory_right, judge_cancel
 from policies.rules.claims import judge_claim
 from policies.rules.returns import judge_return
 from policies.rules.warranty import judge_warranty
 
-_CHANGE_OF_MIND = frozenset({Reason.CHANGED_MIND, Reason.WRONG_SIZE})
+# The clause each reason belongs to: a change of mind is a return, a fault a claim. `other` names none.
+REASON_CLAUSE: dict[Reason, Kind] = {
+    Reason.CHANGED_MIND: Kind.RETURN,
+    Reason.WRONG_SIZE: Kind.RETURN,
+    Reason.NOT_AS_DESCRIBED: Kind.CLAIM,
+    Reason.DAMAGED_IN_TRANSIT: Kind.CLAIM,
+    Reason.DEFECTIVE: Kind.CLAIM,
+    Reason.WRONG_ITEM: Kind.CLAIM,
+}
 _SEVERITY = {Outcome.APPROVE: 0, Outcome.REVIEW: 1, Outcome.DECLINE: 2}
 _SETTLED_CODE = {Outcome.APPROVE: "within_policy", Outcome.REVIEW: "needs_review"}
 
@@ -46,14 +54,27 @@ HANDLERS: dict[Kind, Callable[[Context], Verdict]] = {
 }
 
 
-def judged_kind(case: Case) -> Kind:
-    """A "return" of a broken item is a claim; a "claim" that is a change of mind is a return."""
-    request = case.request
-    if request.kind is Kind.RETURN and request.claims_fault:
-        return Kind.CLAIM
-    if request.kind is Kind.CLAIM and request.reason in _CHANGE_OF_MIND:
-        return Kind.RETURN
-    return request.kind
+def route(kind: Kind, reason: Reason | None) -> Kind:
+    """The clause a request is judged under: its reason's where the reason names one, else the customer's kind.
+
+    The kind is the customer's word and the reason the evidence: a warranty or claim that is a change of mind
+    is a return, a return of a broken item a claim. A fault keeps a warranty a warranty (it appeared later;
+    HANDLERS send it on to the claims clause where the store has no warranty). A cancel is about the order,
+    so its reason routes nothing.
+    """
+    clause = REASON_CLAUSE.get(reason) if reason is not None else None
+    if kind is Kind.CANCEL or clause is None:
+        return kind
+    if kind is Kind.WARRANTY and clause is Kind.CLAIM:
+        return Kind.WARRANTY
+    return clause
+
+
+def judged_kind(ctx: Context) -> Kind:
+    """A cancel under a statutory right after receipt is a return (then routed by its reason like any)."""
+    request = ctx.case.request
+    kind = Kind.RETURN if request.kind is Kind.CANCEL and exercises_statutory_right(ctx) else request.kind
+    return route(kind, request.reason)
 
 
 def asked_lines(case: Case) -> tuple[AskedLine, ...]:
@@ -76,9 +97,10 @@ def decide(case: Case, policy: Policy, now: datetime | None = None) -> Decision:
         policy=policy,
         calendar=store_calendar(store.timezone, store.country, store.subdivision),
         now=now or case.now,
-        kind=judged_kind(case),
+        kind=case.request.kind,
         lines=asked_lines(case),
     )
+    ctx.kind = judged_kind(ctx)
     verdict = HANDLERS[ctx.kind](ctx)
     line_outcomes, reasons = settle(ctx, verdict)
     outcomes = {lo.outcome for lo in line_outcomes}
@@ -95,6 +117,7 @@ def decide(case: Case, policy: Policy, now: datetime | None = None) -> Decision:
         respond_by=respond_by,
         resolve_by=resolve_by,
         policy_version=policy.version_label,
+        judged_as=ctx.kind,
     )
 
 

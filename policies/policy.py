@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from policies.case import Reason
+from policies.words import Vocabulary, vocabulary
 
 
 class Unit(StrEnum):
@@ -83,12 +84,24 @@ class Promise:
     resolve_within: Period | None = None
 
 
+class AfterFulfilment(StrEnum):
+    """What a cancel of an order already sent is, as the store's text reads."""
+
+    DECLINE = "decline"  # cancellation ends once the order is processed or shipped
+    REVIEW = "review"  # the store only promises to try ("we will do our best", "may not be possible")
+    STATUTORY = "statutory"  # a legal right to cancel until a window after receipt: judged as a return in it
+
+
 @dataclass(frozen=True, slots=True)
 class Cancellation:
     outcome: Outcome
     window: Window | None = None
+    # False: fulfilment does not end cancellations at all, and `after_fulfilment` is not used.
     until_fulfilment: bool = True
     promise: Promise | None = None
+    after_fulfilment: AfterFulfilment = AfterFulfilment.DECLINE
+    # How long the statutory right lasts (Kestia: 14 working days from receipt); only with STATUTORY.
+    statutory_window: Window | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +125,15 @@ class Returns:
     promise: Promise | None = None
 
 
+# What every exclusion of a kind recognises, whatever else its document lists: the common wordings.
+KIND_WORDS: dict[ExclusionKind, tuple[str, ...]] = {
+    ExclusionKind.PERSONALIZED: ("engraved", "personalised", "customised", "custom", "monogram", "initials",
+                                 "name"),
+    ExclusionKind.MADE_TO_ORDER: ("made to order", "special order", "custom order", "custom made", "bespoke"),
+    ExclusionKind.GIFT_CARD: ("gift card", "gift certificate", "gift voucher"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Exclusion:
     kind: ExclusionKind
@@ -121,17 +143,27 @@ class Exclusion:
     skus: tuple[str, ...] = ()
     properties: tuple[str, ...] = ()
     message: str | None = None
-    # Case-folded copies of the lists above, for matching: "Earrings" excludes "earrings".
-    folded_types: frozenset[str] = field(init=False)
-    folded_tags: frozenset[str] = field(init=False)
-    folded_skus: frozenset[str] = field(init=False)
-    folded_properties: tuple[str, ...] = field(init=False)
+    # The store's own wordings of the concept, matched as words in property names, product types and
+    # tags (and titles, for a review), beside the kind's KIND_WORDS.
+    words: tuple[str, ...] = ()
+    # Compiled once: where each list applies, beside the words that apply everywhere; SKUs exact, case-folded.
+    on_properties: Vocabulary = field(init=False, compare=False, repr=False)
+    on_types: Vocabulary = field(init=False, compare=False, repr=False)
+    on_tags: Vocabulary = field(init=False, compare=False, repr=False)
+    in_titles: Vocabulary = field(init=False, compare=False, repr=False)
+    folded_skus: frozenset[str] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "folded_types", frozenset(v.casefold() for v in self.product_types))
-        object.__setattr__(self, "folded_tags", frozenset(v.casefold() for v in self.tags))
-        object.__setattr__(self, "folded_skus", frozenset(v.casefold() for v in self.skus))
-        object.__setattr__(self, "folded_properties", tuple(v.casefold() for v in self.properties))
+        anywhere = KIND_WORDS.get(self.kind, ()) + self.words
+        compiled = {
+            "on_properties": vocabulary(anywhere + self.properties),
+            "on_types": vocabulary(anywhere + self.product_types),
+            "on_tags": vocabulary(anywhere + self.tags),
+            "in_titles": vocabulary(anywhere + self.properties + self.product_types + self.tags),
+            "folded_skus": frozenset(v.casefold() for v in self.skus),
+        }
+        for name, value in compiled.items():
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from policies.case import FAULT_REASONS, Reason
 from policies.fields import Choice, Flag, Money, Whole, at_least, between
 from policies.policy import (
+    AfterFulfilment,
     Anchor,
     Cancellation,
     Claims,
@@ -28,6 +29,7 @@ from policies.policy import (
     Warranty,
     Window,
 )
+from policies.words import stems
 
 # The longest window a merchant may set, per unit: ten years, counted in that unit.
 MAX_LENGTH = {
@@ -39,8 +41,7 @@ MAX_LENGTH = {
 }
 _DECIDED = (Outcome.APPROVE, Outcome.REVIEW)
 _FROM_ORDER = (Anchor.PLACEMENT, Anchor.FULFILMENT, Anchor.DELIVERY)
-_DEFAULT_PERSONALIZATION = ("Engraving", "Personalization", "Personalisation", "Custom text", "Monogram",
-                            "Initials", "Name")
+MAX_WORDS, MAX_WORD_LENGTH = 50, 60
 
 
 class _Strict(Schema):
@@ -102,6 +103,22 @@ class CancellationSchema(_Strict):
     window = fields.Nested(WindowSchema, load_default=None, allow_none=True)
     until_fulfilment = Flag(load_default=True)
     promise = _promise()
+    after_fulfilment = Choice(AfterFulfilment, load_default=AfterFulfilment.DECLINE)
+    statutory_window = fields.Nested(WindowSchema, load_default=None, allow_none=True)
+
+    @validates_schema(skip_on_field_errors=True)
+    def check_after_fulfilment(self, data: dict[str, Any], **kw: Any) -> None:
+        after, window = data["after_fulfilment"], data["statutory_window"]
+        errors: dict[str, list[str]] = {}
+        if after is AfterFulfilment.STATUTORY and window is None:
+            errors["statutory_window"] = ['is required where after_fulfilment is "statutory": how long the right lasts']
+        if after is not AfterFulfilment.STATUTORY and window is not None:
+            errors["statutory_window"] = [f'only applies where after_fulfilment is "statutory", got "{after.value}"']
+        if not data["until_fulfilment"] and after is not AfterFulfilment.DECLINE:
+            errors["after_fulfilment"] = [
+                f'only applies where until_fulfilment is true (false: fulfilment changes nothing), got "{after.value}"']
+        if errors:
+            raise ValidationError(errors)
 
     @post_load
     def make(self, data: dict[str, Any], **kw: Any) -> Cancellation:
@@ -131,30 +148,46 @@ class ReturnsSchema(_Strict):
         return Returns(**data)
 
 
+def check_wording(value: str) -> None:
+    """A word or phrase to match: "monogram", "made to order"."""
+    if not value.strip():
+        raise ValidationError(f"must be a word or phrase, got {value!r}")
+    if len(value) > MAX_WORD_LENGTH:
+        raise ValidationError(f"must be at most {MAX_WORD_LENGTH} characters long, got {value!r}")
+    if not stems(value):
+        raise ValidationError(f"must contain a letter or digit to match, got {value!r}")
+
+
+def check_word_count(value: list[str]) -> None:
+    if len(value) > MAX_WORDS:
+        raise ValidationError(f"must list at most {MAX_WORDS} words or phrases, got {len(value)}")
+
+
 class ExclusionSchema(_Strict):
     kind = Choice(ExclusionKind, required=True)
     unless_faulty = Flag(load_default=True)
+    # Matched as words beside the kind's own (policy.KIND_WORDS): in property names, product types, tags.
+    words = fields.List(fields.String(validate=check_wording), load_default=list, validate=check_word_count)
+    # Matched as words too, each where it names: property names, product types, tags. SKUs are exact.
     product_types = fields.List(fields.String(), load_default=list)
     tags = fields.List(fields.String(), load_default=list)
     skus = fields.List(fields.String(), load_default=list)
-    properties = fields.List(fields.String(validate=validate.Length(min=1)), load_default=None)
+    properties = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
     message = fields.String(load_default=None, allow_none=True)
 
     @validates_schema
     def check_listed(self, data: dict[str, Any], **kw: Any) -> None:
         if data.get("kind") is ExclusionKind.LISTED and not (
-            data.get("product_types") or data.get("tags") or data.get("skus")
+            data.get("words") or data.get("product_types") or data.get("tags") or data.get("skus")
         ):
-            raise ValidationError("a listed exclusion must name product_types, tags or skus", "kind")
+            raise ValidationError("a listed exclusion must name words, product_types, tags or skus", "kind")
 
     @post_load
     def make(self, data: dict[str, Any], **kw: Any) -> Exclusion:
-        if data["properties"] is None:
-            personalized = data["kind"] is ExclusionKind.PERSONALIZED
-            data["properties"] = _DEFAULT_PERSONALIZATION if personalized else ()
         return Exclusion(
             kind=data["kind"],
             unless_faulty=data["unless_faulty"],
+            words=tuple(data["words"]),
             product_types=tuple(data["product_types"]),
             tags=tuple(data["tags"]),
             skus=tuple(data["skus"]),

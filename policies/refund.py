@@ -1,23 +1,47 @@
-"""What an approved request refunds: the items, the original shipping where due, less any fees."""
+"""What an approved request refunds: what was paid for the items (with their tax), the shipping where due, less fees.
+
+Amounts follow the order's own basis: tax-inclusive prices where `taxes_included`, net prices plus the tax
+charged on top otherwise (contract.md, "Taxes"). A part of a line is its paid price and tax pro rata by
+quantity, rounded down, so returning every unit one at a time refunds what was paid, never more; what the
+platform says is left to refund (`paid - refunded`) is a ceiling on every refund and the exact total of a
+full cancellation.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from policies.case import Kind
+from policies.case import Kind, Order
 from policies.context import AskedLine, Context
-from policies.decision import Refund
-from policies.money import round_money
+from policies.decision import Refund, RefundLine
+from policies.money import round_down_money, round_money
 from policies.policy import Refunds, ReturnShipping, ShippingRefund
 
 _ZERO = Decimal(0)
 
 
-def line_amount(asked: AskedLine, currency: str) -> Decimal:
-    """What the customer paid for the asked quantity: the price less its share of discount codes."""
+def line_refund(asked: AskedLine, currency: str) -> RefundLine:
+    """What the customer paid for the asked units, and the tax that belongs to them.
+
+    A part of a line is counted on from the units refunded before, each cumulative share rounded down: the
+    last unit gets what is left, so a line returned unit by unit refunds exactly what it was paid, never more.
+    Units asked beyond those left unrefunded refund nothing.
+    """
     line = asked.line
-    paid = line.unit_price * asked.quantity - line.discount * asked.quantity / line.quantity
-    return round_money(paid, currency)
+    before = min(line.refunded_quantity, line.quantity)
+    after = min(before + asked.quantity, line.quantity)
+    paid = line.unit_price * line.quantity - line.discount
+
+    def part(whole: Decimal) -> Decimal:
+        return _share(whole, after, line.quantity, currency) - _share(whole, before, line.quantity, currency)
+
+    return RefundLine(asked.id, after - before, part(paid), part(line.tax))
+
+
+def _share(whole: Decimal, units: int, of: int, currency: str) -> Decimal:
+    if units >= of:
+        return round_money(whole, currency)
+    return round_down_money(whole * units / of, currency)
 
 
 def whole_order(ctx: Context) -> bool:
@@ -25,24 +49,21 @@ def whole_order(ctx: Context) -> bool:
     return all(asked.get(line.id, 0) >= line.quantity for line in ctx.case.order.lines)
 
 
-def shipping_refund(ctx: Context, refunds: Refunds) -> Decimal:
+def shipping_refunded(ctx: Context, refunds: Refunds) -> bool:
     """A cancelled order gets its shipping back; otherwise the policy says when it does.
 
     Only a request for the whole order refunds shipping: the rest of a parcel still used it, and two
     claims on one order must not refund it twice.
     """
-    amount = ctx.case.order.shipping.amount
     if not whole_order(ctx):
-        return _ZERO
+        return False
     if ctx.kind is Kind.CANCEL:
-        return amount
+        return True
     if ctx.case.international and not refunds.international_shipping_refunded:
-        return _ZERO
+        return False
     rule = refunds.original_shipping
     faulty = ctx.kind is not Kind.RETURN
-    if rule is ShippingRefund.ALWAYS or (rule is ShippingRefund.IF_FAULTY and faulty):
-        return amount
-    return _ZERO
+    return rule is ShippingRefund.ALWAYS or (rule is ShippingRefund.IF_FAULTY and faulty)
 
 
 def customer_pays_return(ctx: Context, refunds: Refunds) -> bool:
@@ -62,11 +83,45 @@ def fees(ctx: Context, refunds: Refunds, items: Decimal) -> Decimal:
     return -round_money(charged, ctx.case.order.currency)
 
 
+def fit_to(parts: list[Decimal], target: Decimal) -> list[Decimal]:
+    """`parts` changed so they add up to `target`: a shortfall comes off the first parts first (never below
+    zero), an excess goes onto the first part (what the platform took beyond the lines: duties, tips)."""
+    difference = sum(parts, _ZERO) - target
+    fitted = list(parts)
+    if difference < 0:
+        fitted[0] -= difference
+        return fitted
+    for index, part in enumerate(fitted):
+        taken = min(part, difference)
+        fitted[index] -= taken
+        difference -= taken
+    return fitted
+
+
+def gift_card_share(order: Order, total: Decimal) -> Decimal:
+    """The part of a refund that goes back to gift cards or store credit: their share of what was paid."""
+    if order.paid is None or order.paid == 0 or order.gift_card_paid == 0:
+        return _ZERO
+    return min(total, round_money(total * order.gift_card_paid / order.paid, order.currency))
+
+
 def compute_refund(ctx: Context) -> Refund:
-    currency = ctx.case.order.currency
-    refunds = ctx.policy.refunds
-    items = sum((line_amount(asked, currency) for asked in ctx.lines), _ZERO)
-    shipping = round_money(shipping_refund(ctx, refunds), currency)
+    order = ctx.case.order
+    currency, refunds = order.currency, ctx.policy.refunds
+    lines = tuple(line_refund(asked, currency) for asked in ctx.lines)
+    items = sum((line.amount for line in lines), _ZERO)
+    with_shipping = shipping_refunded(ctx, refunds)
+    none = round_money(_ZERO, currency)  # "0.00", "0" in JPY
+    shipping = round_money(order.shipping.amount, currency) if with_shipping else none
+    shipping_tax = round_money(order.shipping.tax, currency) if with_shipping else none
+    tax = none if order.taxes_included else sum((line.tax for line in lines), shipping_tax)
     # Fees never take the refund below zero.
-    charged = round_money(max(fees(ctx, refunds, items), -(items + shipping)), currency)
-    return Refund(currency, items, shipping, charged, items + shipping + charged)
+    charged = round_money(max(fees(ctx, refunds, items), -(items + shipping + tax)), currency)
+    total = items + shipping + tax + charged
+    refundable = order.refundable
+    if refundable is not None and (total > refundable or (ctx.kind is Kind.CANCEL and whole_order(ctx))):
+        items, shipping, tax = fit_to([items, shipping, tax], refundable - charged)
+        total = items + shipping + tax + charged
+    return Refund(currency=currency, items=items, shipping=shipping, tax=tax, fees=charged, total=total,
+                  to_gift_card=round_money(gift_card_share(order, total), currency), lines=lines,
+                  shipping_tax=shipping_tax)

@@ -1,14 +1,46 @@
-"""Cancelling an order: a window from placement, and only until fulfilment begins."""
+"""Cancelling an order: a window from placement, and what a cancel of an order already sent is.
+
+Each store's text says what happens once the order has left (policy.AfterFulfilment): cancellation ends
+(`already_fulfilled`), the store only promises to try (a person decides), or the customer has a legal
+right to cancel until a window after receipt, which the engine judges as a return (judged_kind).
+"""
 
 from __future__ import annotations
 
-from policies.context import Context
+from policies.context import Context, describe_window
 from policies.decision import Finding
-from policies.policy import Cancellation, Outcome
+from policies.policy import AfterFulfilment, Cancellation, Outcome
 from policies.rules import Verdict
 from policies.rules.common import check_window
 
 _SILENT = "Our policy doesn't cover cancellations, so a member of our team will decide."
+_DO_OUR_BEST = "We'll do our best to cancel your order; a member of our team will confirm."
+
+
+def sent_lines(ctx: Context) -> tuple[str, ...]:
+    """The asked lines already on their way: judged now, since a sent parcel can't be stopped."""
+    fulfilled_at = ctx.case.order.fulfilled_at
+    if fulfilled_at is not None and fulfilled_at > ctx.now:
+        return ()
+    return tuple(asked.id for asked in ctx.lines if asked.line.fulfilled_quantity > 0)
+
+
+def exercises_statutory_right(ctx: Context) -> bool:
+    """A cancel of a sent order inside the legal window after receipt (which includes a parcel in transit)."""
+    cancellation = ctx.policy.cancellation
+    if cancellation is None or not cancellation.until_fulfilment or cancellation.statutory_window is None:
+        return False
+    if cancellation.after_fulfilment is not AfterFulfilment.STATUTORY:
+        return False
+    return bool(sent_lines(ctx)) and not ctx.after(cancellation.statutory_window)
+
+
+def statutory_preface(ctx: Context) -> str:
+    """What a cancel judged as a return tells the customer first: which right it is."""
+    cancellation = ctx.policy.cancellation
+    window = cancellation.statutory_window if cancellation is not None else None
+    within = "" if window is None else f" {describe_window(window)}"
+    return f"You may cancel your order{within} by sending it back, as a return."
 
 
 def check_cancellation_window(ctx: Context, cancellation: Cancellation) -> Finding | None:
@@ -16,20 +48,26 @@ def check_cancellation_window(ctx: Context, cancellation: Cancellation) -> Findi
                         "Orders can be cancelled {window}; this request came after that.")
 
 
-def check_not_fulfilled(ctx: Context, cancellation: Cancellation) -> Finding | None:
-    """already_fulfilled for lines already on their way: judged now, since a sent parcel can't be stopped."""
+def check_not_fulfilled(ctx: Context, cancellation: Cancellation) -> list[Finding]:
+    """What the text makes of a cancel of lines already sent: refused, left to a person, or too late."""
     if not cancellation.until_fulfilment:
-        return None
-    fulfilled_at = ctx.case.order.fulfilled_at
-    if fulfilled_at is not None and fulfilled_at > ctx.now:
-        return None
-    sent = tuple(asked.id for asked in ctx.lines if asked.line.fulfilled_quantity > 0)
+        return []
+    sent = sent_lines(ctx)
     if not sent:
-        return None
-    message = "Your order has already been sent, so it can no longer be cancelled."
-    if ctx.policy.returns.accepted:
-        message += " You can ask to return it instead."
-    return Finding("already_fulfilled", message, Outcome.DECLINE, sent)
+        return []
+    offer = " You can ask to return it instead." if ctx.policy.returns.accepted else ""
+    after = cancellation.after_fulfilment
+    if after is AfterFulfilment.REVIEW:
+        message = "Your order has already been sent, so it may no longer be possible to cancel it."
+        return [Finding("already_fulfilled", message, Outcome.REVIEW, sent),
+                Finding("needs_review", _DO_OUR_BEST, Outcome.REVIEW, sent)]
+    if after is AfterFulfilment.STATUTORY and cancellation.statutory_window is not None:
+        # Inside the window the engine judged the cancel as a return; here the right has run out.
+        window = describe_window(cancellation.statutory_window)
+        message = f"Your order could be cancelled {window}; this request came after that.{offer}"
+        return [Finding("cancellation_window_ended", message, Outcome.DECLINE, sent)]
+    message = f"Your order has already been sent, so it can no longer be cancelled.{offer}"
+    return [Finding("already_fulfilled", message, Outcome.DECLINE, sent)]
 
 
 def judge_cancel(ctx: Context) -> Verdict:
@@ -39,9 +77,9 @@ def judge_cancel(ctx: Context) -> Verdict:
     verdict = Verdict(
         cancellation.outcome,
         "Your order can be cancelled and refunded in full." if cancellation.outcome is Outcome.APPROVE
-        else "We'll do our best to cancel your order; a member of our team will confirm.",
+        else _DO_OUR_BEST,
         promise=cancellation.promise,
     )
     verdict.add(check_cancellation_window(ctx, cancellation))
-    verdict.add(check_not_fulfilled(ctx, cancellation))
+    verdict.extend(check_not_fulfilled(ctx, cancellation))
     return verdict

@@ -7,6 +7,7 @@ from policies.context import Context
 from policies.decision import Finding
 from policies.policy import Condition, Outcome, Returns
 from policies.rules import Verdict
+from policies.rules.cancellation import statutory_preface
 from policies.rules.common import check_shipped, check_window
 from policies.rules.exclusions import check_exclusions
 
@@ -45,8 +46,11 @@ def check_condition(ctx: Context, returns: Returns) -> Finding | None:
 
 
 def judge_return(ctx: Context) -> Verdict:
+    """A change of mind; a statutory cancel too, whose own window and right replace the return's (and its
+    lines not yet sent are simply cancelled with the rest)."""
     returns = ctx.policy.returns
-    refused = check_returns_accepted(ctx, returns)
+    statutory = ctx.statutory_cancel
+    refused = None if statutory else check_returns_accepted(ctx, returns)
     if refused is not None:
         # Nothing else matters once returns are refused outright.
         return Verdict(Outcome.DECLINE, refused.message, [refused])
@@ -54,9 +58,12 @@ def judge_return(ctx: Context) -> Verdict:
     message = "Your return is accepted." if approve else "A member of our team will review your return."
     if approve and returns.condition.required:
         message += " " + describe_condition(returns.condition)
+    if statutory:
+        message = f"{statutory_preface(ctx)} {message}"
     verdict = Verdict(returns.outcome, message, promise=returns.promise)
-    verdict.add(check_return_window(ctx, returns))
-    verdict.add(check_shipped(ctx))
+    if not statutory:
+        verdict.add(check_return_window(ctx, returns))
+        verdict.add(check_shipped(ctx))
     verdict.extend(check_exclusions(ctx, faulty=False))
     verdict.add(check_condition(ctx, returns))
     return verdict

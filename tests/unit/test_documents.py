@@ -158,7 +158,7 @@ def test_a_line_quantity_unsaid_means_the_whole_line() -> None:
     ({"refunds": {"return_label_fee": "-2"}}, "refunds.return_label_fee: must be a finite amount of zero or more, "
                                               "got '-2'"),
     ({"exclusions": [{"kind": "listed"}]},
-     "exclusions.0.kind: a listed exclusion must name product_types, tags or skus"),
+     "exclusions.0.kind: a listed exclusion must name words, product_types, tags or skus"),
     ({"cancellation": {"outcome": "decline"}}, "cancellation.outcome: must be one of approve, review, got 'decline'"),
     ({"claims": {"reasons": {"defective": "maybe"}}},
      "claims.reasons.defective.value: must be one of approve, review, got 'maybe'"),

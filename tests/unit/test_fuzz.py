@@ -160,10 +160,13 @@ def valid_cases(draw: st.DrawFn) -> dict[str, Any]:
     for number in range(1, draw(st.integers(1, 3)) + 1):
         quantity = draw(st.integers(1, 4))
         price = draw(st.integers(0, 100_000))
+        discount = draw(st.integers(0, price * quantity))
         lines.append(line(
             f"L{number}", quantity=quantity, unit_price=str(minor_unit(currency) * price),
             compare_at_price=draw(st.sampled_from([None, None, None, str(minor_unit(currency) * (price + 500))])),
-            discount=money(draw, currency, price * quantity),
+            discount=str(minor_unit(currency) * discount),
+            tax=money(draw, currency, (price * quantity - discount) // 4),
+            refunded_quantity=draw(st.integers(0, quantity)),
             gift_card=draw(st.sampled_from([False, False, False, True])),
             tags=draw(st.lists(st.sampled_from(["custom", "engraved", "earrings", "special-order"]), max_size=1)),
             properties=draw(st.sampled_from([{}, {"Engraving": "A+B"}, {"_hidden": "x"}])),
@@ -172,12 +175,19 @@ def valid_cases(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(KINDS))
     asked = draw(st.lists(st.sampled_from(lines), unique_by=lambda made: made["id"],
                           min_size=0 if kind == "cancel" else 1))
+    shipping = draw(st.integers(0, 3000))
+    paid = draw(st.none() | st.integers(0, 500_000))
+    payments = {} if paid is None else {
+        "paid": str(minor_unit(currency) * paid), "refunded": money(draw, currency, paid),
+        "gift_card_paid": money(draw, currency, paid)}
     return {
         "policy": draw(policies()),
         "store": {"country": country, "timezone": zone},
         "order": {"id": "1001", "placed_at": placed.astimezone(tz).isoformat(), "currency": currency,
                   "country": draw(st.sampled_from([country, "FR", "US", None])),
-                  "shipping": {"amount": money(draw, currency, 3000), "international": draw(st.booleans())},
+                  "shipping": {"amount": str(minor_unit(currency) * shipping), "international": draw(st.booleans()),
+                               "tax": money(draw, currency, shipping // 4)},
+                  "taxes_included": draw(st.booleans()), **payments,
                   "fulfilled_at": fulfilled and fulfilled.isoformat(),
                   "delivered_at": delivered and delivered.isoformat(), "lines": lines},
         "request": {"kind": kind, "submitted_at": submitted.astimezone(tz).isoformat(),
@@ -215,11 +225,18 @@ def test_every_valid_case_gets_a_decision_that_keeps_the_contracts_invariants(do
     assert (refund is not None) == (made["outcome"] == "approve")
     if refund is not None:
         currency = document["order"]["currency"]
-        items, shipping, fees, total = (Decimal(refund[k]) for k in ("items", "shipping", "fees", "total"))
+        amounts = ("items", "shipping", "tax", "fees", "total", "to_gift_card")
+        items, shipping, tax, fees, total, to_gift_card = (Decimal(refund[k]) for k in amounts)
+        order = document["order"]
         assert refund["currency"] == currency
-        assert all(in_minor_unit(refund[k], currency) for k in ("items", "shipping", "fees", "total"))
-        assert total == items + shipping + fees
-        assert total >= 0 and fees <= 0 and items >= 0 and shipping >= 0
+        assert all(in_minor_unit(refund[k], currency) for k in amounts)
+        assert total == items + shipping + tax + fees
+        assert total >= 0 and fees <= 0 and items >= 0 and shipping >= 0 and tax >= 0
+        assert 0 <= to_gift_card <= total
+        if order["taxes_included"]:
+            assert tax == 0
+        if "paid" in order:
+            assert total <= Decimal(order["paid"]) - Decimal(order["refunded"])
 
 
 @settings(deadline=None, max_examples=50)

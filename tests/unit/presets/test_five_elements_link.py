@@ -187,10 +187,14 @@ def test_a_multi_line_issue_for_part_of_a_quantity_is_reviewed_line_by_line() ->
 
 
 # Seed: silent on cancelling an order; its only promise, "We will review your return request within 3 working
-# days.", is about returns. So a person decides a cancellation, with no deadline promised.
-def test_a_cancellation_is_left_to_the_merchant() -> None:
-    unsent = {"fulfilled_at": None, "delivered_at": None, "lines": [line(fulfilled_quantity=0)]}
-    made = five_elements(order=unsent, kind="cancel", reason=None, lines=[], submitted_at="2026-03-02T12:00:00Z")
+# days.", is about returns. So a person decides a cancellation, sent or not, with no deadline promised.
+@pytest.mark.parametrize(("order", "submitted_at"), [
+    pytest.param({"fulfilled_at": None, "delivered_at": None, "lines": [line(fulfilled_quantity=0)]},
+                 "2026-03-02T12:00:00Z", id="unsent"),
+    pytest.param({}, "2026-03-06T12:00:00Z", id="delivered"),
+])
+def test_a_cancellation_is_left_to_the_merchant(order: dict[str, Any], submitted_at: str) -> None:
+    made = five_elements(order=order, kind="cancel", reason=None, lines=[], submitted_at=submitted_at)
     assert made["outcome"] == "review"
     assert by_code(made) == {"needs_review": ["L1"]}
     assert per_line(made) == {"L1": "review"}

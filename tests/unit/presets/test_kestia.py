@@ -21,6 +21,12 @@ def refund(items: str, shipping: str, total: str) -> dict[str, str]:
     return {"currency": "GBP", "items": items, "shipping": shipping, "fees": "0.00", "total": total}
 
 
+def refunded(made: dict[str, Any]) -> dict[str, str] | None:
+    """The decision's refund in the amounts these tests name (its tax and line parts: test_refunds_and_money)."""
+    paid = made["refund"]
+    return None if paid is None else {key: paid[key] for key in ("currency", "items", "shipping", "fees", "total")}
+
+
 def per_line(made: dict[str, Any]) -> dict[str, str]:
     return {entry["line_id"]: entry["outcome"] for entry in made["lines"]}
 
@@ -33,13 +39,38 @@ EXCLUDED = [
     # "Unfortunately, all items which have been engraved or are a special order, cannot be returned or refunded unless
     # they are defective or faulty."
     pytest.param({"properties": {"Engraving": "A+B"}}, "Engraved items", id="engraving-property"),
+    pytest.param({"properties": {"Your engraving": "A+B"}}, "Engraved items", id="your-engraving-property"),
+    pytest.param({"properties": {"Personalisation note": "For Ava"}}, "Engraved items", id="personalisation-note"),
+    pytest.param({"properties": {"Add engraving?": "Yes"}}, "Engraved items", id="add-engraving-yes"),
     pytest.param({"properties": {"Name": "Ava"}}, "Engraved items", id="name-property"),
     pytest.param({"tags": ["Engraved"]}, "Engraved items", id="engraved-tag"),
     pytest.param({"tags": ["special-order"]}, "Special-order items", id="special-order-tag"),
+    pytest.param({"tags": ["made_to_order"]}, "Special-order items", id="made-to-order-tag"),
+    pytest.param({"product_type": "Special Order Item"}, "Special-order items", id="special-order-type"),
+    # Exceptions: ". Engraved items or items ordered or altered at a customer's request."
+    pytest.param({"properties": {"Alteration": "Resize to N"}}, "altered at your request", id="alteration-property"),
+    pytest.param({"tags": ["Resized"]}, "altered at your request", id="resized-tag"),
     # "For the reasons of hygiene, Kestia Limited is unable to accept exchanges or refunds for earrings, unless they
     # are defective or faulty."
     pytest.param({"product_type": "Earrings"}, "hygiene", id="earrings-type"),
+    pytest.param({"product_type": "Drop Earrings"}, "hygiene", id="drop-earrings-type"),
     pytest.param({"product_type": "Jewellery", "tags": ["earrings"]}, "hygiene", id="earrings-tag"),
+    pytest.param({"product_type": "Jewellery", "tags": ["Earring"]}, "hygiene", id="earring-tag"),
+    pytest.param({"product_type": "Ear Studs"}, "hygiene", id="ear-studs-type"),
+]
+
+# Lines that only look excluded: a blank or declined customization field, a value that merely mentions engraving,
+# a bookkeeping property, and words that contain an excluded word without being it.
+NOT_EXCLUDED = [
+    pytest.param({"properties": {"Engraving": ""}}, id="blank-engraving"),
+    pytest.param({"properties": {"Engraving": "   "}}, id="whitespace-engraving"),
+    pytest.param({"properties": {"Add engraving?": "No"}}, id="add-engraving-no"),
+    pytest.param({"properties": {"Engraving": "No engraving"}}, id="no-engraving"),
+    pytest.param({"properties": {"Gift note": "no engraving please"}}, id="a-value-mentioning-engraving"),
+    pytest.param({"properties": {"_engraving_id": "4411"}}, id="bookkeeping-property"),
+    pytest.param({"properties": {"Username": "ava"}}, id="username-is-not-a-name"),
+    pytest.param({"product_type": "Ear cuff"}, id="ear-cuff"),
+    pytest.param({"product_type": "Nameplate pendant"}, id="nameplate"),
 ]
 
 
@@ -52,7 +83,7 @@ def test_an_unused_purchase_can_be_returned_and_refunded_without_postage(reason:
     assert made["outcome"] == "approve"
     assert by_code(made) == {"within_policy": ["L1"]}
     assert per_line(made) == {"L1": "approve"}
-    assert made["refund"] == refund("49.00", "0.00", "49.00")
+    assert refunded(made) == refund("49.00", "0.00", "49.00")
     assert made["respond_by"] is None
     assert made["policy_version"] == "kestia@1"
 
@@ -74,7 +105,7 @@ def test_the_30_day_return_window_counts_from_receipt_in_london_time(
     made = kestia(order={"delivered_at": delivered_at}, submitted_at=submitted_at)
     assert made["outcome"] == outcome
     assert by_code(made) == {code: ["L1"]}
-    assert made["refund"] == (refund("49.00", "0.00", "49.00") if outcome == "approve" else None)
+    assert refunded(made) == (refund("49.00", "0.00", "49.00") if outcome == "approve" else None)
 
 
 # Seed: "All purchases must be returned complete, where applicable, with any tags, in their original packaging and
@@ -96,6 +127,36 @@ def test_engraved_special_order_items_and_earrings_cannot_be_returned(fields: di
     assert made["outcome"] == "decline"
     assert by_code(made) == {"final_sale": ["L1"]}
     assert message in made["reasons"][0]["message"]
+    assert made["refund"] is None
+
+
+# Seed: "Unfortunately, all items which have been engraved or are a special order, cannot be returned or refunded unless
+# they are defective or faulty." A person reads the order as it is written: the exception names what matched.
+def test_the_reason_says_which_text_made_the_line_an_exception() -> None:
+    made = kestia(order={"lines": [line(title="Ring", properties={"Your engraving": "A+B"})]})
+    assert made["reasons"][0]["message"] == ("Engraved items can't be returned or refunded unless they are defective "
+                                             "or faulty. Line \"Ring\" has the property \"Your engraving\".")
+
+
+@pytest.mark.parametrize("fields", NOT_EXCLUDED)
+def test_a_line_that_only_looks_engraved_or_like_earrings_can_be_returned(fields: dict[str, Any]) -> None:
+    made = kestia(order={"lines": [line(**fields)]})
+    assert made["outcome"] == "approve"
+    assert by_code(made) == {"within_policy": ["L1"]}
+
+
+# Seed: "Engraved items or items ordered or altered at a customer's request." Where only the title says so, nothing on
+# the order proves it: a person checks, neither refunding silently nor refusing on a guess.
+@pytest.mark.parametrize(("title", "quoted"), [
+    ("Engraved heart locket", "Engraved"),
+    ("Pearl drop earrings", "earrings"),
+    ("Made to order signet ring", "Made to order"),
+])
+def test_a_line_whose_title_alone_names_an_exception_is_checked_by_a_person(title: str, quoted: str) -> None:
+    made = kestia(order={"lines": [line(title=title)]})
+    assert made["outcome"] == "review"
+    assert by_code(made) == {"needs_review": ["L1"]}
+    assert f'Line "{title}": its title says "{quoted}"' in made["reasons"][0]["message"]
     assert made["refund"] is None
 
 
@@ -127,7 +188,7 @@ def test_returning_part_of_a_discounted_line_refunds_its_share() -> None:
     made = kestia(order={"lines": [line(unit_price="60.00", quantity=2, fulfilled_quantity=2, discount="12.00")]},
                   lines=[{"line_id": "L1", "quantity": 1, "condition": "unused"}])
     assert made["outcome"] == "approve"
-    assert made["refund"] == refund("54.00", "0.00", "54.00")
+    assert refunded(made) == refund("54.00", "0.00", "54.00")
 
 
 # Seed: "...if in a rare circumstance your item is delivered defective or damaged or dispatched in error by us, we will
@@ -147,7 +208,7 @@ def test_an_item_delivered_wrong_is_refunded_and_damage_is_assessed(reason: str,
     assert made["outcome"] == outcome
     assert by_code(made) == {code: ["L1"]}
     assert per_line(made) == {"L1": outcome}
-    assert made["refund"] == paid_back
+    assert refunded(made) == paid_back
     assert made["respond_by"] is None and made["resolve_by"] is None
 
 
@@ -197,7 +258,7 @@ def test_a_wrong_item_sent_overseas_is_refunded_without_the_shipping(order: dict
                                                                      total: str) -> None:
     made = kestia(order=order, kind="claim", reason="wrong_item")
     assert made["outcome"] == "approve"
-    assert made["refund"] == refund("49.00", shipping, total)
+    assert refunded(made) == refund("49.00", shipping, total)
 
 
 # Seed: "For the reasons of hygiene, Kestia Limited is unable to accept exchanges or refunds for earrings, unless they
@@ -205,7 +266,7 @@ def test_a_wrong_item_sent_overseas_is_refunded_without_the_shipping(order: dict
 def test_earrings_dispatched_in_error_are_refunded_with_the_delivery_charge() -> None:
     made = kestia(order={"lines": [line(product_type="Earrings")]}, kind="claim", reason="wrong_item")
     assert made["outcome"] == "approve"
-    assert made["refund"] == refund("49.00", "6.90", "55.90")
+    assert refunded(made) == refund("49.00", "6.90", "55.90")
 
 
 # Seed: "Kestia will repair or replace any manufacturing faults up to 1 year from your original date of purchase."
@@ -241,7 +302,7 @@ def test_requests_are_judged_by_what_they_are_about(kind: str, reason: str, outc
                                                     paid_back: dict[str, str] | None) -> None:
     made = kestia(kind=kind, reason=reason)
     assert made["outcome"] == outcome
-    assert made["refund"] == paid_back
+    assert refunded(made) == paid_back
 
 
 # Seed: "With online purchases, customers are legally entitled to cancel their order within 14 working days of receipt
@@ -252,16 +313,60 @@ def test_an_order_not_yet_dispatched_can_be_cancelled_in_full(country: str) -> N
     made = kestia(order=order, kind="cancel", reason=None, lines=[], submitted_at="2026-03-02T12:00:00Z")
     assert made["outcome"] == "approve"
     assert by_code(made) == {"within_policy": ["L1"]}
-    assert made["refund"] == refund("49.00", "6.90", "55.90")
+    assert refunded(made) == refund("49.00", "6.90", "55.90")
 
 
 # Seed: "With online purchases, customers are legally entitled to cancel their order within 14 working days of receipt
-# of their product and return for a full refund..."
-# Seed: "customers are legally entitled to cancel their order within 14 working days of receipt of their product
-# and return for a full refund". After receipt that right is exercised by returning the item: a `cancel` would
-# refund through orderCancel without anything coming back, so it is declined and pointed at a return.
-def test_a_cancel_after_receipt_is_pointed_at_a_return_rather_than_refunded_unreturned() -> None:
-    made = kestia(kind="cancel", reason=None, lines=[], submitted_at="2026-03-10T10:00:00Z")
+# of their product and return for a full refund..." Once the order is sent, a cancel inside those 14 working days is
+# that right, exercised by sending the order back: judged as a return (its conditions, exceptions and refund, and
+# "Postage can only be refunded for faulty or defective items"), never refused as already sent. The right runs from
+# the contract until 14 working days after receipt, so a parcel still in transit is inside it: the customer refuses
+# or returns it. 14 working days from Thursday 5 March end at 24:00 London time on Wednesday 25 March.
+@pytest.mark.parametrize(("order", "submitted_at"), [
+    pytest.param({}, "2026-03-10T10:00:00Z", id="after-receipt"),
+    pytest.param({"delivered_at": None}, "2026-03-04T10:00:00Z", id="in-transit"),
+    pytest.param({}, "2026-03-26T00:00:00Z", id="the-last-instant-of-the-14th-working-day"),
+])
+def test_a_cancel_within_14_working_days_of_receipt_is_the_legal_right_judged_as_a_return(
+        order: dict[str, Any], submitted_at: str) -> None:
+    made = kestia(order=order, kind="cancel", reason=None, lines=[], submitted_at=submitted_at)
+    assert made["outcome"] == "approve"
+    assert by_code(made) == {"within_policy": ["L1"]}
+    assert "within 14 business days of receiving it by sending it back" in made["reasons"][0]["message"]
+    assert refunded(made) == refund("49.00", "0.00", "49.00")
+
+
+# Seed: "...legally entitled to cancel their order within 14 working days of receipt of their product and return for
+# a full refund..." Judged as a return, the cancel meets the return's conditions and exceptions ("Items which have
+# been used.", "Engraved items or items ordered or altered at a customer's request.", "Earrings."), and a fault is a
+# claim ("we will refund the price of the item with any delivery charge"). Lines not yet sent are cancelled with the
+# rest rather than refused as unsent.
+@pytest.mark.parametrize(("order", "asked", "outcome", "codes", "paid_back"), [
+    pytest.param({}, {"lines": [{"line_id": "L1", "quantity": 1, "condition": "used"}]}, "decline",
+                 {"condition_not_met": ["L1"]}, None, id="used"),
+    pytest.param({"lines": [line(properties={"Your engraving": "A+B"})]}, {}, "decline", {"final_sale": ["L1"]}, None,
+                 id="engraved"),
+    pytest.param({"lines": [line(product_type="Drop Earrings")]}, {}, "decline", {"final_sale": ["L1"]}, None,
+                 id="earrings"),
+    pytest.param({}, {"reason": "wrong_item"}, "approve", {"within_policy": ["L1"]}, refund("49.00", "6.90", "55.90"),
+                 id="dispatched-in-error-is-a-claim"),
+    pytest.param({"lines": [line(), line("L2", unit_price="30.00", fulfilled_quantity=0)]}, {}, "approve",
+                 {"within_policy": ["L1", "L2"]}, refund("79.00", "0.00", "79.00"), id="partly-sent"),
+])
+def test_a_cancel_under_the_legal_right_meets_the_return_rules(order: dict[str, Any], asked: dict[str, Any],
+                                                               outcome: str, codes: dict[str, list[str]],
+                                                               paid_back: dict[str, str] | None) -> None:
+    made = kestia(order=order, **{"kind": "cancel", "reason": None, "lines": [],
+                                  "submitted_at": "2026-03-10T10:00:00Z", **asked})
+    assert made["outcome"] == outcome
+    assert by_code(made) == codes
+    assert refunded(made) == paid_back
+
+
+# Seed: "...legally entitled to cancel their order within 14 working days of receipt of their product..." After those
+# 14 working days the right has ended; the 30-day return ("it can be returned within 30 days of receipt") remains.
+def test_a_cancel_after_14_working_days_of_receipt_is_too_late_and_pointed_at_a_return() -> None:
+    made = kestia(kind="cancel", reason=None, lines=[], submitted_at="2026-03-26T00:00:01Z")
     assert made["outcome"] == "decline"
-    assert by_code(made) == {"already_fulfilled": ["L1"]}
+    assert by_code(made) == {"cancellation_window_ended": ["L1"]}
     assert "return it instead" in made["reasons"][0]["message"]

@@ -173,11 +173,17 @@ def test_a_multi_line_claim_for_part_of_a_quantity_is_evaluated_line_by_line() -
 
 
 # Seed: silent on cancelling an order; the nearest is "Before we begin creating any jewelry piece, we engage in a
-# thorough consultation process with the customer." So a person decides.
+# thorough consultation process with the customer." So a person decides, before the piece is sent or after: the text
+# never says cancellation ends.
 @pytest.mark.parametrize("lines", [[], [{"line_id": "L1", "quantity": 1}]], ids=["whole-order", "named-line"])
-def test_a_cancellation_is_left_to_the_merchant(lines: list[dict[str, Any]]) -> None:
-    unsent = {"fulfilled_at": None, "delivered_at": None, "lines": [{**RING, "fulfilled_quantity": 0}]}
-    made = passione(order=unsent, kind="cancel", reason=None, lines=lines, submitted_at="2026-03-02T12:00:00Z")
+@pytest.mark.parametrize(("order", "submitted_at"), [
+    pytest.param({"fulfilled_at": None, "delivered_at": None, "lines": [{**RING, "fulfilled_quantity": 0}]},
+                 "2026-03-02T12:00:00Z", id="unsent"),
+    pytest.param({"lines": [RING]}, "2026-03-06T12:00:00Z", id="delivered"),
+])
+def test_a_cancellation_is_left_to_the_merchant(lines: list[dict[str, Any]], order: dict[str, Any],
+                                                submitted_at: str) -> None:
+    made = passione(order=order, kind="cancel", reason=None, lines=lines, submitted_at=submitted_at)
     assert made["outcome"] == "review"
     assert by_code(made) == {"needs_review": ["L1"]}
     assert per_line(made) == {"L1": "review"}

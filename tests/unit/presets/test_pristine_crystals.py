@@ -25,6 +25,12 @@ def refund(items: str, shipping: str, total: str) -> dict[str, str]:
     return {"currency": "EUR", "items": items, "shipping": shipping, "fees": "0.00", "total": total}
 
 
+def refunded(made: dict[str, Any]) -> dict[str, str] | None:
+    """The decision's refund in the amounts these tests name (its tax and line parts: test_refunds_and_money)."""
+    paid = made["refund"]
+    return None if paid is None else {key: paid[key] for key in ("currency", "items", "shipping", "fees", "total")}
+
+
 def per_line(made: dict[str, Any]) -> dict[str, str]:
     return {entry["line_id"]: entry["outcome"] for entry in made["lines"]}
 
@@ -45,7 +51,7 @@ def test_an_order_may_be_cancelled_within_24_hours_of_placement(submitted_at: st
     assert made["outcome"] == outcome
     assert by_code(made) == {code: ["L1"]}
     assert per_line(made) == {"L1": outcome}
-    assert made["refund"] == paid_back
+    assert refunded(made) == paid_back
     assert made["respond_by"] is None
     assert made["policy_version"] == "pristine-crystals@1"
 
@@ -57,7 +63,7 @@ def test_cancelling_the_whole_order_refunds_what_was_paid_and_the_shipping() -> 
     made = cancel("2026-03-02T12:00:00Z", order=order)
     assert made["outcome"] == "approve"
     assert by_code(made) == {"within_policy": ["L1", "L2"]}
-    assert made["refund"] == refund("85.00", "6.90", "91.90")
+    assert refunded(made) == refund("85.00", "6.90", "91.90")
 
 
 # Seed: "Orders may be cancelled within 24 hours of placement." Cancelling one line of two keeps the order's shipping.
@@ -66,30 +72,35 @@ def test_cancelling_one_line_refunds_that_line_but_not_the_shipping() -> None:
     made = cancel("2026-03-02T12:00:00Z", order=order, lines=[{"line_id": "L2", "quantity": 1}])
     assert made["outcome"] == "approve"
     assert per_line(made) == {"L2": "approve"}
-    assert made["refund"] == refund("20.00", "0.00", "20.00")
+    assert refunded(made) == refund("20.00", "0.00", "20.00")
 
 
-# Seed: "Once processing has begun, cancellation may not be possible." Read as: not once the order is fulfilled.
-@pytest.mark.parametrize(("submitted_at", "expected"), [
-    pytest.param("2026-03-02T20:00:00Z", {"already_fulfilled": ["L1"]}, id="within-24h-but-shipped"),
-    pytest.param("2026-03-04T09:00:00Z", {"cancellation_window_ended": ["L1"], "already_fulfilled": ["L1"]},
-                 id="late-and-shipped-gives-every-reason"),
+# Seed: "Orders may be cancelled within 24 hours of placement. Once processing has begun, cancellation may not be
+# possible." Within the 24 hours an order already sent may not be cancellable, which is not a refusal: a person
+# decides, and the reasons say it was sent. The store promises no answer time. After the 24 hours the first sentence
+# has ended cancellation, sent or not.
+@pytest.mark.parametrize(("submitted_at", "outcome", "expected"), [
+    pytest.param("2026-03-02T20:00:00Z", "review", {"already_fulfilled": ["L1"], "needs_review": ["L1"]},
+                 id="within-24h-but-shipped"),
+    pytest.param("2026-03-04T09:00:00Z", "decline", {"cancellation_window_ended": ["L1"]}, id="late-and-shipped"),
 ])
-def test_an_order_already_shipped_cannot_be_cancelled(submitted_at: str, expected: dict[str, list[str]]) -> None:
+def test_an_order_already_shipped_within_24_hours_may_not_be_cancellable_so_a_person_decides(
+        submitted_at: str, outcome: str, expected: dict[str, list[str]]) -> None:
     made = cancel(submitted_at, order={"fulfilled_at": "2026-03-02T15:00:00Z", "lines": [line()]})
-    assert made["outcome"] == "decline"
+    assert made["outcome"] == outcome
     assert by_code(made) == expected
     assert made["refund"] is None
+    assert made["respond_by"] is None
 
 
-# Seed: "Once processing has begun, cancellation may not be possible." The shipped line is declined, the other
+# Seed: "Once processing has begun, cancellation may not be possible." The shipped line is for a person, the other
 # approved; as they disagree a person decides the whole.
 def test_cancelling_a_partly_shipped_order_is_reviewed() -> None:
     order = {"fulfilled_at": "2026-03-02T10:00:00Z", "lines": [line(), line("L2", fulfilled_quantity=0)]}
     made = cancel("2026-03-02T12:00:00Z", order=order)
     assert made["outcome"] == "review"
-    assert by_code(made) == {"already_fulfilled": ["L1"], "within_policy": ["L2"]}
-    assert per_line(made) == {"L1": "decline", "L2": "approve"}
+    assert by_code(made) == {"already_fulfilled": ["L1"], "needs_review": ["L1"], "within_policy": ["L2"]}
+    assert per_line(made) == {"L1": "review", "L2": "approve"}
     assert made["refund"] is None
     assert made["respond_by"] is None
 
@@ -118,7 +129,7 @@ def test_a_return_may_be_initiated_within_14_days_of_receiving_the_order(
     assert made["outcome"] == outcome
     assert by_code(made) == {code: ["L1"]}
     assert per_line(made) == {"L1": outcome}
-    assert made["refund"] == (refund("49.00", "0.00", "49.00") if outcome == "approve" else None)
+    assert refunded(made) == (refund("49.00", "0.00", "49.00") if outcome == "approve" else None)
 
 
 # Seed: "If you wish to exchange an item for a different size or style, please contact our customer support team."
@@ -126,7 +137,7 @@ def test_an_exchange_for_a_different_size_follows_the_return_rules() -> None:
     made = pristine(reason="wrong_size")
     assert made["outcome"] == "approve"
     assert by_code(made) == {"within_policy": ["L1"]}
-    assert made["refund"] == refund("49.00", "0.00", "49.00")
+    assert refunded(made) == refund("49.00", "0.00", "49.00")
 
 
 # Seed: "To be eligible for a return or exchange, items must be unused and in their original condition, with all tags
@@ -148,9 +159,17 @@ def test_returned_items_must_be_unused_with_tags_and_packaging(condition: str | 
     pytest.param({"tags": ["Personalized"]}, "Customized or personalized", id="personalized-tag"),
     pytest.param({"tags": ["custom"]}, "Customized or personalized", id="custom-tag"),
     pytest.param({"properties": {"Engraving": "A+B"}}, "Customized or personalized", id="engraving-property"),
+    pytest.param({"properties": {"Personalization note": "For Ava"}}, "Customized or personalized",
+                 id="personalization-note"),
+    pytest.param({"product_type": "Customised bracelets"}, "Customized or personalized", id="customised-type"),
+    pytest.param({"tags": ["personalised-gifts"]}, "Customized or personalized", id="personalised-tag"),
     # "Gift cards and sale items are non-returnable."
     pytest.param({"gift_card": True}, "Gift cards", id="gift-card"),
+    pytest.param({"product_type": "Gift Cards"}, "Gift cards", id="gift-cards-type"),
+    pytest.param({"tags": ["giftcard"]}, "Gift cards", id="giftcard-tag"),
+    pytest.param({"product_type": "e-gift-card"}, "Gift cards", id="e-gift-card-type"),
     pytest.param({"compare_at_price": "60.00"}, "Sale items", id="sale-item"),
+    pytest.param({"tags": ["Final Sale"]}, "Sale items", id="final-sale-tag"),
 ])
 def test_personalized_items_gift_cards_and_sale_items_are_final_sale(fields: dict[str, Any], message: str) -> None:
     made = pristine(order={"lines": [line(**fields)]})
@@ -160,21 +179,39 @@ def test_personalized_items_gift_cards_and_sale_items_are_final_sale(fields: dic
     assert made["refund"] is None
 
 
+# Seed: "We cannot accept returns for customized or personalized items." and "Gift cards and sale items are
+# non-returnable." Words inside other words are not those words, a value is the customer's text, and a title alone
+# is checked by a person rather than refused.
+@pytest.mark.parametrize(("fields", "outcome"), [
+    pytest.param({"properties": {"Customer note": "Please gift wrap"}}, "approve", id="customer-is-not-custom"),
+    pytest.param({"tags": ["wholesale"]}, "approve", id="wholesale-is-not-sale"),
+    pytest.param({"product_type": "Gift box"}, "approve", id="a-gift-box-is-not-a-gift-card"),
+    pytest.param({"properties": {"Personalization": "none"}}, "approve", id="personalization-none"),
+    pytest.param({"title": "Custom birthstone ring"}, "review", id="custom-only-in-the-title"),
+    pytest.param({"title": "Gift card holder"}, "review", id="gift-card-only-in-the-title"),
+])
+def test_only_what_the_order_states_excludes_a_line(fields: dict[str, Any], outcome: str) -> None:
+    made = pristine(order={"lines": [line(**fields)]})
+    assert made["outcome"] == outcome
+    assert by_code(made) == {"within_policy" if outcome == "approve" else "needs_review": ["L1"]}
+
+
 # Seed: "Gift cards and sale items are non-returnable." A discount code alone does not make a sale item; the refund
 # is what was paid, the discount shared pro rata over the quantity returned.
 @pytest.mark.parametrize(("fields", "returned", "items"), [
     pytest.param({"discount": "4.90"}, 1, "44.10", id="discounted-not-on-sale"),
     pytest.param({"unit_price": "20.00", "quantity": 3, "fulfilled_quantity": 3, "discount": "6.00"}, 2, "36.00",
                  id="two-of-three-pro-rata"),
-    pytest.param({"unit_price": "10.00", "quantity": 3, "fulfilled_quantity": 3, "discount": "1.00"}, 1, "9.67",
-                 id="a-third-of-the-discount-rounded"),
+    # 29.00 paid for three: a third is 9.666..., rounded down so three returns of one never refund more than 29.00.
+    pytest.param({"unit_price": "10.00", "quantity": 3, "fulfilled_quantity": 3, "discount": "1.00"}, 1, "9.66",
+                 id="a-third-of-the-discount-rounded-down"),
 ])
 def test_a_return_refunds_what_was_paid_for_the_quantity_returned(fields: dict[str, Any], returned: int,
                                                                   items: str) -> None:
     made = pristine(order={"lines": [line(**fields)]}, lines=[{"line_id": "L1", "quantity": returned,
                                                                 "condition": "unused"}])
     assert made["outcome"] == "approve"
-    assert made["refund"] == refund(items, "0.00", items)
+    assert refunded(made) == refund(items, "0.00", items)
 
 
 # Seed: "Gift cards and sale items are non-returnable." One returnable line and one sale line disagree: a person
@@ -213,7 +250,7 @@ def test_a_damaged_defective_or_wrong_item_is_refunded_with_its_shipping(reason:
     assert made["outcome"] == "approve"
     assert by_code(made) == {"within_policy": ["L1"]}
     assert per_line(made) == {"L1": "approve"}
-    assert made["refund"] == refund("49.00", "6.90", "55.90")
+    assert refunded(made) == refund("49.00", "6.90", "55.90")
 
 
 # Seed: "We will arrange for a replacement or issue a refund, including any applicable shipping costs." A fault on
@@ -223,7 +260,7 @@ def test_a_defect_in_part_of_a_line_refunds_that_part_but_not_the_whole_orders_s
     order = {"lines": [line(), line("L2", unit_price="20.00", quantity=2, discount="4.00")]}
     made = pristine(order=order, kind="claim", reason="defective", lines=[{"line_id": "L2", "quantity": 1}])
     assert made["outcome"] == "approve"
-    assert made["refund"] == refund("18.00", "0.00", "18.00")
+    assert refunded(made) == refund("18.00", "0.00", "18.00")
 
 
 # Seed: "In the rare event that you receive a damaged or defective item, please contact us immediately." No hard
@@ -261,4 +298,4 @@ def test_requests_are_refunded_by_what_they_are_about(kind: str, reason: str, pa
     made = pristine(kind=kind, reason=reason)
     assert made["outcome"] == "approve"
     assert by_code(made) == {"within_policy": ["L1"]}
-    assert made["refund"] == paid_back
+    assert refunded(made) == paid_back
