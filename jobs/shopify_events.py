@@ -13,7 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from connector.shopify.admin_api import AdminApi
-from connector.shopify.documents import ORDER_FOR_CASE, RETURN_FOR_CASE, SHOP_FACTS
+from connector.shopify.documents import ORDER_FOR_CASE, ORDER_PAYMENTS, RETURN_FOR_CASE, SHOP_FACTS
 from connector.shopify.schemas import (
     ShopifyOrder,
     ShopifyPayloadError,
@@ -21,6 +21,7 @@ from connector.shopify.schemas import (
     merge_line_pages,
     order_from_graphql,
     order_from_webhook,
+    order_payments,
     return_request_from_graphql,
     return_request_from_webhook,
     shop_facts,
@@ -133,13 +134,19 @@ def open_return_case(session: Session, event: Event, follow_ups: FollowUps) -> N
                 fetched.append(ORDER_FOR_CASE.operation_name)
                 snapshot = save_order_snapshot(session, store_id=store.id, order_id=order_id,
                                                document=found.order, customer_id=found.customer_id)
-            asked = _return_request(api, event, snapshot.document, fetched)
+                order = snapshot.document
+            else:
+                # Prices stay as bought; what was paid and refunded is as it stands now, so an earlier return's
+                # refund is counted and this one never refunds more than is left.
+                order = order_payments(api.execute(ORDER_PAYMENTS, {"id": order_gid})).update(snapshot.document)
+                fetched.append(ORDER_PAYMENTS.operation_name)
+            asked = _return_request(api, event, order, fetched)
     except ShopifyPayloadError as error:
         raise PermanentEventError(str(error)) from error
     request = dict(asked.request)
     if asked.mixed_reasons:  # one return, lines with different reasons: a person sorts it out
         request["kind"], request["reason"] = "claim", "other"
-    case_id, created = open_case(session, store, order=snapshot.document, request=request,
+    case_id, created = open_case(session, store, order=order, request=request,
                                  request_key=f"return:{asked.return_gid}",
                                  refs={"order_gid": asked.order_gid, "return_gid": asked.return_gid,
                                        "fetched": fetched})

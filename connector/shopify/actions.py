@@ -11,12 +11,15 @@ Two rows the contract leaves open, decided here:
 - A return, claim or warranty decided without a Shopify return (asked through the storefront form, not
   Shopify's return request): there is nothing to approve or decline, so the order gets a tag and a staff
   note line instead, for staff to act on.
+- An approved return with a refund: approved, then processed with the decided refund, in one action, so the
+  refund never runs before the approval it needs (client_returns.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from connector.planning import PlannedAction as PlannedAction
@@ -34,6 +37,8 @@ REVIEW_TAG = "assay-review"
 CANCEL_DECLINED_TAG = "assay-cancel-declined"
 RETURN_APPROVED_TAG = "assay-return-approved"
 RETURN_DECLINED_TAG = "assay-return-declined"
+REFUND_BY_HAND_TAG = "assay-refund-by-hand"  # part of a decided refund Shopify could not send back where it came from
+REFUND_CHECK_TAG = "assay-refund-check"  # a cancellation refunds what Shopify holds, which differed from the decision
 
 REQUEST_KINDS = ("cancel", "return", "claim", "warranty")
 DECLINE_NOTE_LIMIT = 500  # ReturnDeclineRequestInput.declineNote, per the 2026-07 schema
@@ -63,7 +68,8 @@ def plan_actions(
     if request_kind not in REQUEST_KINDS:
         raise ValueError(f"`request_kind` must be one of {', '.join(REQUEST_KINDS)}, got {request_kind!r}")
     outcome = decision.get("outcome")
-    family = "cancel" if request_kind == "cancel" else "return"
+    # Written as the clause it was judged under: a statutory cancel of a sent order is approved as a return.
+    family = "cancel" if (decision.get("judged_as") or request_kind) == "cancel" else "return"
     planner = _PLANNERS.get((family, str(outcome)))
     if planner is None:
         raise ValueError(f"decision `outcome` must be approve, decline or review, got {outcome!r}")
@@ -87,7 +93,11 @@ def decline_reason(reasons: Iterable[Mapping[str, Any]]) -> str:
 
 def _cancel_order(request: _Request) -> PlannedAction:
     note = f"Assay approved the customer's cancellation request (case {request.case_key})."
-    return request.action(ORDER_CANCEL, {"order_gid": request.order_gid, "staff_note": note})
+    payload: dict[str, Any] = {"order_gid": request.order_gid, "staff_note": note}
+    refund = _refund(request)
+    if refund:  # orderCancel refunds what Shopify holds; the writer checks it against the decision
+        payload["refund"] = {key: refund[key] for key in ("currency", "total", "case_key")}
+    return request.action(ORDER_CANCEL, payload)
 
 
 def _note_cancel_declined(request: _Request) -> PlannedAction:
@@ -96,11 +106,39 @@ def _note_cancel_declined(request: _Request) -> PlannedAction:
 
 
 def _approve_return(request: _Request) -> PlannedAction:
+    refund = _refund(request)
     if request.return_gid is None:
+        owed = ""
+        if refund:
+            owed = f" {refund['total']} {refund['currency']}"
+            if Decimal(refund["to_gift_card"]) > 0:
+                owed += f" ({refund['to_gift_card']} {refund['currency']} of it to the gift card or store credit)"
         line = (f"Assay case {request.case_key}: {request.kind} request approved; no Shopify return exists for it, "
-                f"so create the return or refund by hand.")
+                f"so create the return or refund{owed} by hand.")
         return _order_note(request, ORDER_NOTE, RETURN_APPROVED_TAG, line)
-    return request.action(RETURN_APPROVE, {"return_gid": request.return_gid})
+    payload: dict[str, Any] = {"return_gid": request.return_gid}
+    if refund:
+        payload["refund"] = refund
+    return request.action(RETURN_APPROVE, payload)
+
+
+def _refund(request: _Request) -> dict[str, Any] | None:
+    """What the writer refunds: the decision's total (of it, the gift-card part) for its lines and shipping.
+
+    The lines' own amounts stay with the decision: Shopify is told the exact total per payment, and a full
+    cancellation's total may differ from the sum of its lines (what was refunded before comes off it).
+    """
+    refund = request.decision.get("refund")
+    if not refund or Decimal(str(refund.get("total") or 0)) <= 0:
+        return None
+    return {
+        "case_key": request.case_key,
+        "currency": refund["currency"],
+        "total": refund["total"],
+        "to_gift_card": refund.get("to_gift_card") or "0.00",
+        "shipping": refund.get("shipping") or "0.00",
+        "lines": [{"line_id": line["line_id"], "quantity": line["quantity"]} for line in refund.get("lines") or ()],
+    }
 
 
 def _decline_return(request: _Request) -> PlannedAction:

@@ -4,7 +4,8 @@ Each writer reads the target's state first and skips a write that already happen
 after the mutation but before the outbox marked it done). A mutation Shopify refuses is re-checked the
 same way, because AdminApi retries a request whose answer was lost and the retry is refused as a repeat.
 Transient failures (ShopifyUnavailable) propagate for the job to retry; anything else permanent becomes
-WriteBackRejected.
+WriteBackRejected. Returns are settled (and refunded) in client_returns.py; tags and note lines, which every
+writer may leave, are client_notes.py's.
 """
 
 from __future__ import annotations
@@ -12,24 +13,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from decimal import Decimal
 
 from connector.shopify import actions
-from connector.shopify.actions import shorten
 from connector.shopify.admin_api import AdminApi
 from connector.shopify.admin_errors import ShopifyAdminError, ShopifyUnavailable, ShopifyUserErrors
-from connector.shopify.documents import (
-    JOB,
-    ORDER_CANCEL,
-    ORDER_CANCELLATION,
-    ORDER_NOTE,
-    ORDER_NOTE_UPDATE,
-    RETURN_APPROVE_REQUEST,
-    RETURN_DECLINE_REQUEST,
-    RETURN_STATE,
-    TAGS_ADD,
-    Document,
-)
+from connector.shopify.client_notes import Payload, Refused, annotate_order, marker, with_marker
+from connector.shopify.client_returns import approve_return, decline_return
+from connector.shopify.documents import JOB, ORDER_CANCEL, ORDER_CANCELLATION, ORDER_PAYMENTS
+from connector.shopify.schemas import ShopifyPayloadError, order_payments
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +29,9 @@ STAFF_NOTE_LIMIT = 255  # orderCancel(staffNote:), per the 2026-07 schema
 JOB_MAX_POLLS = 8
 JOB_FIRST_DELAY_SECONDS = 0.5
 JOB_DELAY_CAP_SECONDS = 5.0  # 8 polls wait about 27 seconds in all
-APPROVED_RETURN_STATUSES = frozenset({"OPEN", "CLOSED"})  # an approved return opens, and closes once processed
-DECLINED_RETURN_STATUSES = frozenset({"DECLINED"})
 # orderCancel's refusal of a repeat has only the generic code INVALID; its message tells it from other refusals.
 _ALREADY_CANCELLED = re.compile(r"already\s+(?:been\s+|being\s+)?cancel", re.IGNORECASE)
 
-Payload = dict[str, Any]
 Writer = Callable[[AdminApi, Payload, str], Payload]
 
 
@@ -56,10 +45,6 @@ class WriteBackRejected(Exception):
         self.codes = list(codes)
 
 
-class _Refused(Exception):
-    """A writer found the write impossible (a missing order, a return in the wrong state)."""
-
-
 def write_back(api: AdminApi, action_kind: str, payload: Payload, idempotency_key: str) -> Payload:
     """Perform the action on the shop and return a summary for the outbox; a repeat returns already_done."""
     writer = WRITERS.get(action_kind)
@@ -68,7 +53,7 @@ def write_back(api: AdminApi, action_kind: str, payload: Payload, idempotency_ke
                                 action_kind=action_kind)
     try:
         result = writer(api, payload, idempotency_key)
-    except _Refused as refused:
+    except Refused as refused:
         raise WriteBackRejected(str(refused), action_kind=action_kind) from None
     except ShopifyAdminError as error:
         if error.retryable:
@@ -83,13 +68,20 @@ def write_back(api: AdminApi, action_kind: str, payload: Payload, idempotency_ke
 # --- orderCancel -----------------------------------------------------------------------------------
 
 def cancel_order(api: AdminApi, payload: Payload, idempotency_key: str) -> Payload:
-    """orderCancel refunding the original payment, restocking and notifying; then wait for its job."""
+    """orderCancel refunding the original payment, restocking and notifying; then wait for its job.
+
+    Shopify refunds all it still holds of what was paid, split over the payments as they were made (a gift
+    card's part back to the gift card): exactly the decision's total, unless what was paid or refunded
+    changed after the case was opened. Then Shopify's figure is the one refunded, and the order says so
+    before it is cancelled: a tag and a note line with both amounts.
+    """
     order_gid = payload["order_gid"]
     order = _cancellation(api, order_gid)
     if order["cancelledAt"]:
         return _cancelled(order, idempotency_key, already_done=True)
+    checked = _check_refund(api, order_gid, payload["refund"], idempotency_key) if payload.get("refund") else {}
     variables = {"orderId": order_gid, "reason": "CUSTOMER", "restock": True, "notifyCustomer": True,
-                 "staffNote": _with_marker(payload["staff_note"], idempotency_key, STAFF_NOTE_LIMIT)}
+                 "staffNote": with_marker(payload["staff_note"], idempotency_key, STAFF_NOTE_LIMIT)}
     try:
         data = api.execute(ORDER_CANCEL, variables)
     except ShopifyUserErrors as refused:
@@ -105,9 +97,9 @@ def cancel_order(api: AdminApi, payload: Payload, idempotency_key: str) -> Paylo
     job_done = _wait_for_job(api, job["id"]) if job and not job["done"] else True
     order = _cancellation(api, order_gid)
     if order["cancelledAt"]:
-        return _cancelled(order, idempotency_key, already_done=False)
+        return {**_cancelled(order, idempotency_key, already_done=False), **checked}
     if job_done:
-        raise _Refused("Shopify finished the cancellation job but the order is not cancelled")
+        raise Refused("Shopify finished the cancellation job but the order is not cancelled")
     raise ShopifyUnavailable(f"the cancellation job was not done after {JOB_MAX_POLLS} polls", shop=api.shop,
                              operation=JOB.operation_name)
 
@@ -129,87 +121,31 @@ def _wait_for_job(api: AdminApi, job_gid: str) -> bool:
 def _cancellation(api: AdminApi, order_gid: str) -> Payload:
     order: Payload | None = api.execute(ORDER_CANCELLATION, {"id": order_gid})["order"]
     if order is None:
-        raise _Refused(f"order {order_gid} does not exist")
+        raise Refused(f"order {order_gid} does not exist")
     return order
+
+
+def _check_refund(api: AdminApi, order_gid: str, refund: Payload, idempotency_key: str) -> Payload:
+    """Compare the decided refund with what cancelling will refund; a difference is noted on the order."""
+    try:
+        held = order_payments(api.execute(ORDER_PAYMENTS, {"id": order_gid})).refundable
+    except ShopifyPayloadError as error:
+        raise Refused(str(error)) from None
+    decided, currency = Decimal(refund["total"]), refund["currency"]
+    checked = {"refund_decided": f"{decided:f}", "refund_by_shopify": None if held is None else f"{held:f}"}
+    if held is not None and held != decided:
+        line = (f"Assay case {refund.get('case_key', '?')}: the decision refunds {decided} {currency}; cancelling "
+                f"refunds what Shopify holds as paid and not refunded, {held} {currency}, to the original payments: "
+                f"{abs(held - decided)} {currency} {'less' if held < decided else 'more'} than decided. Check it.")
+        annotate_order(api, {"order_gid": order_gid, "tag": actions.REFUND_CHECK_TAG, "note_line": line},
+                       f"{idempotency_key}:refund-check")
+    return checked
 
 
 def _cancelled(order: Payload, idempotency_key: str, *, already_done: bool) -> Payload:
     staff_note = (order.get("cancellation") or {}).get("staffNote") or ""
     return {"order_gid": order["id"], "cancelled_at": order["cancelledAt"], "already_done": already_done,
-            "cancelled_by_assay": _marker(idempotency_key) in staff_note}
-
-
-# --- returnApproveRequest / returnDeclineRequest ---------------------------------------------------
-
-def approve_return(api: AdminApi, payload: Payload, idempotency_key: str) -> Payload:
-    """returnApproveRequest, notifying the customer."""
-    return_gid = payload["return_gid"]
-    variables = {"id": return_gid, "notifyCustomer": True}
-    return _settle_return(api, return_gid, RETURN_APPROVE_REQUEST, variables, APPROVED_RETURN_STATUSES, "approved")
-
-
-def decline_return(api: AdminApi, payload: Payload, idempotency_key: str) -> Payload:
-    """returnDeclineRequest with the planned reason and the customer-facing note, notifying the customer."""
-    return_gid = payload["return_gid"]
-    variables = {"id": return_gid, "declineReason": payload["decline_reason"],
-                 "declineNote": payload.get("decline_note"), "notifyCustomer": True}
-    return _settle_return(api, return_gid, RETURN_DECLINE_REQUEST, variables, DECLINED_RETURN_STATUSES, "declined")
-
-
-def _settle_return(
-    api: AdminApi, return_gid: str, mutation: Document, variables: Payload, settled: frozenset[str], verb: str
-) -> Payload:
-    """Move a REQUESTED return to `settled`, or confirm that it already is there."""
-    status = _return_status(api, return_gid)
-    if status in settled:
-        return {"return_gid": return_gid, "status": status, "already_done": True}
-    if status != "REQUESTED":
-        raise _Refused(f"return {return_gid} is {status}, so it can't be {verb}")
-    try:
-        data = api.execute(mutation, variables)
-    except ShopifyUserErrors:
-        status = _return_status(api, return_gid)
-        if status in settled:  # our own earlier request, whose answer was lost, got there first
-            return {"return_gid": return_gid, "status": status, "already_done": True}
-        raise
-    returned = next(iter(data.values()))["return"] or {}
-    return {"return_gid": return_gid, "status": returned.get("status"), "already_done": False}
-
-
-def _return_status(api: AdminApi, return_gid: str) -> str:
-    found = api.execute(RETURN_STATE, {"id": return_gid})["return"]
-    if found is None:
-        raise _Refused(f"return {return_gid} does not exist")
-    return str(found["status"])
-
-
-# --- tagsAdd + order note --------------------------------------------------------------------------
-
-def annotate_order(api: AdminApi, payload: Payload, idempotency_key: str) -> Payload:
-    """Tag the order and append one line to its note, unless the note already carries this action's key."""
-    order_gid, tag = payload["order_gid"], payload["tag"]
-    order = api.execute(ORDER_NOTE, {"id": order_gid})["order"]
-    if order is None:
-        raise _Refused(f"order {order_gid} does not exist")
-    note: str = order["note"] or ""
-    summary = {"order_gid": order_gid, "tag": tag}
-    if _marker(idempotency_key) in note:  # the tag went on before the note, so both are there
-        return {**summary, "already_done": True}
-    api.execute(TAGS_ADD, {"id": order_gid, "tags": [tag]})
-    line = f"{payload['note_line']} {_marker(idempotency_key)}"
-    # orderUpdate overwrites the note; appending keeps the customer's checkout note and earlier lines.
-    api.execute(ORDER_NOTE_UPDATE, {"id": order_gid, "note": f"{note.rstrip()}\n{line}" if note.strip() else line})
-    return {**summary, "already_done": False}
-
-
-def _marker(idempotency_key: str) -> str:
-    """How a key appears in a note; brackets keep one key from matching inside a longer one."""
-    return f"[{idempotency_key}]"
-
-
-def _with_marker(text: str, idempotency_key: str, limit: int) -> str:
-    marker = _marker(idempotency_key)
-    return f"{shorten(text, limit - len(marker) - 1)} {marker}"
+            "cancelled_by_assay": marker(idempotency_key) in staff_note}
 
 
 WRITERS: dict[str, Writer] = {

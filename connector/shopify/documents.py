@@ -6,25 +6,12 @@ including a ban on deprecated fields and a ceiling on the requested query cost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-API_VERSION = "2026-07"
-
-
-@dataclass(frozen=True)
-class Document:
-    """A named GraphQL operation and its source text."""
-
-    operation_name: str
-    source: str
-    # A write that sets rather than adds (tagsAdd, a whole note): sending it twice leaves the same result.
-    repeatable: bool = False
-
-    @property
-    def safe_to_resend(self) -> bool:
-        """Resending after a lost answer changes nothing: a read, a repeatable write, or one with @idempotent."""
-        return self.repeatable or not self.source.lstrip().startswith("mutation") or "@idempotent" in self.source
-
+from connector.shopify.document import API_VERSION as API_VERSION
+from connector.shopify.document import Document as Document
+from connector.shopify.documents_money import ORDER_PAYMENTS as ORDER_PAYMENTS
+from connector.shopify.documents_money import PAYMENT_FACTS
+from connector.shopify.documents_money import RETURN_PROCESS as RETURN_PROCESS
+from connector.shopify.documents_money import RETURN_TO_REFUND as RETURN_TO_REFUND
 
 # Shop currency and the customer's (presentment) currency both come back; the case builder picks one.
 _MONEY_BAG = """
@@ -50,28 +37,26 @@ query ShopFacts {
 # The variant's compareAtPrice is today's value: Shopify keeps no compare-at snapshot on the line item,
 # so the case builder must snapshot it when the order arrives (orders/create) to honour the contract.
 # customer.id is for the app proxy's ownership check (logged_in_customer_id must match it).
+# Amounts are the shop's money only (the case's currency); asking for presentment money too would double
+# the cost of every line, and 25 lines with their taxes and the payments must stay well under the limit.
 ORDER_FOR_CASE = Document("OrderForCase", """
 query OrderForCase($id: ID!, $lineItemsAfter: String) {
   order(id: $id) {
     id
-    name
     createdAt
     processedAt
-    cancelledAt
     currencyCode
-    presentmentCurrencyCode
-    tags
-    note
+    taxesIncluded
     customer { id }
     shippingAddress { countryCodeV2 }
-    totalShippingPriceSet { ...MoneyBagAmounts }
     shippingLines(first: 5) {
       nodes {
-        title
-        originalPriceSet { ...MoneyBagAmounts }
-        discountedPriceSet { ...MoneyBagAmounts }
+        originalPriceSet { shopMoney { amount } }
+        discountedPriceSet { shopMoney { amount } }
+        taxLines { priceSet { shopMoney { amount } } }
       }
     }
+    ...OrderPaymentFacts
     lineItems(first: 25, after: $lineItemsAfter) {
       pageInfo { hasNextPage endCursor }
       nodes {
@@ -82,24 +67,20 @@ query OrderForCase($id: ID!, $lineItemsAfter: String) {
         currentQuantity
         unfulfilledQuantity
         nonFulfillableQuantity
-        refundableQuantity
         isGiftCard
         customAttributes { key value }
-        originalUnitPriceSet { ...MoneyBagAmounts }
-        discountedUnitPriceSet { ...MoneyBagAmounts }
+        originalUnitPriceSet { shopMoney { amount } }
         discountAllocations {
-          allocatedAmountSet { ...MoneyBagAmounts }
+          allocatedAmountSet { shopMoney { amount } }
         }
+        taxLines { priceSet { shopMoney { amount } } }
         variant { id compareAtPrice }
-        product { id productType tags }
+        product { productType tags }
       }
     }
     fulfillments(first: 5) {
-      id
       status
-      displayStatus
       createdAt
-      inTransitAt
       deliveredAt
       events(first: 5, sortKey: HAPPENED_AT, reverse: true) {
         nodes { status happenedAt }
@@ -107,7 +88,7 @@ query OrderForCase($id: ID!, $lineItemsAfter: String) {
     }
   }
 }
-""" + _MONEY_BAG)
+""" + PAYMENT_FACTS)
 
 RETURN_FOR_CASE = Document("ReturnForCase", """
 query ReturnForCase($id: ID!) {
@@ -274,3 +255,6 @@ query ReturnState($id: ID!) {
 
 # Appended here rather than edited into the tuple above so concurrent additions don't collide.
 ALL_DOCUMENTS = (*ALL_DOCUMENTS, ORDER_CANCELLATION, RETURN_STATE)
+
+# The money documents (documents_money.py): an order's payments now, and refunding a return as decided.
+ALL_DOCUMENTS = (*ALL_DOCUMENTS, ORDER_PAYMENTS, RETURN_TO_REFUND, RETURN_PROCESS)

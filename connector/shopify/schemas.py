@@ -2,7 +2,8 @@
 
 The modules behind it: schemas_order (orders webhooks), schemas_order_graphql (ORDER_FOR_CASE),
 schemas_return (returns/request and RETURN_FOR_CASE), schemas_reasons (return reason -> kind and reason),
-schemas_common (the error and shared fields). Every function raises ShopifyPayloadError, naming each bad
+schemas_payments (what was paid, refunded and paid by gift card; ORDER_PAYMENTS), schemas_common (the error
+and shared fields). Every function raises ShopifyPayloadError, naming each bad
 field, for a payload it can't use; never a KeyError.
 """
 
@@ -24,6 +25,7 @@ from connector.shopify.schemas_common import (
 )
 from connector.shopify.schemas_order import order_from_webhook
 from connector.shopify.schemas_order_graphql import merge_line_pages, order_from_graphql
+from connector.shopify.schemas_payments import OrderPayments, order_payments
 from connector.shopify.schemas_reasons import REASONS, kind_and_reason
 from connector.shopify.schemas_return import (
     ShopifyReturnRequest,
@@ -35,6 +37,7 @@ from policies.fields import CountryCode, CurrencyCode, TimeZone
 
 __all__ = [
     "REASONS",
+    "OrderPayments",
     "ProductFacts",
     "ShopifyOrder",
     "ShopifyPayloadError",
@@ -45,6 +48,7 @@ __all__ = [
     "merge_line_pages",
     "order_from_graphql",
     "order_from_webhook",
+    "order_payments",
     "return_request_from_graphql",
     "return_request_from_webhook",
     "shop_facts",

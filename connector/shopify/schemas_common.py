@@ -74,6 +74,15 @@ def gid(resource: str, number: str) -> str:
     return f"gid://shopify/{resource}/{number}"
 
 
+def refunded_units(quantity: int, current_quantity: int | None) -> int:
+    """The units refunded (or removed) before: Shopify counts them out of a line's current quantity."""
+    return 0 if current_quantity is None else max(0, min(quantity, quantity - current_quantity))
+
+
+def with_refunded_quantity(line: dict[str, Any], quantity: int, current_quantity: int | None) -> dict[str, Any]:
+    return {**line, "refunded_quantity": refunded_units(quantity, current_quantity)}
+
+
 def snapshot_amount(value: Any, where: str) -> Decimal | None:
     """A compare-at price the caller captured when the order arrived; validated like any amount."""
     if value is None:

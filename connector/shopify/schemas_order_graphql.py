@@ -1,5 +1,6 @@
 """The ORDER_FOR_CASE query's `data` -> the contract's `order` document, like the webhook's but with what only
-the Admin API knows: the variant's compare-at price, the product's type and tags, and the delivery date.
+the Admin API knows: the variant's compare-at price, the product's type and tags, the delivery date, and the
+payments by gift card. Amounts are the shop's money (`shopMoney`), the order's `currencyCode`.
 """
 
 from __future__ import annotations
@@ -25,23 +26,21 @@ from connector.shopify.schemas_common import (
     numeric_id,
     snapshot_amount,
     total,
+    with_refunded_quantity,
 )
 from connector.shopify.schemas_order import CompareAtPrices
+from connector.shopify.schemas_payments import PaymentTransaction, ShopMoneyBag, payment_facts
 from policies.fields import CountryCode, CurrencyCode, Flag, Instant, Money, Whole, at_least
 
 _VOID_FULFILLMENTS = frozenset({"CANCELLED", "ERROR", "FAILURE"})
 
 
-class _MoneyV2(Edge):
-    amount = Money(required=True)
-
-
-class _MoneyBag(Edge):
-    shopMoney = fields.Nested(_MoneyV2, required=True)
-
-
 class _Allocation(Edge):
-    allocatedAmountSet = fields.Nested(_MoneyBag, required=True)
+    allocatedAmountSet = fields.Nested(ShopMoneyBag, required=True)
+
+
+class _TaxLine(Edge):
+    priceSet = fields.Nested(ShopMoneyBag, required=True)
 
 
 class _Attribute(Edge):
@@ -64,12 +63,14 @@ class _LineItem(Edge):
     title = fields.String(load_default="", allow_none=True)
     sku = fields.String(load_default=None, allow_none=True)
     quantity = Whole(required=True, validate=at_least(1))
+    currentQuantity = Whole(load_default=None, allow_none=True)
     unfulfilledQuantity = Whole(load_default=None, allow_none=True)
     nonFulfillableQuantity = Whole(load_default=None, allow_none=True)
     isGiftCard = Flag(load_default=False)
     customAttributes = fields.List(fields.Nested(_Attribute), load_default=list)
-    originalUnitPriceSet = fields.Nested(_MoneyBag, required=True)
+    originalUnitPriceSet = fields.Nested(ShopMoneyBag, required=True)
     discountAllocations = fields.List(fields.Nested(_Allocation), load_default=list)
+    taxLines = fields.List(fields.Nested(_TaxLine), load_default=list)
     variant = fields.Nested(_Variant, load_default=None, allow_none=True)  # null once the variant is deleted
     product = fields.Nested(_Product, load_default=None, allow_none=True)
 
@@ -84,8 +85,9 @@ class _LineItems(Edge):
 
 
 class _ShippingLine(Edge):
-    originalPriceSet = fields.Nested(_MoneyBag, load_default=None, allow_none=True)
-    discountedPriceSet = fields.Nested(_MoneyBag, load_default=None, allow_none=True)
+    originalPriceSet = fields.Nested(ShopMoneyBag, load_default=None, allow_none=True)
+    discountedPriceSet = fields.Nested(ShopMoneyBag, load_default=None, allow_none=True)
+    taxLines = fields.List(fields.Nested(_TaxLine), load_default=list)
 
 
 class _ShippingLines(Edge):
@@ -121,6 +123,10 @@ class GraphQLOrderSchema(Edge):
     createdAt = Instant(required=True)
     processedAt = Instant(load_default=None, allow_none=True)
     currencyCode = CurrencyCode(required=True)
+    taxesIncluded = Flag(load_default=False)
+    totalReceivedSet = fields.Nested(ShopMoneyBag, load_default=None, allow_none=True)
+    totalRefundedSet = fields.Nested(ShopMoneyBag, load_default=None, allow_none=True)
+    transactions = fields.List(fields.Nested(PaymentTransaction), load_default=list)
     customer = fields.Nested(_Customer, load_default=None, allow_none=True)
     shippingAddress = fields.Nested(_Address, load_default=None, allow_none=True)
     shippingLines = fields.Nested(_ShippingLines, load_default=None, allow_none=True)
@@ -156,13 +162,17 @@ def order_from_graphql(
         "placed_at": instant(order["processedAt"] or order["createdAt"]),
         "currency": order["currencyCode"],
         "country": country,
+        "taxes_included": order["taxesIncluded"],
         "shipping": {
             "amount": amount(total(map(_shipping_paid, shipping_lines))),
             "international": country is not None and country != shop_country,
+            "tax": amount(total(map(_tax, shipping_lines))),
         },
         "fulfilled_at": instant(min(f["createdAt"] for f in fulfillments)) if fulfillments else None,
         # The latest known delivery: a window "from receipt" starts when the last parcel arrived.
         "delivered_at": instant(max(delivered)) if delivered else None,
+        **payment_facts(order["totalReceivedSet"], order["totalRefundedSet"], order["transactions"],
+                        order["currencyCode"]),
         "lines": [_line(item, compare_at_prices or {}) for item in order["lineItems"]["nodes"]],
     }
     customer = order["customer"]
@@ -190,7 +200,7 @@ def _line(item: dict[str, Any], compare_at_prices: CompareAtPrices) -> dict[str,
         compare_at = snapshot_amount(compare_at_prices[variant_number], f"variant {variant_number}")
     unfulfilled, unfulfillable = item["unfulfilledQuantity"], item["nonFulfillableQuantity"]
     fulfilled = None if unfulfilled is None else item["quantity"] - unfulfilled - (unfulfillable or 0)
-    return line_document(
+    document = line_document(
         line_id=numeric_id(item["id"]),
         title=item["title"] or "",
         sku=item["sku"],
@@ -202,7 +212,14 @@ def _line(item: dict[str, Any], compare_at_prices: CompareAtPrices) -> dict[str,
         gift_card=item["isGiftCard"],
         properties=custom_properties((a["key"], a["value"]) for a in item["customAttributes"]),
         fulfilled_quantity=fulfilled,
+        tax=_tax(item),
     )
+    return with_refunded_quantity(document, item["quantity"], item["currentQuantity"])
+
+
+def _tax(line: dict[str, Any]) -> Decimal:
+    """Shopify's taxLines of a line item (its whole quantity, after discounts) or of a shipping line."""
+    return total(tax["priceSet"]["shopMoney"]["amount"] for tax in line["taxLines"])
 
 
 def _delivered_at(fulfillment: dict[str, Any]) -> datetime | None:

@@ -31,7 +31,8 @@ ORDER = {
     "customer_id": 777,
 }
 ASKED_AT = "2026-03-10T10:00:00Z"
-MUTATIONS = ("OrderCancel", "ReturnApproveRequest", "ReturnDeclineRequest", "TagsAdd", "OrderNoteUpdate")
+MUTATIONS = ("OrderCancel", "ReturnApproveRequest", "ReturnProcess", "ReturnDeclineRequest", "TagsAdd",
+             "OrderNoteUpdate")
 
 
 def install(app: Flask, fake: FakeShopify, preset: str | None) -> None:

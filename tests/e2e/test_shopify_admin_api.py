@@ -50,7 +50,8 @@ def test_a_query_returns_the_data_and_sends_the_shop_token_and_variables(
     order = data["order"]
     line = order["lineItems"]["nodes"][0]
     assert order["shippingAddress"] == {"countryCodeV2": "AT"}
-    assert order["totalShippingPriceSet"]["presentmentMoney"] == {"amount": "6.90", "currencyCode": "EUR"}
+    assert order["shippingLines"]["nodes"][0]["discountedPriceSet"] == {"shopMoney": {"amount": "6.90"}}
+    assert order["totalReceivedSet"] == {"shopMoney": {"amount": "51.00"}}  # 49.00 - 4.90 + 6.90
     assert line["variant"]["compareAtPrice"] == "59.00"
     assert line["customAttributes"] == [{"key": "Engraving", "value": "A+B"}]
     assert line["discountAllocations"][0]["allocatedAmountSet"]["shopMoney"]["amount"] == "4.90"

@@ -11,6 +11,7 @@ from connector.shopify.actions import plan_actions
 from connector.shopify.admin_api import AdminApi, RetryPolicy
 from connector.shopify.admin_errors import ShopifyUnavailable
 from connector.shopify.client import WriteBackRejected, write_back
+from connector.shopify.schemas_common import numeric_id
 
 from .fakes.shopify import FakeShopify
 from .fakes.shopify_seed import SeededOrder
@@ -23,7 +24,8 @@ DELIVERED_ORDER: dict[str, Any] = {
 }
 UNFULFILLED_ORDER: dict[str, Any] = {"shipping": {"amount": "6.90"}, "lines": [{"unit_price": "49.00"}]}
 KEY = "assay:case-1:shopify.test"
-MUTATIONS = ("OrderCancel", "ReturnApproveRequest", "ReturnDeclineRequest", "TagsAdd", "OrderNoteUpdate")
+MUTATIONS = ("OrderCancel", "ReturnApproveRequest", "ReturnProcess", "ReturnDeclineRequest", "TagsAdd",
+             "OrderNoteUpdate")
 
 
 def mutations(fake: FakeShopify) -> list[str]:
@@ -330,3 +332,102 @@ def test_a_planned_final_sale_decline_reaches_shopify_as_final_sale_with_the_rea
 
     assert fake_shopify.return_(return_gid)["decline"] == {
         "reason": "FINAL_SALE", "note": "The return window ended on 19 March. Sale items can't be returned."}
+
+
+# --- returnProcess: the decided refund (issue 8) --------------------------------------------------
+
+# A 49.00 pendant with 7.82 VAT inside and 6.90 shipping: 55.90 paid, 20.00 of it with a gift card.
+PAID_IN_PART_BY_GIFT_CARD: dict[str, Any] = {**DELIVERED_ORDER, "taxes_included": True, "gift_card_paid": "20.00",
+                                             "lines": [{"unit_price": "49.00", "tax": "7.82", "fulfilled_quantity": 1}]}
+
+
+def refund(order: SeededOrder, total: str, to_gift_card: str, shipping: str = "0.00") -> dict[str, Any]:
+    return {"case_key": "case-1", "currency": "EUR", "total": total, "to_gift_card": to_gift_card,
+            "shipping": shipping, "lines": [{"line_id": numeric_id(order.line_gids[0]), "quantity": 1}]}
+
+
+def approve_and_refund(api: AdminApi, return_gid: str, decided: dict[str, Any]) -> dict[str, Any]:
+    return write_back(api, "shopify.return_approve", {"return_gid": return_gid, "refund": decided}, KEY)
+
+
+def returned(fake: FakeShopify, spec: dict[str, Any] = PAID_IN_PART_BY_GIFT_CARD) -> tuple[SeededOrder, str]:
+    order = fake.seed_order(spec)
+    return order, fake.seed_return(order)
+
+
+def test_an_approved_return_is_processed_with_the_decided_money_on_each_payment(
+    fake_shopify: FakeShopify, admin_api: AdminApi
+) -> None:
+    order, return_gid = returned(fake_shopify)
+
+    result = approve_and_refund(admin_api, return_gid, refund(order, "49.00", "17.53"))
+
+    [sent] = fake_shopify.operations("ReturnProcess")
+    gift_card, card = (t["id"] for t in fake_shopify.order(order.gid)["transactions"] if t["kind"] == "SALE")
+    assert sent.variables["input"]["financialTransfer"] == {"issueRefund": {"orderTransactions": [
+        {"parentId": gift_card, "transactionAmount": {"currencyCode": "EUR", "amount": "17.53"}},
+        {"parentId": card, "transactionAmount": {"currencyCode": "EUR", "amount": "31.47"}},
+    ]}}
+    assert sent.variables["input"]["note"] == f"Assay refund as decided, 49.00 EUR [{KEY}]"
+    assert "refundShipping" not in sent.variables["input"]
+    assert result == {"return_gid": return_gid, "status": "OPEN", "already_done": False, "refund": {
+        "return_gid": return_gid, "refunded": "49.00", "to_gift_card": "17.53", "left_to_merchant": "0.00",
+        "already_done": False}}
+    assert fake_shopify.state.notifications[-1] == ("refund_created", fake_shopify.state.refunds[0]["id"])
+
+
+def test_a_return_processed_in_part_by_staff_is_rejected_and_nothing_is_refunded(
+    fake_shopify: FakeShopify, admin_api: AdminApi
+) -> None:
+    order = fake_shopify.seed_order({**PAID_IN_PART_BY_GIFT_CARD, "lines": [
+        {"unit_price": "49.00", "quantity": 2, "fulfilled_quantity": 2}]})
+    return_gid = fake_shopify.seed_return(order, [{"quantity": 2}], status="OPEN")
+    fake_shopify.return_(return_gid)["returnLineList"][0]["processedQuantity"] = 1
+    decided = {**refund(order, "98.00", "19.23"), "lines": [{"line_id": numeric_id(order.line_gids[0]), "quantity": 2}]}
+
+    with pytest.raises(WriteBackRejected, match="processed in Shopify already"):
+        approve_and_refund(admin_api, return_gid, decided)
+
+    assert fake_shopify.operations("ReturnProcess") == [] and fake_shopify.state.refunds == []
+
+
+def test_a_return_staff_processed_whole_is_done_and_what_its_refunds_fell_short_of_is_noted_once(
+    fake_shopify: FakeShopify, admin_api: AdminApi
+) -> None:
+    order, return_gid = returned(fake_shopify)
+    fake_shopify.return_(return_gid).update(status="CLOSED")
+    fake_shopify.return_(return_gid)["returnLineList"][0]["processedQuantity"] = 1  # processed, nothing refunded
+
+    first = approve_and_refund(admin_api, return_gid, refund(order, "49.00", "17.53"))
+    again = approve_and_refund(admin_api, return_gid, refund(order, "49.00", "17.53"))
+
+    assert first["already_done"] and again["already_done"]
+    assert (first["refund"]["refunded"], first["refund"]["left_to_merchant"]) == ("0.00", "49.00")
+    assert mutations(fake_shopify) == ["TagsAdd", "OrderNoteUpdate"]
+    assert fake_shopify.order(order.gid)["note"].count("49.00 EUR of the decided refund of 49.00 EUR") == 1
+
+
+def test_an_order_paid_in_another_currency_is_approved_and_its_refund_left_to_the_merchant(
+    fake_shopify: FakeShopify, admin_api: AdminApi
+) -> None:
+    order, return_gid = returned(fake_shopify, {**PAID_IN_PART_BY_GIFT_CARD, "presentment_currency": "CHF"})
+
+    result = approve_and_refund(admin_api, return_gid, refund(order, "49.00", "17.53"))
+    approve_and_refund(admin_api, return_gid, refund(order, "49.00", "17.53"))
+
+    assert result["refund"]["left_to_merchant"] == "49.00"
+    assert mutations(fake_shopify) == ["ReturnApproveRequest", "TagsAdd", "OrderNoteUpdate"]
+    assert "the customer paid in CHF" in fake_shopify.order(order.gid)["note"]
+    assert fake_shopify.state.refunds == []
+
+
+def test_a_refund_shopify_refuses_is_rejected_and_the_return_stays_approved(
+    fake_shopify: FakeShopify, admin_api: AdminApi
+) -> None:
+    order, return_gid = returned(fake_shopify)
+
+    with pytest.raises(WriteBackRejected, match="Shipping refund 9.90 exceeds the 6.90 left"):
+        approve_and_refund(admin_api, return_gid, refund(order, "49.00", "17.53", shipping="9.90"))
+
+    assert fake_shopify.return_(return_gid)["status"] == "OPEN"
+    assert fake_shopify.state.refunds == []

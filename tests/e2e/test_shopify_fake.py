@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 import httpx
+import pytest
 
 from connector.shopify import documents
 from connector.shopify.admin_api import AdminApi
+from connector.shopify.admin_errors import ShopifyUserErrors
 
 from .fakes.shopify import FakeShopify
 
-DELIVERED_ORDER = {
+DELIVERED_ORDER: dict[str, Any] = {
     "currency": "EUR",
     "shipping": {"amount": "6.90"},
     "fulfilled_at": "2026-03-02T15:00:00Z",
@@ -147,3 +152,94 @@ def test_line_items_page_through_the_cursor(fake_shopify: FakeShopify, admin_api
 
     assert (len(first["nodes"]), first["pageInfo"]["hasNextPage"]) == (25, True)
     assert (len(rest["nodes"]), rest["pageInfo"]["hasNextPage"]) == (5, False)
+
+
+# --- Money: payments, refunds and their refusals ------------------------------------------------------
+
+PAID_WITH_A_GIFT_CARD = {**DELIVERED_ORDER, "taxes_included": True, "gift_card_paid": "50.00",
+                         "lines": [{**line, "tax": "7.82"} for line in DELIVERED_ORDER["lines"]]}
+
+
+def opened_return(fake: FakeShopify, admin_api: AdminApi) -> tuple[str, dict[str, Any]]:
+    seeded = fake.seed_order(PAID_WITH_A_GIFT_CARD)
+    return_gid = fake.seed_return(seeded, [{"line_gid": seeded.line_gids[1], "quantity": 2}], status="OPEN")
+    return return_gid, admin_api.execute(documents.RETURN_TO_REFUND, {"id": return_gid})["return"]
+
+
+def process(admin_api: AdminApi, found: dict[str, Any], amounts: list[str], quantity: int = 1) -> dict[str, Any]:
+    line = found["returnLineItems"]["nodes"][0]
+    payments = [t for t in found["order"]["transactions"] if t["kind"] == "SALE"]
+    variables = {"input": {
+        "returnId": found["id"], "returnLineItems": [{"id": line["id"], "quantity": quantity}], "notifyCustomer": True,
+        "financialTransfer": {"issueRefund": {"orderTransactions": [
+            {"parentId": payment["id"], "transactionAmount": {"amount": amount, "currencyCode": "EUR"}}
+            for payment, amount in zip(payments, amounts, strict=False)]}},
+    }}
+    return admin_api.execute(documents.RETURN_PROCESS, variables)
+
+
+def test_an_order_is_paid_by_gift_card_and_card_and_reads_back_its_payments(
+    fake_shopify: FakeShopify, admin_api: AdminApi
+) -> None:
+    seeded = fake_shopify.seed_order(PAID_WITH_A_GIFT_CARD)
+
+    order = admin_api.execute(documents.ORDER_PAYMENTS, {"id": seeded.gid})["order"]
+
+    assert order["totalReceivedSet"] == {"shopMoney": {"amount": "233.90"}}  # taxes inside the prices
+    assert [(t["kind"], t["gateway"], t["amountSet"]["shopMoney"]["amount"]) for t in order["transactions"]] == [
+        ("SALE", "gift_card", "50.00"), ("SALE", "shopify_payments", "183.90")]
+
+
+def test_processing_a_return_refunds_exactly_the_amounts_given_to_each_payment(
+    fake_shopify: FakeShopify, admin_api: AdminApi
+) -> None:
+    return_gid, found = opened_return(fake_shopify, admin_api)
+
+    process(admin_api, found, ["10.00", "79.00"])
+
+    [refund] = fake_shopify.state.refunds
+    assert [(part["gateway"], part["amount"]) for part in refund["parts"]] == [
+        ("gift_card", Decimal("10.00")), ("shopify_payments", Decimal("79.00"))]
+    assert refund["returnId"] == return_gid
+    order = admin_api.execute(documents.ORDER_PAYMENTS, {"id": found["order"]["id"]})["order"]
+    assert order["totalRefundedSet"] == {"shopMoney": {"amount": "89.00"}}
+    assert [line["currentQuantity"] for line in order["lineItems"]["nodes"]] == [1, 1]
+    assert fake_shopify.return_(return_gid)["status"] == "OPEN"  # one of the two units is still to process
+
+
+@pytest.mark.parametrize(("amounts", "quantity", "refused"), [
+    (["50.01"], 1, "exceeds the 50.00 left to refund on this transaction"),
+    (["50.00", "183.91"], 1, "exceeds the 183.90 left to refund on this transaction"),
+    (["10.00"], 3, "Quantity must be between 1 and the 2 left to process"),
+])
+def test_a_refund_beyond_what_is_left_or_of_more_units_than_returned_is_refused_and_changes_nothing(
+    fake_shopify: FakeShopify, admin_api: AdminApi, amounts: list[str], quantity: int, refused: str
+) -> None:
+    _, found = opened_return(fake_shopify, admin_api)
+
+    with pytest.raises(ShopifyUserErrors, match=refused):
+        process(admin_api, found, amounts, quantity)
+
+    assert fake_shopify.state.refunds == []
+
+
+def test_a_return_not_yet_approved_can_not_be_processed(fake_shopify: FakeShopify, admin_api: AdminApi) -> None:
+    seeded = fake_shopify.seed_order(PAID_WITH_A_GIFT_CARD)
+    return_gid = fake_shopify.seed_return(seeded)
+    found = admin_api.execute(documents.RETURN_TO_REFUND, {"id": return_gid})["return"]
+
+    with pytest.raises(ShopifyUserErrors) as refused:
+        process(admin_api, found, ["10.00"])
+
+    assert refused.value.codes == ["INVALID_STATE"]
+
+
+def test_cancelling_refunds_what_is_left_of_each_payment_to_it(fake_shopify: FakeShopify, admin_api: AdminApi) -> None:
+    seeded = fake_shopify.seed_order({**PAID_WITH_A_GIFT_CARD, "fulfilled_at": None, "refunded": "30.00"})
+
+    admin_api.execute(documents.ORDER_CANCEL, {"orderId": seeded.gid})
+    fake_shopify.finish_jobs()
+
+    [refund] = fake_shopify.state.refunds
+    assert [(part["gateway"], part["amount"]) for part in refund["parts"]] == [
+        ("gift_card", Decimal("50.00")), ("shopify_payments", Decimal("153.90"))]  # 30.00 went back before

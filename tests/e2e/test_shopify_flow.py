@@ -33,10 +33,12 @@ from .shopify_app import (
 )
 from .worker_process import kill_worker, needs_proc, start_worker
 
-# What a change-of-mind return of an unused, full-price necklace on day 5 after receipt becomes, per preset.
+# What a change-of-mind return of an unused, full-price necklace on day 5 after receipt becomes, per preset:
+# an approved return is approved, then processed with its refund.
+APPROVED = ["ReturnApproveRequest", "ReturnProcess"]
 RETURN_WRITES = [
-    ("pristine-crystals", ["ReturnApproveRequest"], None),
-    ("kestia", ["ReturnApproveRequest"], None),
+    ("pristine-crystals", APPROVED, None),
+    ("kestia", APPROVED, None),
     ("passione-kustom", ["ReturnDeclineRequest"], "OTHER"),
     ("five-elements-link", ["ReturnDeclineRequest"], "OTHER"),
     ("pandorana", ["TagsAdd", "OrderNoteUpdate"], None),
@@ -147,7 +149,7 @@ def test_a_request_that_came_before_the_store_had_a_policy_is_decided_once_one_i
     app.test_cli_runner().invoke(cli, ["policy", "set", "--domain", fake_shopify.shop_domain, "--preset", "kestia"])
     run_worker(app)  # a later policy finds nothing waiting: a decided case stays decided
 
-    assert mutations(fake_shopify) == ["ReturnApproveRequest"]
+    assert mutations(fake_shopify) == APPROVED
     with storage_of(app).sessions() as session:
         assert [d.policy_version for d in session.query(DecisionRecord)] == ["pristine-crystals@1"]
 
@@ -163,7 +165,7 @@ def test_a_write_interrupted_mid_job_is_finished_by_reconcile_without_a_second_m
     app.config["ACTION_LEASE_SECONDS"] = 0  # the dead worker's lease has run out
     with app.app_context():
         reconcile_actions()
-    assert mutations(fake_shopify) == ["ReturnApproveRequest"]
+    assert mutations(fake_shopify) == APPROVED
     with storage_of(app).sessions() as session:
         assert [a.state for a in session.query(Action)] == ["done"]
         assert session.query(DecisionRecord).one().outcome == "approve"
@@ -192,6 +194,6 @@ def test_a_worker_process_killed_mid_write_leaves_nothing_written_twice(
     app.config["ACTION_LEASE_SECONDS"] = 0
     with app.app_context():
         assert reconcile_actions() == 1
-    assert mutations(fake_shopify) == ["ReturnApproveRequest"]
+    assert mutations(fake_shopify) == APPROVED
     with storage_of(app).sessions() as session:
         assert [a.state for a in session.query(Action)] == ["done"]

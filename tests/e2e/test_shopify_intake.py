@@ -13,7 +13,17 @@ from storage.db import storage_of
 from storage.models import CaseRecord, Event
 
 from .fakes.shopify import FakeShopify
-from .shopify_app import ORDER, SECRET, ask_return, install, numeric, placed_order, post_webhook, run_worker
+from .shopify_app import (
+    ORDER,
+    SECRET,
+    ask_return,
+    install,
+    mutations,
+    numeric,
+    placed_order,
+    post_webhook,
+    run_worker,
+)
 
 
 def events(app: Flask) -> list[tuple[str, str]]:
@@ -79,7 +89,7 @@ def test_a_return_for_an_order_assay_never_saw_fetches_the_order_and_records_the
         case = session.scalars(select(CaseRecord)).one()
         assert case.document["platform"]["fetched"] == ["OrderForCase"]
         assert case.document["order"]["lines"][0]["unit_price"] == "49.00"
-    assert [r.operation_name for r in fake_shopify.operations()][-1] == "ReturnApproveRequest"
+    assert mutations(fake_shopify) == ["ReturnApproveRequest", "ReturnProcess"]
 
 
 def test_a_return_settled_by_staff_in_shopify_leaves_the_review_queue(

@@ -14,21 +14,26 @@ from policies.case_schema import load_case
 
 from .fakes.shopify import FakeShopify
 
+# Prices with 19% VAT inside; 174.60 paid in all, 25.00 of it with a gift card.
 ORDER: dict[str, Any] = {
     "id": "ignored: the fake numbers its orders",
     "placed_at": "2026-03-02T09:00:00Z",
     "currency": "EUR",
     "country": "AT",
-    "shipping": {"amount": "12.50", "international": True},
+    "taxes_included": True,
+    "shipping": {"amount": "12.50", "international": True, "tax": "2.00"},
     "fulfilled_at": "2026-03-03T08:00:00Z",
     "delivered_at": "2026-03-05T10:00:00Z",
+    "paid": "174.60",
+    "refunded": "0.00",
+    "gift_card_paid": "25.00",
     "lines": [
         {"id": "L1", "title": "Rose quartz pendant", "sku": "RQ-1", "quantity": 1, "unit_price": "49.00",
-         "compare_at_price": None, "discount": "4.90", "product_type": "Necklace", "tags": ["crystal"],
-         "gift_card": False, "properties": {"Engraving": "A+B"}, "fulfilled_quantity": 1},
+         "compare_at_price": None, "discount": "4.90", "tax": "7.04", "product_type": "Necklace", "tags": ["crystal"],
+         "gift_card": False, "properties": {"Engraving": "A+B"}, "fulfilled_quantity": 1, "refunded_quantity": 0},
         {"id": "L2", "title": "Amethyst ring", "sku": "AM-R", "quantity": 2, "unit_price": "59.00",
-         "compare_at_price": "79.00", "discount": "0.00", "product_type": "Ring", "tags": ["sale"],
-         "gift_card": False, "properties": {}, "fulfilled_quantity": 2},
+         "compare_at_price": "79.00", "discount": "0.00", "tax": "18.84", "product_type": "Ring", "tags": ["sale"],
+         "gift_card": False, "properties": {}, "fulfilled_quantity": 2, "refunded_quantity": 0},
     ],
 }
 

@@ -217,3 +217,54 @@ def test_an_unknown_request_kind_or_outcome_is_refused_naming_the_value() -> Non
 )
 def test_shorten_cuts_on_a_word_boundary(text: str, limit: int, expected: str) -> None:
     assert shorten(text, limit) == expected
+
+
+# --- The refund an approval carries (issue 8) ------------------------------------------------------------------
+
+def refund(total: str, to_gift_card: str = "0.00", shipping: str = "0.00") -> dict[str, Any]:
+    return {"currency": "EUR", "items": total, "shipping": shipping, "tax": "0.00", "fees": "0.00", "total": total,
+            "to_gift_card": to_gift_card, "shipping_tax": "0.00",
+            "lines": [{"line_id": "L1", "quantity": 1, "amount": total, "tax": "7.82"}]}
+
+
+def approved(with_refund: dict[str, Any] | None) -> dict[str, Any]:
+    return {**decision("approve", reason("within_policy")), "refund": with_refund}
+
+
+def test_an_approved_cancel_carries_the_decided_total_for_the_writer_to_check_against_shopify() -> None:
+    action = plan(approved(refund("55.90", "20.00")), "cancel")
+
+    assert action.payload["refund"] == {"currency": "EUR", "total": "55.90", "case_key": CASE_KEY}
+
+
+@pytest.mark.parametrize("kind", ["return", "claim", "warranty"])
+def test_an_approved_return_carries_the_refund_its_lines_the_gift_card_part_and_the_shipping(kind: str) -> None:
+    action = plan(approved(refund("49.00", "9.71", shipping="6.90")), kind)
+
+    assert action.kind == "shopify.return_approve"
+    assert action.payload == {"return_gid": RETURN_GID, "refund": {
+        "case_key": CASE_KEY, "currency": "EUR", "total": "49.00", "to_gift_card": "9.71", "shipping": "6.90",
+        "lines": [{"line_id": "L1", "quantity": 1}],
+    }}
+
+
+@pytest.mark.parametrize("nothing", [None, refund("0.00")], ids=["no refund", "a refund of nothing"])
+def test_an_approval_that_refunds_nothing_plans_no_refund(nothing: dict[str, Any] | None) -> None:
+    assert "refund" not in plan(approved(nothing), "return").payload
+    assert "refund" not in plan(approved(nothing), "cancel").payload
+
+
+def test_an_approved_return_without_a_shopify_return_notes_the_amount_to_refund_by_hand() -> None:
+    action = plan(approved(refund("55.39", "9.31")), "return", return_gid=None)
+
+    assert action.kind == "shopify.order_note"
+    assert "refund 55.39 EUR (9.31 EUR of it to the gift card or store credit) by hand" in action.payload["note_line"]
+
+
+def test_a_statutory_cancel_judged_as_a_return_is_not_an_order_cancel() -> None:
+    # Kestia: "legally entitled to cancel their order within 14 working days of receipt ... and return": the
+    # parcel comes back first, so Shopify's orderCancel (refund and restock now) is not what is written.
+    made = {**decision("approve", reason("within_policy")), "judged_as": "return"}
+    action = plan(made, "cancel")
+    assert action.kind != "shopify.order_cancel"
+    assert "cancel request approved" in action.payload["note_line"]

@@ -40,14 +40,18 @@ def test_an_orders_create_payload_becomes_the_contract_order() -> None:
         "placed_at": "2026-03-01T09:30:11Z",  # processed_at, in UTC
         "currency": "EUR",
         "country": "DE",
-        "shipping": {"amount": "6.90", "international": False},
+        "taxes_included": True,
+        "shipping": {"amount": "6.90", "international": False, "tax": "1.10"},
         "fulfilled_at": None,
         "delivered_at": None,
+        "paid": "194.00",  # current_total_price less total_outstanding, plus what was refunded
+        "refunded": "0.00",
+        "gift_card_paid": "0.00",  # paid through shopify_payments only
     }
     assert made.order["lines"][0] == {
         "id": PENDANT, "title": "Rose quartz pendant", "sku": "RQ-1", "quantity": 1, "unit_price": "49.00",
-        "compare_at_price": None, "discount": "4.90", "product_type": None, "tags": [], "gift_card": False,
-        "properties": {"Engraving": "A+B"}, "fulfilled_quantity": 0,
+        "compare_at_price": None, "discount": "4.90", "tax": "7.04", "product_type": None, "tags": [],
+        "gift_card": False, "properties": {"Engraving": "A+B"}, "fulfilled_quantity": 0, "refunded_quantity": 0,
     }
     assert line(made.order, EARRINGS)["quantity"] == 2
     assert line(made.order, CARD)["gift_card"] is True
@@ -200,9 +204,12 @@ def test_the_order_for_case_result_becomes_the_contract_order_with_what_only_the
     assert made.order["delivered_at"] == "2026-03-05T10:02:40Z"
     assert line(made.order, EARRINGS) == {
         "id": EARRINGS, "title": "Amethyst stud earrings", "sku": "AM-STUD", "quantity": 2, "unit_price": "29.00",
-        "compare_at_price": "39.00", "discount": "0.00", "product_type": "Earrings", "tags": ["crystal", "sale"],
-        "gift_card": False, "properties": {}, "fulfilled_quantity": 1,
+        "compare_at_price": "39.00", "discount": "0.00", "tax": "9.26", "product_type": "Earrings",
+        "tags": ["crystal", "sale"], "gift_card": False, "properties": {}, "fulfilled_quantity": 1,
+        "refunded_quantity": 0,
     }
+    assert (made.order["taxes_included"], made.order["shipping"]["tax"]) == (True, "1.10")
+    assert (made.order["paid"], made.order["refunded"], made.order["gift_card_paid"]) == ("194.00", "0.00", "0.00")
 
 
 def test_the_webhook_and_the_admin_api_give_the_same_order_where_both_know() -> None:

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 from graphql import GraphQLError, OperationDefinitionNode, execute_sync, parse, validate
@@ -22,6 +23,7 @@ from support.shopify_schema import API_VERSION, admin_schema
 from werkzeug.wrappers import Request, Response
 
 from .server import LocalServer
+from .shopify_money import Part, payments, record_refund
 from .shopify_resolvers import FakeAdminRoot, ShopifyState, finish_job
 from .shopify_seed import SeededOrder, build_order, build_return
 
@@ -150,6 +152,14 @@ class FakeShopify:
             built = build_return(self.state.orders[order.gid], order, lines, status, self.state.ids)
             self.state.returns[built["id"]] = built
             return str(built["id"])
+
+    def refund_by_staff(self, order: SeededOrder, amount: str, gateway: str | None = None) -> dict[str, Any]:
+        """Staff refund `amount` in Shopify's admin, from the card (or the payment through `gateway`)."""
+        with self._lock:
+            placed = self.state.orders[order.gid]
+            paid_with = [p for p in payments(placed) if gateway is None or p["gateway"] == gateway]
+            chosen = paid_with[-1]  # the card, paid after any gift card
+            return record_refund(self.state, placed, [Part(chosen["id"], Decimal(amount))], via="admin", note=None)
 
     def order(self, gid: str) -> dict[str, Any]:
         return self.state.orders[gid]

@@ -2,19 +2,21 @@
 
 Only the root fields Assay uses are implemented; everything below them is plain dicts read by
 graphql-core's default resolvers. The rules mirror Shopify's documented behaviour closely enough for
-Assay's write-back: a cancelled order can't be cancelled again, only REQUESTED returns can be approved
-or declined, refundCreate demands @idempotent and replays a key's first result.
+Assay's write-back: a cancelled order can't be cancelled again (cancelling refunds what is left of each
+payment to it), only REQUESTED returns can be approved or declined and only OPEN ones processed,
+refundCreate demands @idempotent and replays a key's first result; money moves as shopify_money keeps it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo, get_directive_values
 
-from .shopify_seed import Ids, default_shop, money_bag
+from .shopify_money import error, everything_left, record_refund
+from .shopify_refunds import create_refund, process_return
+from .shopify_seed import Ids, default_shop
 
 CANCEL_COMPLETED_AT = "2026-03-10T12:00:00Z"
 Info = GraphQLResolveInfo[Any]
@@ -33,10 +35,6 @@ class ShopifyState:
     jobs_finish_after_polls: int = 1
 
 
-def error(field_path: list[str], message: str, code: str | None = None) -> dict[str, Any]:
-    return {"field": field_path, "message": message, "code": code}
-
-
 class FakeAdminRoot(dict[str, Any]):
     """Root value for execution: field name -> resolver(info, **arguments)."""
 
@@ -53,6 +51,7 @@ class FakeAdminRoot(dict[str, Any]):
             "tagsAdd": self.tags_add,
             "orderUpdate": self.order_update,
             "refundCreate": self.refund_create,
+            "returnProcess": lambda _info, input: process_return(state, input),
         })
 
     def job(self, _info: Info, id: str) -> dict[str, Any] | None:
@@ -83,7 +82,8 @@ class FakeAdminRoot(dict[str, Any]):
             order["cancelReason"] = args["reason"]
             order["cancellation"] = {"staffNote": args.get("staffNote")}
             if (args.get("refundMethod") or {}).get("originalPaymentMethodsRefund") or args.get("refund"):
-                self._record_refund(order, order_total(order), via="orderCancel", note=args.get("staffNote"))
+                record_refund(self.state, order, everything_left(order), via="orderCancel",
+                              note=args.get("staffNote"))
             if args.get("notifyCustomer"):
                 self.state.notifications.append(("order_cancelled", order["id"]))
 
@@ -150,47 +150,10 @@ class FakeAdminRoot(dict[str, Any]):
                     extensions={"code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"},
                 )
             return first_result
-        result = self._refund(input)
+        result = create_refund(self.state, input)
         if not result["userErrors"]:  # Shopify keeps a key's result only when the refund happened
             self.state.idempotent_results[key] = (input, result)
         return result
-
-    def _refund(self, input: dict[str, Any]) -> dict[str, Any]:
-        order = self.state.orders.get(input["orderId"])
-        if order is None:
-            return {"refund": None, "order": None, "userErrors": [error(["orderId"], "Order does not exist")]}
-        lines = {line["id"]: line for line in order["lineItems"](None)["nodes"]}
-        total = Decimal("0")
-        for item in input.get("refundLineItems") or []:
-            line = lines.get(item["lineItemId"])
-            if line is None or item["quantity"] > line["refundableQuantity"]:
-                message = "Quantity cannot refund more items than were purchased"
-                return {"refund": None, "order": order, "userErrors": [error(["refundLineItems"], message)]}
-        for item in input.get("refundLineItems") or []:
-            line = lines[item["lineItemId"]]
-            line["refundableQuantity"] -= item["quantity"]
-            total += Decimal(line["discountedUnitPriceSet"]["shopMoney"]["amount"]) * item["quantity"]
-        shipping = input.get("shipping") or {}
-        if shipping.get("fullRefund"):
-            total += Decimal(order["totalShippingPriceSet"]["shopMoney"]["amount"])
-        elif shipping.get("amount") is not None:
-            total += Decimal(str(shipping["amount"]))
-        refund = self._record_refund(order, total, via="refundCreate", note=input.get("note"))
-        if input.get("notify"):
-            self.state.notifications.append(("refund_created", refund["id"]))
-        return {"refund": refund, "order": order, "userErrors": []}
-
-    def _record_refund(self, order: dict[str, Any], total: Decimal, *, via: str, note: str | None) -> dict[str, Any]:
-        refund = {
-            "id": self.state.ids.gid("Refund"),
-            "createdAt": CANCEL_COMPLETED_AT,
-            "note": note,
-            "via": via,
-            "orderId": order["id"],
-            "totalRefundedSet": money_bag(total, order["currencyCode"]),
-        }
-        self.state.refunds.append(refund)
-        return refund
 
     def _requested_return(self, return_gid: str, verb: str) -> dict[str, Any] | list[dict[str, Any]]:
         found = self.state.returns.get(return_gid)
@@ -206,15 +169,3 @@ def finish_job(job: dict[str, Any]) -> None:
     if not job["done"]:
         job["done"] = True
         job["on_done"]()
-
-
-def order_total(order: dict[str, Any]) -> Decimal:
-    lines = order["lineItems"](None)["nodes"]
-    items = sum(
-        (Decimal(line["discountedUnitPriceSet"]["shopMoney"]["amount"]) * line["quantity"]
-         - sum((Decimal(a["allocatedAmountSet"]["shopMoney"]["amount"]) for a in line["discountAllocations"]),
-               Decimal("0"))
-         for line in lines),
-        Decimal("0"),
-    )
-    return items + Decimal(order["totalShippingPriceSet"]["shopMoney"]["amount"])

@@ -1,8 +1,11 @@
 """Builds Admin-API-shaped orders and returns for the fake Shopify from case-like specs.
 
-An order spec uses the contract's `order` keys (placed_at, currency, country, shipping.amount,
-fulfilled_at, delivered_at, lines[...]), so a test can seed the very order a case describes.
-The dicts use the schema's field names; graphql-core's default resolvers read them directly.
+An order spec uses the contract's `order` keys (placed_at, currency, country, taxes_included, shipping.amount
+and .tax, fulfilled_at, delivered_at, paid, refunded, gift_card_paid, lines[...] with their tax), so a test can
+seed the very order a case describes. The customer paid `paid` (by default what the order comes to: prices
+less discounts plus shipping, plus the taxes where they were added on top), `gift_card_paid` of it with a
+gift card and the rest by card; `refunded` of it went back to the card already. The dicts use the schema's
+field names; graphql-core's default resolvers read them directly (calling the callables, for derived totals).
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from .shopify_money import money as money
+from .shopify_money import money_bag as money_bag
+from .shopify_money import received, refunded, transaction
 
 Connection = Callable[..., dict[str, Any]]
 
@@ -32,15 +39,6 @@ class Ids:
     def gid(self, resource: str, start: int = 1) -> str:
         counter = self.counters.setdefault(resource, itertools.count(start))
         return f"gid://shopify/{resource}/{next(counter)}"
-
-
-def money(amount: Any, currency: str) -> dict[str, Any]:
-    return {"amount": str(Decimal(str(amount))), "currencyCode": currency}
-
-
-def money_bag(amount: Any, currency: str, presentment_currency: str | None = None) -> dict[str, Any]:
-    """Same amount in both currencies: the fake does no conversion."""
-    return {"shopMoney": money(amount, currency), "presentmentMoney": money(amount, presentment_currency or currency)}
 
 
 def paged(items: Sequence[dict[str, Any]]) -> Connection:
@@ -81,6 +79,8 @@ def build_order(spec: Mapping[str, Any], ids: Ids) -> tuple[dict[str, Any], Seed
     lines = [build_line(line, currency, ids) for line in spec.get("lines") or [{}]]
     fulfilled_quantities = [int(line.get("fulfilled_quantity", 0)) for line in spec.get("lines") or [{}]]
     shipping_amount = (spec.get("shipping") or {}).get("amount", "0.00")
+    shipping_tax = Decimal(str((spec.get("shipping") or {}).get("tax", "0.00")))
+    taxes_included = bool(spec.get("taxes_included", False))
     order_gid = ids.gid("Order", 1001)
     fulfillments, fli_gids = build_fulfillments(spec, lines, fulfilled_quantities, ids)
     order = {
@@ -92,7 +92,8 @@ def build_order(spec: Mapping[str, Any], ids: Ids) -> tuple[dict[str, Any], Seed
         "cancelReason": None,
         "cancellation": None,
         "currencyCode": currency,
-        "presentmentCurrencyCode": currency,
+        "presentmentCurrencyCode": spec.get("presentment_currency", currency),
+        "taxesIncluded": taxes_included,
         "tags": list(spec.get("tags", [])),
         "note": spec.get("note"),
         "email": spec.get("email", "customer@example.com"),
@@ -103,11 +104,51 @@ def build_order(spec: Mapping[str, Any], ids: Ids) -> tuple[dict[str, Any], Seed
             "title": "Standard",
             "originalPriceSet": money_bag(shipping_amount, currency),
             "discountedPriceSet": money_bag(shipping_amount, currency),
+            "taxLines": tax_lines(shipping_tax, currency),
         }]),
         "lineItems": paged(lines),
         "fulfillments": fulfillments,
+        "transactions": [],
+        "refunds": [],
     }
+    order["totalReceivedSet"] = lambda _info: money_bag(received(order), currency)
+    order["totalRefundedSet"] = lambda _info: money_bag(refunded(order), currency)
+    order["netPaymentSet"] = lambda _info: money_bag(received(order) - refunded(order), currency)
+    comes_to = order_total(lines, Decimal(str(shipping_amount)), shipping_tax, taxes_included)
+    pay(order, spec, comes_to, ids)
     return order, SeededOrder(order_gid, [line["id"] for line in lines], fli_gids)
+
+
+def order_total(lines: list[dict[str, Any]], shipping: Decimal, shipping_tax: Decimal, taxes_included: bool) -> Decimal:
+    """What the order comes to: prices less discounts and shipping, plus the taxes where added on top."""
+    items = sum((Decimal(line["originalUnitPriceSet"]["shopMoney"]["amount"]) * line["quantity"]
+                 - sum((Decimal(a["allocatedAmountSet"]["shopMoney"]["amount"]) for a in line["discountAllocations"]),
+                       Decimal("0"))
+                 for line in lines), Decimal("0"))
+    taxes = sum((Decimal(t["priceSet"]["shopMoney"]["amount"]) for line in lines for t in line["taxLines"]),
+                shipping_tax)
+    return items + shipping + (Decimal("0") if taxes_included else taxes)
+
+
+def pay(order: dict[str, Any], spec: Mapping[str, Any], comes_to: Decimal, ids: Ids) -> None:
+    """The customer's payments (a gift card's part first, then the card) and any refund made before."""
+    currency, presentment = order["currencyCode"], order["presentmentCurrencyCode"]
+    paid = Decimal(str(spec.get("paid", comes_to)))
+    gift_card = Decimal(str(spec.get("gift_card_paid", "0.00")))
+    made = [transaction(ids, "SALE", gateway, amount, currency, presentment=presentment)
+            for gateway, amount in (("gift_card", gift_card), ("shopify_payments", paid - gift_card)) if amount > 0]
+    order["transactions"].extend(made)
+    before = Decimal(str(spec.get("refunded", "0.00")))
+    if before > 0 and made:
+        order["transactions"].append(transaction(ids, "REFUND", made[-1]["gateway"], before, currency, made[-1],
+                                                 presentment))
+
+
+def tax_lines(tax: Decimal, currency: str) -> list[dict[str, Any]]:
+    if not tax:
+        return []
+    return [{"title": "VAT", "rate": None, "ratePercentage": None, "source": "Shopify", "channelLiable": False,
+             "priceSet": money_bag(tax, currency)}]
 
 
 def build_line(spec: Mapping[str, Any], currency: str, ids: Ids) -> dict[str, Any]:
@@ -115,6 +156,7 @@ def build_line(spec: Mapping[str, Any], currency: str, ids: Ids) -> dict[str, An
     fulfilled = int(spec.get("fulfilled_quantity", 0))
     unit_price = spec.get("unit_price", "49.00")
     discount = Decimal(str(spec.get("discount", "0.00")))
+    tax = Decimal(str(spec.get("tax", "0.00")))
     compare_at = spec.get("compare_at_price")
     return {
         "__typename": "LineItem",
@@ -131,6 +173,7 @@ def build_line(spec: Mapping[str, Any], currency: str, ids: Ids) -> dict[str, An
         "originalUnitPriceSet": money_bag(unit_price, currency),
         "discountedUnitPriceSet": money_bag(unit_price, currency),
         "discountAllocations": [{"allocatedAmountSet": money_bag(discount, currency)}] if discount else [],
+        "taxLines": tax_lines(tax, currency),
         "variant": {"id": ids.gid("ProductVariant"), "compareAtPrice": str(compare_at) if compare_at else None},
         "product": {
             "id": ids.gid("Product"),
@@ -189,8 +232,10 @@ def build_return(
             "returnReasonNote": spec.get("reason_note", ""),
             "returnReasonDefinition": {"handle": handle, "name": handle.replace("-", " ").capitalize()},
             "fulfillmentLineItem": by_gid[line_gid],
+            "processedQuantity": 0,
         })
     return_gid = ids.gid("Return")
+    refunds: list[dict[str, Any]] = []
     return {
         "id": return_gid,
         "name": f"{order['name']}-R{return_gid.rsplit('/', 1)[1]}",
@@ -200,4 +245,7 @@ def build_return(
         "decline": None,
         "order": order,
         "returnLineItems": paged(return_lines),
+        "returnLineList": return_lines,
+        "refundList": refunds,
+        "refunds": paged(refunds),
     }
