@@ -12,7 +12,15 @@ from connector.planning import PlannedAction
 from connector.woocommerce.actions import plan_actions
 from connector.woocommerce.client import RetryPolicy, WooCommerceApi
 from connector.woocommerce.errors import WooCommerceRejected, WooCommerceUnavailable
-from connector.woocommerce.schemas import ProductKey, ProductSnapshot, WooOrder, order_document, product_snapshot
+from connector.woocommerce.refund_lines import refunded_quantities
+from connector.woocommerce.schemas import (
+    ProductKey,
+    ProductSnapshot,
+    WooOrder,
+    order_document,
+    payment_document,
+    product_snapshot,
+)
 from connector.woocommerce.site import site_calendar
 from connector.woocommerce.statuses import StatusMapping, load_status_mapping
 from jobs.actions import TransientWriteError
@@ -49,6 +57,16 @@ def record_order_snapshot(session: Session, store: Store, api: WooCommerceApi, o
     products = None if known is not None else snapshot_products(api, order)
     return save_order_snapshot(session, store_id=store.id, order_id=order.id,
                                document=order_document(order, store.country, products))
+
+
+def case_order(api: WooCommerceApi, snapshot: OrderSnapshot, order: WooOrder) -> dict[str, Any]:
+    """The snapshot's lines as bought, with what was paid and refunded as the order stands now."""
+    document = {**snapshot.document, **payment_document(order), "taxes_included": order.data["prices_include_tax"]}
+    if order.data["refunds"]:  # which units earlier refunds took back: only the refunds themselves say
+        refunded = refunded_quantities(api.get_all(f"orders/{order.id}/refunds"))
+        document["lines"] = [{**line, "refunded_quantity": min(line["quantity"], refunded.get(line["id"], 0))}
+                             for line in document["lines"]]
+    return document
 
 
 def snapshot_products(api: WooCommerceApi, order: WooOrder) -> Mapping[ProductKey, ProductSnapshot]:

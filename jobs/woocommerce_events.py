@@ -25,7 +25,13 @@ from connector.woocommerce.statuses import ENDED_STATUSES
 from jobs.cases import decide_case
 from jobs.events import FollowUps, PermanentEventError, handles
 from jobs.intake import open_case
-from jobs.woocommerce_access import ensure_calendar, record_order_snapshot, status_mapping, woocommerce_api
+from jobs.woocommerce_access import (
+    case_order,
+    ensure_calendar,
+    record_order_snapshot,
+    status_mapping,
+    woocommerce_api,
+)
 from storage.db import storage_of
 from storage.models import Event, OrderSnapshot, Platform, Store, StoreStatus
 from storage.repositories import (
@@ -70,13 +76,13 @@ def record_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
         with _api(store) as api:
             ensure_calendar(store, api)
             snapshot = record_order_snapshot(session, store, api, order)
+            follow_status(session, store, snapshot, order, follow_ups, api)
     except WooCommercePayloadError as error:
         raise PermanentEventError(str(error)) from error
-    follow_status(session, store, snapshot, order, follow_ups)
 
 
 def follow_status(session: Session, store: Store, snapshot: OrderSnapshot, order: WooOrder,
-                  follow_ups: FollowUps) -> None:
+                  follow_ups: FollowUps, api: WooCommerceApi) -> None:
     """A move into a request status opens a case; into an ended one (cancelled, refunded) closes its cases."""
     change = advance_platform_status(snapshot, order.status, order.modified_at)
     if change is None:  # the same status reported again, or an older report arriving late
@@ -93,7 +99,7 @@ def follow_status(session: Session, store: Store, snapshot: OrderSnapshot, order
     if kind is None:
         return
     refs = {"order_id": order.id, "request_status": order.status, "previous_status": change.previous}
-    case_id, created = open_case(session, store, order=snapshot.document,
+    case_id, created = open_case(session, store, order=case_order(api, snapshot, order),
                                  request=request_from_status(order, kind, snapshot.document),
                                  request_key=status_request_key(order), refs=refs)
     if created:

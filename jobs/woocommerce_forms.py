@@ -22,7 +22,7 @@ from connector.woocommerce.errors import (
 from connector.woocommerce.schemas import WooOrder, parse_order
 from jobs.cases import decide_case
 from jobs.intake import CancelRequestRefused, OpenedCase, open_case
-from jobs.woocommerce_access import ensure_calendar, record_order_snapshot, woocommerce_api
+from jobs.woocommerce_access import case_order, ensure_calendar, record_order_snapshot, woocommerce_api
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
 from storage.repositories import store_credentials
@@ -42,6 +42,7 @@ def open_form_case(store_id: int, form: dict[str, Any]) -> OpenedCase:
                 order = _matching_order(api, form)
                 ensure_calendar(store, api)
                 snapshot = record_order_snapshot(session, store, api, order)
+                document = case_order(api, snapshot, order)
         except (WooCommerceUnavailable, WooCommerceAccessDenied):
             raise CancelRequestRefused("store_unavailable", "the store can't be reached just now; please try "
                                                             "again in a few minutes", 503) from None
@@ -49,7 +50,7 @@ def open_form_case(store_id: int, form: dict[str, Any]) -> OpenedCase:
             raise CancelRequestRefused("store_unavailable", "the store's answer could not be read", 502) from None
         request = request_from_form(form, snapshot.document, datetime.now(UTC))
         refs = {"order_id": order.id, "request_status": None, "previous_status": order.status}
-        case_id, created = open_case(session, store, order=snapshot.document, request=request,
+        case_id, created = open_case(session, store, order=document, request=request,
                                      request_key=f"form:{order.id}:{form['kind']}", refs=refs)
     return OpenedCase(case_id, created, decide_case)
 

@@ -2,10 +2,12 @@
 
 Planning is pure: the same decision for the same case always yields the same actions and keys.
 
-- cancel, approve: one action that refunds what was paid and then sets the status `cancelled` (refunding
-  first: a full refund moves an order to `refunded`, and the cancel must be the status that stays). One
-  action, not two, so the two writes can't run out of order on different workers.
-- approve or decline (any kind): an order note to the customer with the reasons, then the status the
+- cancel, approve: one action that refunds what the decision states and then sets the status `cancelled`
+  (refunding first: a full refund moves an order to `refunded`, and the cancel must be the status that
+  stays). One action, not two, so the two writes can't run out of order on different workers.
+- return or claim, approve, with a refund: one action that refunds what the decision states, then adds the
+  note to the customer and sets the store's mapped status, in that order for the same reason.
+- approve or decline (otherwise): an order note to the customer with the reasons, then the status the
   store's mapping gives for that outcome, if any. WooCommerce emails a customer note to the customer.
 - review: a private order note with the reasons; the case waits in the review queue.
 """
@@ -13,17 +15,22 @@ Planning is pure: the same decision for the same case always yields the same act
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connector.planning import PlannedAction, idempotency_key, one_line, shorten, unique_texts
 
 CANCEL_ORDER = "woocommerce.cancel_order"
+REFUND_AND_NOTE = "woocommerce.refund_and_note"
 CUSTOMER_NOTE = "woocommerce.customer_note"
 PRIVATE_NOTE = "woocommerce.private_note"
 
 REQUEST_KINDS = ("cancel", "return", "claim", "warranty")
 NOTE_LIMIT = 2000  # an order note is a WordPress comment; this keeps a long reason list readable
 _NOUNS = {"cancel": "cancellation", "return": "return", "claim": "claim", "warranty": "warranty claim"}
+REFUNDED_KINDS = ("return", "claim")  # a warranty is repaired or replaced; its note says so
+# What the writer needs of the decision's refund (contract.md, "Decision"): the rest stays in the decision.
+REFUND_FIELDS = ("currency", "total", "to_gift_card", "shipping", "shipping_tax", "lines")
 
 
 def plan_actions(decision: Mapping[str, Any], *, case_key: str, request_kind: str, order_id: str,
@@ -33,20 +40,29 @@ def plan_actions(decision: Mapping[str, Any], *, case_key: str, request_kind: st
         raise ValueError(f"`request_kind` must be one of {', '.join(REQUEST_KINDS)}, got {request_kind!r}")
     outcome = decision.get("outcome")
     noun = _NOUNS[request_kind]
+    # Written as the clause it was judged under: a statutory cancel of a sent order is a return's refund.
+    judged = str(decision.get("judged_as") or request_kind)
     reasons = list(decision.get("reasons") or ())
     messages = " ".join(unique_texts(one_line(str(reason.get("message") or "")) for reason in reasons))
 
     def action(kind: str, payload: dict[str, Any]) -> PlannedAction:
         return PlannedAction(kind, {"order_id": order_id, **payload}, idempotency_key(case_key, kind))
 
-    if outcome == "approve" and request_kind == "cancel":
+    refund = stated_refund(decision)
+    if outcome == "approve" and judged == "cancel":
         reason = f"Cancellation approved by Assay (case {case_key})."
-        return [action(CANCEL_ORDER, {"refund_reason": shorten(reason, NOTE_LIMIT), "status": "cancelled"})]
+        cancel = {"refund_reason": shorten(reason, NOTE_LIMIT), "status": "cancelled"}
+        return [action(CANCEL_ORDER, cancel if refund is None else {**cancel, "refund": refund})]
     if outcome in ("approve", "decline"):
         verdict = "approved" if outcome == "approve" else "declined"
         tail = " Your order stands." if outcome == "decline" and request_kind == "cancel" else ""
-        note = f"Your {noun} request has been {verdict}.{tail} {messages}".strip()
-        return [action(CUSTOMER_NOTE, {"note": shorten(note, NOTE_LIMIT), "status": status_after})]
+        told = {"note": shorten(f"Your {noun} request has been {verdict}.{tail} {messages}".strip(), NOTE_LIMIT),
+                "status": status_after}
+        if outcome == "approve" and judged in REFUNDED_KINDS and refund is not None and refund_total(refund):
+            reason = f"{noun.capitalize()} approved by Assay (case {case_key})."
+            return [action(REFUND_AND_NOTE, {**told, "refund": refund, "purpose": noun,
+                                             "refund_reason": shorten(reason, NOTE_LIMIT)})]
+        return [action(CUSTOMER_NOTE, told)]
     if outcome == "review":
         listed = "; ".join(unique_texts(
             f"{one_line(str(reason.get('message') or ''))} ({reason.get('code')})" for reason in reasons))
@@ -58,3 +74,23 @@ def plan_actions(decision: Mapping[str, Any], *, case_key: str, request_kind: st
         ) if part)
         return [action(PRIVATE_NOTE, {"note": shorten(note, NOTE_LIMIT)})]
     raise ValueError(f"decision `outcome` must be approve, decline or review, got {outcome!r}")
+
+
+def stated_refund(decision: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The decision's refund as the writer needs it; None where the decision has none."""
+    refund = decision.get("refund")
+    if not isinstance(refund, Mapping):
+        return None
+    refund_total(refund)  # a refund with no amount is a fault of ours, named before anything is written
+    return {name: refund[name] for name in REFUND_FIELDS if name in refund}
+
+
+def refund_total(refund: Mapping[str, Any]) -> Decimal:
+    try:
+        total = Decimal(str(refund.get("total")))
+    except InvalidOperation:
+        total = Decimal("NaN")
+    if not total.is_finite() or total < 0:
+        raise ValueError("decision `refund.total` must be a decimal amount of zero or more, "
+                         f"got {refund.get('total')!r}")
+    return total

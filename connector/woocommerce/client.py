@@ -62,6 +62,7 @@ class _Retry:
     status: int | None = None
     code: str | None = None
     retry_after: float | None = None  # the site said how long to wait (429)
+    detail: str | None = None  # the site's message
 
 
 class WooCommerceApi:
@@ -131,12 +132,12 @@ class WooCommerceApi:
             if not resend:
                 raise WooCommerceUnavailable(f"{outcome.reason}; not resent, it may have been applied",
                                              site=self.site, operation=operation, status=outcome.status,
-                                             code=outcome.code)
+                                             code=outcome.code, detail=outcome.detail)
             failures += 1
             if failures >= self.retry.max_attempts:
                 raise WooCommerceUnavailable(f"gave up after {failures} attempts, last: {outcome.reason}",
                                              site=self.site, operation=operation, status=outcome.status,
-                                             code=outcome.code)
+                                             code=outcome.code, detail=outcome.detail)
             delay = outcome.retry_after if outcome.retry_after is not None else self.retry.backoff(failures)
             log.warning("woocommerce.retry", extra={"site": self.site, "operation": operation,
                                                     "reason": outcome.reason, "attempt": failures,
@@ -163,7 +164,7 @@ class WooCommerceApi:
         if status == 429:
             return _Retry("429 rate limited", status, code, self._retry_after(response))
         if status >= 500:
-            return _Retry(f"http {status} {code or ''}".rstrip(), status, code)
+            return _Retry(f"http {status} {code or ''}".rstrip(), status, code, detail=message)
         error_type: type[WooCommerceError] = WooCommerceAccessDenied if status in (401, 403) else WooCommerceRejected
         raise error_type(f"http {status}: {message}", site=self.site, operation=operation, status=status, code=code)
 

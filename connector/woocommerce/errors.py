@@ -11,12 +11,13 @@ class WooCommerceError(Exception):
     retryable = False
 
     def __init__(self, message: str, *, site: str, operation: str, status: int | None = None,
-                 code: str | None = None) -> None:
+                 code: str | None = None, detail: str | None = None) -> None:
         super().__init__(f"{operation} on {site}: {message}")
         self.site = site
         self.operation = operation
         self.status = status
         self.code = code  # WordPress's error code from the body, such as "woocommerce_rest_shop_order_invalid_id"
+        self.detail = detail  # the site's own message with it, such as "Invalid refund amount."
 
 
 class WooCommerceUnavailable(WooCommerceError):

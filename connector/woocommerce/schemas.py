@@ -2,9 +2,12 @@
 
 - Times come from the `*_gmt` fields, which WooCommerce gives in UTC without an offset.
 - A line's `subtotal` is its price before coupons and `total` after, so the unit price is subtotal/quantity
-  and the coupon discount is subtotal - total. When the store enters prices with tax, tax is added to both
-  (and to shipping): product prices, and so the compare-at price, are then tax-inclusive too, and comparing
-  a net price with a gross one would make every line look like a sale.
+  and the coupon discount is subtotal - total. Both are net of tax, which is `subtotal_tax` / `total_tax`
+  (per rate in `taxes`). When the store enters prices with tax (`prices_include_tax`, the case's
+  `taxes_included`), tax is added to both (and to shipping): product prices, and so the compare-at price,
+  are then tax-inclusive too, and comparing a net price with a gross one would make every line look like a
+  sale. A line's `tax` is its `total_tax`, the tax after coupons; shipping's is `shipping_tax`.
+- What was paid, refunded and paid by gift card or store credit: see payments.py.
 - Sale status is not in the order: it is taken from the product (or variation) when the order arrives, as
   `compare_at_price` = the regular price while the product is on sale.
 - WooCommerce has no product type: the first category stands in for it, and every category name is a tag
@@ -17,9 +20,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +31,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from connector.case_parts import ProductFacts, amount, custom_properties, instant, line_document, load_payload
 from connector.woocommerce.errors import WooCommercePayloadError
+from connector.woocommerce.payments import StoreCreditShare, order_payment, store_credit_shares
+from connector.woocommerce.rest_fields import GmtTime, SignedMoney, WooId
 from connector.woocommerce.statuses import status_slug
 from policies.fields import CurrencyCode, Flag, Money, Whole, at_least
 from policies.money import round_money
@@ -40,31 +46,50 @@ class _Edge(Schema):
         unknown = EXCLUDE  # plugins add fields to every resource
 
 
-class WooId(fields.Field[str]):
-    """A WooCommerce id: a JSON integer (or its digits), kept as its digits; "0" means none (no variation)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> str:
-        if isinstance(value, str) and value.isascii() and value.isdigit():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValidationError(f"must be a numeric WooCommerce id, got {value!r}")
-        return str(value)
-
-
-class GmtTime(fields.Field[datetime]):
-    """A `*_gmt` time: ISO 8601 in UTC with no offset ("2026-03-01T09:30:00")."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> datetime:
-        try:
-            parsed = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise ValidationError(f"must be an ISO 8601 time such as \"2026-03-01T09:30:00\", got {value!r}") from None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
 class _Meta(_Edge):
     key = fields.String(required=True)
     value = fields.Raw(load_default=None, allow_none=True)
+
+
+class _Tax(_Edge):
+    """One tax rate's part of an item's tax: `id` is the rate's id (a refund names it to refund that tax)."""
+
+    id = WooId(required=True)
+    total = SignedMoney(load_default=Decimal(0))
+    subtotal = SignedMoney(load_default=Decimal(0))
+
+
+class _ShippingLine(_Edge):
+    id = WooId(required=True)
+    total = SignedMoney(load_default=Decimal(0))
+    total_tax = SignedMoney(load_default=Decimal(0))
+    taxes = fields.List(fields.Nested(_Tax), load_default=list)
+
+
+class _FeeLine(_Edge):
+    id = WooId(required=True)
+    name = fields.String(load_default="", allow_none=True)
+    total = SignedMoney(load_default=Decimal(0))
+    total_tax = SignedMoney(load_default=Decimal(0))
+
+
+class _CouponLine(_Edge):
+    code = fields.String(load_default="", allow_none=True)
+    discount = Money(load_default=Decimal(0))
+    discount_tax = Money(load_default=Decimal(0))
+    discount_type = fields.String(load_default=None, allow_none=True)  # in the REST order since WooCommerce 8.x
+
+
+class _Refund(_Edge):
+    id = WooId(required=True)
+    total = SignedMoney(load_default=Decimal(0))  # negative: "-6.90"
+
+
+class _GiftCard(_Edge):
+    """A card applied to the order, as WooCommerce Gift Cards lists it."""
+
+    code = fields.String(load_default="", allow_none=True)
+    amount = Money(load_default=Decimal(0))
 
 
 class _Line(_Edge):
@@ -77,6 +102,7 @@ class _Line(_Edge):
     subtotal_tax = Money(load_default=Decimal(0))
     total = Money(required=True)
     total_tax = Money(load_default=Decimal(0))
+    taxes = fields.List(fields.Nested(_Tax), load_default=list)
     sku = fields.String(load_default=None, allow_none=True)
     meta_data = fields.List(fields.Nested(_Meta), load_default=list)
 
@@ -100,11 +126,18 @@ class OrderSchema(_Edge):
     shipping_total = Money(load_default=Decimal(0))
     shipping_tax = Money(load_default=Decimal(0))
     total = Money(load_default=Decimal(0))
+    total_tax = Money(load_default=Decimal(0))
     payment_method = fields.String(load_default="", allow_none=True)
     billing = fields.Nested(_Address, load_default=dict)
     shipping = fields.Nested(_Address, load_default=dict)
     line_items = fields.List(fields.Nested(_Line), required=True,
                              validate=validate.Length(min=1, error="must list at least one line item"))
+    shipping_lines = fields.List(fields.Nested(_ShippingLine), load_default=list)
+    fee_lines = fields.List(fields.Nested(_FeeLine), load_default=list)
+    coupon_lines = fields.List(fields.Nested(_CouponLine), load_default=list)
+    refunds = fields.List(fields.Nested(_Refund), load_default=list)
+    gift_cards = fields.List(fields.Nested(_GiftCard), load_default=list)
+    meta_data = fields.List(fields.Nested(_Meta), load_default=list)
 
 
 _ORDER = OrderSchema()
@@ -159,18 +192,40 @@ def order_document(order: WooOrder, store_country: str,
     currency, with_tax = data["currency"], data["prices_include_tax"]
     country = (data["shipping"].get("country") or data["billing"].get("country") or "").upper() or None
     shipping = data["shipping_total"] + (data["shipping_tax"] if with_tax else Decimal(0))
+    credit = store_credit_shares(data)
     return {
         "id": order.id,
         "placed_at": instant(data["date_created_gmt"]),
         "currency": currency,
         "country": country,
+        "taxes_included": with_tax,
         "shipping": {"amount": amount(round_money(shipping, currency)),
+                     "tax": amount(round_money(data["shipping_tax"], currency)),
                      "international": country is not None and country != store_country},
         "fulfilled_at": instant(data["date_completed_gmt"]),
         "delivered_at": None,
-        "lines": [_line(line, currency, with_tax, (products or {}).get(product_key(line)))
+        "lines": [_line(line, currency, with_tax, (products or {}).get(product_key(line)),
+                        credit.get(line["id"], StoreCreditShare()))
                   for line in data["line_items"]],
+        **payment_document(order),
     }
+
+
+def payment_document(order: WooOrder) -> dict[str, Any]:
+    """The order's `paid`, `refunded` and `gift_card_paid` as they are now (they move after the order is placed)."""
+    payment, currency = order_payment(order.data), order.data["currency"]
+    return {"paid": amount(round_money(payment.paid, currency)),
+            "refunded": amount(round_money(payment.refunded, currency)),
+            "gift_card_paid": amount(round_money(payment.gift_card_paid, currency))}
+
+
+# Product Add-Ons names the meta after the field and its price: "Engraving ($10.00)", "Gravur (+5,00 €)".
+_ADD_ON_PRICE = re.compile(r"\s*\(\s*\+?\s*[^\w\s()]{0,3}\s*\d[\d.,\s]*[^\w\s()]{0,3}\s*\)\s*$")
+
+
+def field_name(key: str) -> str:
+    """The customization field's own name, as the product page shows it, without the add-on's price."""
+    return _ADD_ON_PRICE.sub("", key) or key
 
 
 def product_key(line: Mapping[str, Any]) -> ProductKey:
@@ -178,10 +233,12 @@ def product_key(line: Mapping[str, Any]) -> ProductKey:
     return str(line["product_id"]), (variation if variation not in (None, "0") else None)
 
 
-def _line(line: dict[str, Any], currency: str, with_tax: bool, product: ProductSnapshot | None) -> dict[str, Any]:
+def _line(line: dict[str, Any], currency: str, with_tax: bool, product: ProductSnapshot | None,
+          credit: StoreCreditShare) -> dict[str, Any]:
     quantity: int = line["quantity"]
+    tax = line["total_tax"] + credit.tax  # store credit is a way of paying, not a discount
     before_coupons = line["subtotal"] + (line["subtotal_tax"] if with_tax else Decimal(0))
-    after_coupons = line["total"] + (line["total_tax"] if with_tax else Decimal(0))
+    after_coupons = line["total"] + credit.net + (tax if with_tax else Decimal(0))
     unit_price = round_money(before_coupons / quantity, currency)
     discount = min(max(before_coupons - after_coupons, Decimal(0)), unit_price * quantity)
     product = product or ProductSnapshot()
@@ -195,9 +252,10 @@ def _line(line: dict[str, Any], currency: str, with_tax: bool, product: ProductS
         discount=round_money(discount, currency),
         product=product.facts,
         gift_card=product.gift_card,
-        properties=custom_properties((meta["key"], meta["value"]) for meta in line["meta_data"]
+        properties=custom_properties((field_name(meta["key"]), meta["value"]) for meta in line["meta_data"]
                                      if not meta["key"].startswith("pa_")),
         fulfilled_quantity=None,  # the order's completion date says whether it shipped
+        tax=round_money(tax, currency),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from connector.planning import PlannedAction
-from connector.woocommerce.actions import CANCEL_ORDER, CUSTOMER_NOTE, PRIVATE_NOTE, plan_actions
+from connector.woocommerce.actions import CANCEL_ORDER, CUSTOMER_NOTE, PRIVATE_NOTE, REFUND_AND_NOTE, plan_actions
 from connector.woocommerce.errors import WooCommercePayloadError
 from connector.woocommerce.statuses import DEFAULT_REQUEST_STATUSES, load_status_mapping
 
@@ -34,6 +34,49 @@ def test_an_approved_cancel_refunds_and_cancels_in_one_action() -> None:
         "order_id": "101", "status": "cancelled",
         "refund_reason": f"Cancellation approved by Assay (case {CASE_KEY}).",
     }, f"assay:{CASE_KEY}:woocommerce.cancel_order")
+
+
+REFUND: dict[str, Any] = {
+    "currency": "EUR", "items": "49.00", "shipping": "0.00", "tax": "9.31", "fees": "0.00", "total": "58.31",
+    "to_gift_card": "11.77", "lines": [{"line_id": "31", "quantity": 1, "amount": "49.00", "tax": "9.31"}],
+    "shipping_tax": "0.00",
+}
+# What the writer is handed of it: what to pay back, where, and for which lines.
+STATED = {name: REFUND[name] for name in ("currency", "total", "to_gift_card", "shipping", "shipping_tax", "lines")}
+
+
+def refunded(outcome: str, refund: dict[str, Any] | None = REFUND) -> dict[str, Any]:
+    return {**decision(outcome, reason("within_policy", "Within policy.")), "refund": refund}
+
+
+def test_an_approved_cancel_refunds_what_the_decision_states() -> None:
+    [action] = plan(refunded("approve"), kind="cancel", status_after="cancelled")
+    assert (action.kind, action.payload["refund"]) == (CANCEL_ORDER, STATED)
+
+
+@pytest.mark.parametrize(("kind", "noun"), [("return", "return"), ("claim", "claim")])
+def test_an_approved_return_or_claim_is_refunded_then_told_in_one_action(kind: str, noun: str) -> None:
+    [action] = plan(refunded("approve"), kind=kind, status_after="return-approved")
+    assert action == PlannedAction(REFUND_AND_NOTE, {
+        "order_id": "101", "note": f"Your {noun} request has been approved. Within policy.",
+        "status": "return-approved", "refund": STATED, "purpose": noun,
+        "refund_reason": f"{noun.capitalize()} approved by Assay (case {CASE_KEY}).",
+    }, f"assay:{CASE_KEY}:woocommerce.refund_and_note")
+
+
+@pytest.mark.parametrize(("kind", "refund"), [
+    ("warranty", REFUND),  # repaired or replaced: the note says so, nothing is paid back here
+    ("return", {**REFUND, "total": "0.00"}),  # nothing to pay back
+])
+def test_an_approval_with_nothing_to_refund_is_only_the_customer_note(kind: str, refund: dict[str, Any]) -> None:
+    [action] = plan(refunded("approve", refund), kind=kind)
+    assert action.kind == CUSTOMER_NOTE and "refund" not in action.payload
+
+
+@pytest.mark.parametrize("total", ["-1.00", "lots", None])
+def test_a_refund_without_an_amount_is_named(total: Any) -> None:
+    with pytest.raises(ValueError, match="decision `refund.total` must be a decimal amount of zero or more"):
+        plan(refunded("approve", {**REFUND, "total": total}), kind="return")
 
 
 @pytest.mark.parametrize(("outcome", "kind", "status_after", "note"), [
@@ -131,3 +174,10 @@ def test_a_bad_mapping_names_every_bad_entry() -> None:
                              "status_after": {"exchange": {"approve": "x"}}})
     assert len(raised.value.errors) == 3
     assert any("refund" in error for error in raised.value.errors)
+
+
+def test_a_statutory_cancel_judged_as_a_return_is_refunded_as_a_return_not_cancelled() -> None:
+    # Kestia: "legally entitled to cancel their order within 14 working days of receipt ... and return".
+    [action] = plan({**refunded("approve"), "judged_as": "return"}, kind="cancel", status_after=None)
+    assert action.kind == REFUND_AND_NOTE
+    assert action.payload["note"].startswith("Your cancellation request has been approved.")

@@ -23,7 +23,8 @@ ORDER: dict[str, Any] = {
     "id": 101, "number": "101", "order_key": "wc_order_abc123", "status": "processing", "currency": "EUR",
     "prices_include_tax": False, "date_created": "2026-03-01T10:30:00", "date_created_gmt": "2026-03-01T09:30:00",
     "date_modified_gmt": "2026-03-01T09:31:00", "date_completed_gmt": None, "date_paid_gmt": "2026-03-01T09:30:05",
-    "shipping_total": "6.90", "shipping_tax": "1.31", "total": "113.27", "payment_method": "stripe",
+    "shipping_total": "6.90", "shipping_tax": "1.31", "total": "113.17", "total_tax": "18.07",
+    "payment_method": "stripe",
     "billing": {"email": "Ada@Example.com", "country": "AT"}, "shipping": {"country": "DE"},
     "line_items": [LINE], "some_plugin_field": {"anything": True},
 }
@@ -44,10 +45,12 @@ def document(payload: dict[str, Any], products: dict[Any, ProductSnapshot] | Non
 def test_an_order_becomes_the_contracts_order_document_in_utc() -> None:
     assert document(order()) == {
         "id": "101", "placed_at": "2026-03-01T09:30:00Z", "currency": "EUR", "country": "DE",
-        "shipping": {"amount": "6.90", "international": False}, "fulfilled_at": None, "delivered_at": None,
+        "taxes_included": False, "shipping": {"amount": "6.90", "tax": "1.31", "international": False},
+        "fulfilled_at": None, "delivered_at": None,
         "lines": [{"id": "31", "title": "Rose quartz pendant", "sku": "RQ-1", "quantity": 2, "unit_price": "49.00",
-                   "compare_at_price": None, "discount": "9.80", "product_type": None, "tags": [],
+                   "compare_at_price": None, "discount": "9.80", "tax": "16.76", "product_type": None, "tags": [],
                    "gift_card": False, "properties": {}, "fulfilled_quantity": None}],
+        "paid": "113.17", "refunded": "0.00", "gift_card_paid": "0.00",
     }
 
 
@@ -68,7 +71,9 @@ def test_prices_come_before_coupons_and_coupons_are_the_discount(
 
 @pytest.mark.parametrize(("meta", "properties"), [
     ([{"key": "Engraving ($10.00)", "value": "A+B", "display_key": "Engraving ($10.00)"}],
-     {"Engraving ($10.00)": "A+B"}),
+     {"Engraving": "A+B"}),  # Product Add-Ons' price is not part of the field's name
+    ([{"key": "Gravur (+5,00 €)", "value": "A"}, {"key": "Initials (max 3)", "value": "AB"}],
+     {"Gravur": "A", "Initials (max 3)": "AB"}),
     ([{"key": "_reduced_stock", "value": "1"}, {"key": "_wcpdf_hidden", "value": "x"}], {}),
     ([{"key": "pa_ring-size", "value": "7", "display_key": "Ring size"}], {}),
     ([{"key": "Gift message", "value": "Happy birthday"}, {"key": "_qty", "value": "1"}],

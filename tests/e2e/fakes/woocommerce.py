@@ -58,6 +58,7 @@ class _PlannedFault:
     method: str | None
     path: str | None  # a regex the path must match in full
     then: Callable[[], None] | None = None  # runs when this fault strikes, e.g. to plan the next ones
+    body: dict[str, Any] | None = None  # a 5xx's WordPress error body, when not a generic critical error
 
 
 class FakeWooCommerce:
@@ -128,11 +129,12 @@ class FakeWooCommerce:
     # --- Faults ----------------------------------------------------------------------------------
 
     def fail_next(self, count: int, fault: Fault, *, status: int = 503, method: str | None = None,
-                  path: str | None = None, then: Callable[[], None] | None = None) -> None:
-        """Answer the next `count` authorised requests (of `method` on `path`) with `fault`; `then` runs when
-        the last of them strikes."""
+                  path: str | None = None, then: Callable[[], None] | None = None,
+                  body: dict[str, Any] | None = None) -> None:
+        """Answer the next `count` authorised requests (of `method` on `path`) with `fault` (a 5xx with `body`,
+        if given); `then` runs when the last of them strikes."""
         with self._lock:
-            self._faults.extend(_PlannedFault(fault, status, method, path, then if i == count - 1 else None)
+            self._faults.extend(_PlannedFault(fault, status, method, path, then if i == count - 1 else None, body)
                                 for i in range(count))
 
     # --- HTTP ------------------------------------------------------------------------------------
@@ -168,7 +170,7 @@ class FakeWooCommerce:
             fault = self._take_fault(request.method, path)
             release = self._release
         if fault is not None and fault.kind == "5xx":
-            return self._record(request, path, body, fault.status, fault.kind, {
+            return self._record(request, path, body, fault.status, fault.kind, fault.body or {
                 "code": "internal_server_error", "message": "There has been a critical error on this website."})
         if fault is not None and fault.kind == "hang":
             response = self._record(request, path, body, 504, fault.kind, {"code": "timeout"})

@@ -9,11 +9,13 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from .woocommerce_seed import build_order, build_product, money
+from .woocommerce_refunds import create_refund
+from .woocommerce_seed import build_order, build_product
 
 Answer = tuple[int, Any, dict[str, str]]
 CORE_STATUSES = {"pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "checkout-draft"}
 REFUND_REFUSED = "woocommerce_rest_cannot_create_order_refund"
+GIFT_CARD_CREDIT_STATUSES = {"cancelled", "refunded", "failed"}  # both gift-card plugins credit cards back on these
 
 
 class WooState:
@@ -40,15 +42,21 @@ class WooState:
         self.index = {"name": "Fake jewels", "url": "", "gmt_offset": 1, "timezone_string": "Europe/Berlin"}
         self.emails: list[tuple[str, int]] = []  # (kind, order id) for what WooCommerce would email the customer
         self.restocked: list[int] = []  # orders whose stock went back on cancellation
+        self.restocked_items: list[tuple[int, int, int]] = []  # (order, item, quantity) a refund put back in stock
+        # (order id, card code, amount) the gift-card plugins credited back when the order was cancelled or refunded
+        self.gift_card_credits: list[tuple[int, str, Decimal]] = []
+        # What WooCommerce accepts in a refund without a word but that leaves its books wrong (see refund_checks)
+        self.refund_warnings: list[str] = []
         self._ids = itertools.count(101)
-        self._line_ids = itertools.count(1)
+        self._item_ids = itertools.count(1)  # order items of every type share one sequence, as in WooCommerce
+        self._refund_ids = itertools.count(900)
 
     def add_order(self, **spec: Any) -> dict[str, Any]:
         with self.lock:
             order_id = next(self._ids)
-            order = build_order(order_id, spec, next(self._line_ids))
-            for _ in order["line_items"][1:]:
-                next(self._line_ids)
+            order = build_order(order_id, spec, self._item_ids)
+            if spec.get("pw_gift_card"):
+                order["_pw_gift_card"] = Decimal(str(spec["pw_gift_card"]))  # not shown: PW lists it nowhere in REST
             self.orders[order_id] = order
             return self.order(order_id)
 
@@ -68,9 +76,9 @@ class WooState:
     def order(self, order_id: int) -> dict[str, Any]:
         """The order as GET orders/<id> (and a webhook) shows it now."""
         with self.lock:
-            order = dict(self.orders[order_id])
+            order = {key: value for key, value in self.orders[order_id].items() if not key.startswith("_")}
             order["refunds"] = [{"id": r["id"], "reason": r["reason"], "total": f"-{r['amount']}"}
-                                for r in self.refunds.get(order_id, [])]
+                                for r in reversed(self.refunds.get(order_id, []))]
             return order
 
     def set_status(self, order_id: int, status: str, at: str) -> dict[str, Any]:
@@ -83,10 +91,28 @@ class WooState:
     def _move(self, order: dict[str, Any], status: str) -> None:
         if status == "cancelled" and order["status"] != "cancelled":
             self.restocked.append(order["id"])
+        if status in GIFT_CARD_CREDIT_STATUSES:
+            self._credit_gift_cards(order)
         if status == "completed":
             order["date_completed"] = order["date_completed_gmt"] = self.now
         order["status"] = status
         order["date_modified"] = order["date_modified_gmt"] = self.now
+
+
+    def _credit_gift_cards(self, order: dict[str, Any]) -> None:
+        """WooCommerce Gift Cards and PW Gift Cards put a cancelled or refunded order's cards back, once."""
+        if order.get("_gift_cards_credited"):
+            return
+        cards = [(card["code"], Decimal(card["amount"])) for card in order.get("gift_cards") or ()]
+        if order.get("_pw_gift_card"):
+            cards.append(("PW", order["_pw_gift_card"]))
+        self.gift_card_credits += [(order["id"], code, amount) for code, amount in cards]
+        order["_gift_cards_credited"] = bool(cards)
+
+    def remaining_refund(self, order_id: int) -> Decimal:
+        """WooCommerce's get_remaining_refund_amount: the total less every refund."""
+        refunds = self.refunds.get(order_id, [])
+        return Decimal(self.orders[order_id]["total"]) - sum((Decimal(r["amount"]) for r in refunds), Decimal(0))
 
 
 class Routes:
@@ -153,30 +179,11 @@ class Routes:
         return _page(list(reversed(self.state.refunds.get(int(match.group(1)), []))), query)
 
     def create_refund(self, match: re.Match[str], query: Mapping[str, str], body: Any) -> Answer:
+        """As WC_REST_Order_Refunds_Controller and wc_create_refund do it (see woocommerce_refunds)."""
         order = self._order_or_404(match)
         if order is None:
             return _invalid_order()
-        body = body or {}
-        refunds = self.state.refunds.setdefault(order["id"], [])
-        amount = Decimal(str(body.get("amount") or 0))
-        remaining = Decimal(order["total"]) - sum((Decimal(r["amount"]) for r in refunds), Decimal(0))
-        if amount <= 0 or amount > remaining:
-            return 500, {"code": REFUND_REFUSED, "message": "Invalid refund amount.", "data": {"status": 500}}, {}
-        automatic = body.get("api_refund", True) is not False
-        gateway = self.state.gateways.get(order["payment_method"]) or {}
-        if automatic and "refunds" not in gateway.get("method_supports", []):
-            return 500, {"code": REFUND_REFUSED, "data": {"status": 500},
-                         "message": "The payment gateway for this order does not support automatic refunds."}, {}
-        if automatic and gateway.get("declines"):  # a gateway that can refund, but says no to this one
-            return 500, {"code": REFUND_REFUSED, "message": gateway["declines"], "data": {"status": 500}}, {}
-        refund = {"id": 900 + sum(len(r) for r in self.state.refunds.values()), "date_created": self.state.now,
-                  "amount": money(amount), "reason": body.get("reason") or "", "refunded_by": 1,
-                  "refunded_payment": automatic, "meta_data": list(body.get("meta_data") or []), "line_items": []}
-        refunds.append(refund)
-        self.state.emails.append(("customer_refunded_order", order["id"]))
-        if amount == remaining:  # WooCommerce moves a fully refunded order to `refunded` by itself
-            self.state._move(order, "refunded")
-        return 201, refund, {}
+        return create_refund(self.state, order, body or {})
 
     def list_notes(self, match: re.Match[str], query: Mapping[str, str], body: Any) -> Answer:
         if self._order_or_404(match) is None:

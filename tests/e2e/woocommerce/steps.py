@@ -55,6 +55,12 @@ def move(base_url: str, fake: FakeWooCommerce, order_id: int, status: str, at: s
     assert deliver(base_url, fake, "order.updated", order_id) == [200]
 
 
+def form_for(order: dict[str, Any], **changes: str) -> dict[str, str]:
+    """The storefront request form for `order`, filled in as its customer would (a cancel, unless changed)."""
+    return {"order_number": order["number"], "email": order["billing"]["email"], "order_key": order["order_key"],
+            "kind": "cancel", "note": "Ordered twice by mistake", **changes}
+
+
 def run_worker(app: Flask) -> None:
     """A real RQ worker in burst mode: it runs every queued job (and the jobs they queue), then stops."""
     queue = queue_of(app)

@@ -10,14 +10,9 @@ import pytest
 from flask import Flask
 
 from ..fakes.woocommerce import FakeWooCommerce
-from .steps import install, run_worker
+from .steps import form_for, install, run_worker
 
 pytestmark = pytest.mark.integration
-
-
-def form_for(order: dict[str, Any], **changes: str) -> dict[str, str]:
-    return {"order_number": order["number"], "email": order["billing"]["email"], "order_key": order["order_key"],
-            "kind": "cancel", "note": "Ordered twice by mistake", **changes}
 
 
 def just_placed(fake: FakeWooCommerce) -> dict[str, Any]:

@@ -150,7 +150,8 @@ def test_a_stores_mapping_sets_its_plugins_status_after_an_approved_return(
     move(base_url, fake, order["id"], "rma-open", "2026-03-10T10:00:00")
     run_worker(app)
 
-    assert fake.writes() == [("POST", "orders/101/notes"), ("PUT", "orders/101")]
+    # The approved return is refunded first, then the customer is told, then the mapped status is set.
+    assert fake.writes() == [("POST", "orders/101/refunds"), ("POST", "orders/101/notes"), ("PUT", "orders/101")]
     assert fake.state.order(order["id"])["status"] == "rma-approved"
     assert fake.state.notes[101][0]["note"].startswith("Your return request has been approved.")
     with storage_of(app).sessions() as session:
