@@ -234,8 +234,9 @@ def comparable(decision: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]
         "reasons": [{"code": r["code"], "message": r["message"], "lines": [position[i] for i in r["lines"]]}
                     for r in decision["reasons"]],
         "lines": [line["outcome"] for line in decision["lines"]],
-        "refund": None if refund is None else {k: refund[k] for k in ("currency", "items", "shipping", "fees",
-                                                                      "total")},
+        "refund": None if refund is None else {k: refund[k] for k in ("currency", "items", "shipping", "tax", "fees",
+                                                                      "total", "to_gift_card")},
+        "judged_as": decision["judged_as"],
         "respond_by": _instant(decision.get("respond_by")),
         "resolve_by": _instant(decision.get("resolve_by")),
         "policy_version": decision["policy_version"],
