@@ -1,4 +1,7 @@
-"""The `assay` command: a Flask CLI group, so app commands sit beside the policy tools."""
+"""The `assay` command: a Flask CLI group, so app commands sit beside the policy tools.
+
+Each command imports what it uses inside itself, and the app is built only for commands that need one, so
+`assay decide` starts with the policy engine alone."""
 
 from __future__ import annotations
 
