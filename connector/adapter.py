@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from connector.planning import PlannedAction
     from storage.db import Storage
     from storage.models import CaseRecord, Event, Store
+    from storage.repositories import StoreCredentials
 
 
 class PermanentEventError(Exception):
@@ -118,9 +119,9 @@ class PlatformAdapter(Protocol):
     def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
         """The outbox actions a stored decision needs on this platform."""
 
-    def api_client(self, store: Store, credentials: Any, config: Mapping[str, Any]) -> Any:
+    def api_client(self, store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> Any:
         """The platform API client for the store (a context manager)."""
 
-    def write_action(self, store: Store, credentials: Any, kind: str, payload: dict[str, Any],
+    def write_action(self, store: Store, credentials: StoreCredentials, kind: str, payload: dict[str, Any],
                      idempotency_key: str, config: Mapping[str, Any]) -> dict[str, Any]:
         """Perform one outbox action; raises TransientWriteError when a retry may succeed."""
