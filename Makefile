@@ -23,7 +23,7 @@ lint: $(STAMP)
 
 # --strict everywhere (pyproject.toml); policies/ is the one that must never slip.
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy policies connector storage jobs webhooks
+	$(VENV)/bin/mypy policies connector storage jobs webhooks admin cli
 
 scenarios: $(STAMP)
 	../shared/tools/check-scenarios

@@ -45,7 +45,7 @@ def main() -> int:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, inherited by the CLI runs
 
     data = orjson.dumps(make_cases(args.cases))
-    # The same garbage-collector setting as `assay decide` (webhooks/cli.py), so both sides compare alike.
+    # The same garbage-collector setting as `assay decide` (cli/main.py), so both sides compare alike.
     gc.disable()
     loaded, _ = parse_cases(data)
     for item in loaded[:200]:

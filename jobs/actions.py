@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 
+from connector.adapter import TransientWriteError
+from connector.registry import adapter_for
 from storage.db import storage_of
 from storage.models import CaseRecord, Store
 from storage.repositories import claim_action, claim_next_action, complete_action, fail_action, store_credentials
 
 log = logging.getLogger("assay.jobs")
-
-
-class TransientWriteError(Exception):
-    """The platform could not be reached or was busy: the job raises it so RQ retries later."""
-
-
-Writer = Callable[[Store, Any, dict[str, Any], str, str], dict[str, Any]]
-
-
-def _writer_for(kind: str) -> Writer:
-    platform = kind.split(".", 1)[0]
-    if platform == "shopify":
-        from jobs.shopify_access import write_shopify_action
-
-        return write_shopify_action
-    if platform == "woocommerce":
-        from jobs.woocommerce_access import write_woocommerce_action
-
-        return write_woocommerce_action
-    raise LookupError(f"no writer for action kind {kind!r}")
 
 
 def _lease() -> timedelta:
@@ -74,7 +55,8 @@ def _perform(key: str, kind: str, payload: dict[str, Any], case_id: int) -> None
         credentials = store_credentials(store, storage.cipher)
         session.expunge(store)
     try:
-        result = _writer_for(kind)(store, credentials, payload, key, kind)
+        adapter = adapter_for(current_app, store.platform)
+        result = adapter.write_action(store, credentials, kind, payload, key, current_app.config)
     except TransientWriteError as error:
         with storage.transaction() as session:
             fail_action(session, key, str(error), retry=True)

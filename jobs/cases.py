@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
 
 from flask import current_app
 
-from connector.planning import PlannedAction
+from connector.registry import adapter_for
 from jobs.actions import perform_action
 from jobs.queue import job_id_for, queue_of
 from policies.batch import CaseError, decide_document
 from storage.db import storage_of
-from storage.models import CaseRecord, CaseStatus, Platform, Store
+from storage.models import CaseStatus, Store
 from storage.repositories import current_policy_version, enqueue_action, get_case, list_cases, save_decision
 
 log = logging.getLogger("assay.jobs")
-
-Planner = Callable[[Mapping[str, Any], CaseRecord, Store], list[PlannedAction]]
-
-
-def _plan_for_shopify(decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
-    from connector.shopify.actions import plan_actions
-
-    refs: dict[str, Any] = record.document.get("platform", {})
-    return plan_actions(decision, case_key=record.request_key, request_kind=record.kind,
-                        order_gid=refs["order_gid"], return_gid=refs.get("return_gid"))
-
-
-def _plan_for_woocommerce(decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
-    from jobs.woocommerce_access import plan_woocommerce_actions
-
-    return plan_woocommerce_actions(decision, record, store)
-
-
-# Which platform writes a decision needs, by the store's platform.
-PLANNERS: dict[str, Planner] = {Platform.SHOPIFY.value: _plan_for_shopify,
-                                Platform.WOOCOMMERCE.value: _plan_for_woocommerce}
 
 
 def decide_case(case_id: int) -> None:
@@ -59,7 +36,7 @@ def decide_case(case_id: int) -> None:
             return
         save_decision(session, case_id, decision)
         store = session.get_one(Store, record.store_id)
-        for planned in PLANNERS[store.platform](decision, record, store):
+        for planned in adapter_for(app, store.platform).plan_actions(decision, record, store):
             key = f"{record.store_id}:{planned.idempotency_key}"  # request keys are unique per store only
             enqueue_action(session, case_id=case_id, kind=planned.kind, payload=planned.payload, idempotency_key=key)
             keys.append(key)

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from storage.settings import KEYS_SETTING
+
 if TYPE_CHECKING:
     from flask import Flask
     from sqlalchemy import URL, Engine
@@ -20,7 +22,6 @@ if TYPE_CHECKING:
     from storage.secrets import Cipher
 
 EXTENSION = "assay.storage"
-KEYS_SETTING = "ASSAY_ENCRYPTION_KEYS"  # comma-separated Fernet keys, newest first
 
 
 class DatabaseUrlError(ValueError):
@@ -98,7 +99,7 @@ class Storage:
 
     @cached_property
     def cipher(self) -> Cipher:
-        from storage.secrets import load_cipher
+        from storage.secrets import load_cipher  # cryptography: kept out of `assay decide`'s start-up
 
         return load_cipher(self._encryption_keys, self._key_folder)
 

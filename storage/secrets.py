@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from storage.db import KEYS_SETTING
+from storage.settings import KEYS_SETTING
 
 KEY_FILE_NAME = "encryption.key"
 

@@ -1,1 +1,1 @@
-"""The Flask app: factory, webhook intake, health and the `assay` CLI."""
+"""The Flask app: the factory (Assay's composition root), the webhook intake and health."""

@@ -1,4 +1,5 @@
-"""The application factory: configuration and blueprints, no module-level globals."""
+"""The application factory and Assay's one composition root: configuration, storage, the queue, and the
+platforms (each adapter with its handlers and routes). No module-level globals: everything lives on the app."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ import os
 from typing import Any
 
 from flask import Flask
+
+from connector import shopify, woocommerce
+from connector.registry import register
+from jobs.queue import init_app as init_queue
+from jobs.runner import init_app as init_runner
+from storage.db import init_app as init_storage
+from webhooks.health import bp as health_bp
+from webhooks.intake import bp as intake_bp
 
 
 def default_config(instance_path: str) -> dict[str, Any]:
@@ -40,23 +49,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from storage.db import init_app as init_storage  # builds nothing until first used: `assay decide` stays fast
-
-    init_storage(app)
-
-    from jobs.queue import init_app as init_queue
-    from webhooks.health import bp as health_bp
-    from webhooks.shopify_intake import bp as shopify_bp
-    from webhooks.shopify_proxy import bp as shopify_proxy_bp
-    from webhooks.woocommerce_forms import bp as woocommerce_forms_bp
-    from webhooks.woocommerce_install import bp as woocommerce_install_bp
-    from webhooks.woocommerce_intake import bp as woocommerce_bp
-
+    init_storage(app)  # builds nothing until first used
     init_queue(app)
+    init_runner(app)
     app.register_blueprint(health_bp)
-    app.register_blueprint(shopify_bp)
-    app.register_blueprint(shopify_proxy_bp)
-    app.register_blueprint(woocommerce_bp)
-    app.register_blueprint(woocommerce_forms_bp)
-    app.register_blueprint(woocommerce_install_bp)
+    app.register_blueprint(intake_bp)
+    # The platforms, one line each: adapter (handlers, planning, writing, verification) and its routes.
+    register(app, shopify.ADAPTER)
+    register(app, woocommerce.ADAPTER)
     return app

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from flask import Flask
 
+from cli.main import cli
 from jobs.actions import reconcile_actions
 from storage.db import storage_of
 from storage.models import Action, CaseRecord, DecisionRecord
-from webhooks.cli import cli
 
 from .fakes.shopify import FakeShopify
 from .shopify_app import (

@@ -10,10 +10,10 @@ import pytest
 from click.testing import Result
 from flask import Flask
 
+from cli.main import cli
 from storage.db import Storage, storage_of
 from storage.migrate import head_revision
 from webhooks.app import create_app
-from webhooks.cli import cli
 
 pytestmark = pytest.mark.integration
 

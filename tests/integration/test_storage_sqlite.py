@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from cli.main import cli
 from storage.db import Storage, storage_of
 from storage.models import Action, Base
 from storage.repositories import (
@@ -30,7 +31,6 @@ from storage.repositories import (
     store_credentials,
 )
 from webhooks.app import create_app
-from webhooks.cli import cli
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 from support.cases import case, decision
 
+from cli.main import cli
 from policies.presets import preset_document
-from webhooks.cli import cli
 
 ASSAY = Path(sys.executable).with_name("assay")
 PRESETS = ["five-elements-link", "kestia", "pandorana", "passione-kustom", "pristine-crystals"]

@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from connector.woocommerce.installer import register_woocommerce_webhooks
 from connector.woocommerce.topics import HANDLED_TOPICS
 from jobs.queue import RedisQueue, queue_of
-from jobs.woocommerce_install import register_woocommerce_webhooks
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import InstallNonce, Store

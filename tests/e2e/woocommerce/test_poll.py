@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from jobs.woocommerce_poll import poll_store, poll_woocommerce
-from webhooks.cli import cli
+from cli.main import cli
+from connector.woocommerce.poll import poll_store, poll_woocommerce
 
 from ..fakes.woocommerce import FakeWooCommerce
 from .steps import deliver, install, run_worker, store_of

@@ -1,30 +1,28 @@
-"""Reaching a Shopify store from a job: its Admin API client, and write-backs with retryable errors told apart."""
+"""Reaching a Shopify store: its Admin API client, and write-backs with retryable errors told apart."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app
-
+from connector.adapter import TransientWriteError
 from connector.shopify.admin_api import AdminApi
 from connector.shopify.admin_errors import ShopifyUnavailable
-from jobs.actions import TransientWriteError
+from connector.shopify.client import write_back
 from storage.models import Store
 from storage.repositories import StoreCredentials
 
 
-def shopify_api(store: Store, credentials: StoreCredentials) -> AdminApi:
+def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> AdminApi:
     if not credentials.access_token:
         raise PermissionError(f"store {store.domain} has no access token (uninstalled?)")
-    timeout = float(current_app.config.get("SHOPIFY_TIMEOUT_SECONDS", 10))
+    timeout = float(config.get("SHOPIFY_TIMEOUT_SECONDS", 10))
     return AdminApi(store.domain, credentials.access_token, admin_origin=store.api_base_url, timeout_seconds=timeout)
 
 
 def write_shopify_action(store: Store, credentials: StoreCredentials, payload: dict[str, Any], key: str,
-                         kind: str) -> dict[str, Any]:
-    from connector.shopify.client import write_back
-
-    with shopify_api(store, credentials) as api:
+                         kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    with shopify_api(store, credentials, config) as api:
         try:
             return write_back(api, kind, payload, key)
         except ShopifyUnavailable as error:

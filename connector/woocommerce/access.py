@@ -1,13 +1,13 @@
-"""Reaching a WooCommerce site from a job: its REST client and calendar, order snapshots, and write-backs."""
+"""Reaching a WooCommerce site: its REST client and calendar, order snapshots, and write-backs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
+from connector.adapter import TransientWriteError
 from connector.planning import PlannedAction
 from connector.woocommerce.actions import plan_actions
 from connector.woocommerce.client import RetryPolicy, WooCommerceApi
@@ -23,15 +23,14 @@ from connector.woocommerce.schemas import (
 )
 from connector.woocommerce.site import site_calendar
 from connector.woocommerce.statuses import StatusMapping, load_status_mapping
-from jobs.actions import TransientWriteError
+from connector.woocommerce.writers import write_back
 from storage.models import CaseRecord, OrderSnapshot, Store
 from storage.repositories import StoreCredentials, find_order_snapshot, save_order_snapshot
 
 
-def woocommerce_api(store: Store, credentials: StoreCredentials) -> WooCommerceApi:
+def woocommerce_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> WooCommerceApi:
     if not (credentials.consumer_key and credentials.consumer_secret):
         raise PermissionError(f"store {store.domain} has no REST API key")
-    config = current_app.config
     retry = RetryPolicy(backoff_base_seconds=float(config.get("WOOCOMMERCE_BACKOFF_SECONDS", 0.5)))
     return WooCommerceApi(store.api_base_url or f"https://{store.domain}", credentials.consumer_key,
                           credentials.consumer_secret, retry=retry,
@@ -91,10 +90,8 @@ def plan_woocommerce_actions(decision: Mapping[str, Any], record: CaseRecord, st
 
 
 def write_woocommerce_action(store: Store, credentials: StoreCredentials, payload: dict[str, Any], key: str,
-                             kind: str) -> dict[str, Any]:
-    from connector.woocommerce.writers import write_back
-
-    with woocommerce_api(store, credentials) as api:
+                             kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    with woocommerce_api(store, credentials, config) as api:
         try:
             return write_back(api, kind, payload, key)
         except WooCommerceUnavailable as error:

@@ -6,9 +6,10 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from connector.intake import CancelRequestRefused
+from connector.registry import runner_of
+from connector.shopify.cancellations import open_cancel_case
 from connector.shopify.verify import verify_app_proxy
-from jobs.intake import CancelRequestRefused, open_cancel_case
-from jobs.queue import queue_of
 
 bp = Blueprint("shopify_proxy", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -32,5 +33,5 @@ def ask_to_cancel() -> tuple[Response, int]:
     except CancelRequestRefused as refused:
         return jsonify(error=refused.reason, detail=str(refused)), refused.status
     if opened.created:
-        queue_of(current_app).enqueue(opened.job, opened.case_id, job_id=f"case-{opened.case_id}")
+        runner_of(current_app).decide(opened.case_id, job_id=f"case-{opened.case_id}")
     return jsonify(status="received", case_id=opened.case_id), 202

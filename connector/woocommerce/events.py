@@ -3,7 +3,7 @@ close and reopen cases when an order is trashed and restored.
 
 The webhook carries the order as it is when WooCommerce sends it, not as it was when the change was made:
 quick successive changes arrive as one delivery, so each one is judged on the order's current state. The
-catch-up poll (jobs.woocommerce_poll) feeds the orders it finds through these same handlers.
+catch-up poll (connector.woocommerce.poll) feeds the orders it finds through these same handlers.
 A WooCommerceUnavailable from a fetch propagates: the event stays `received` and RQ runs the job again.
 """
 
@@ -16,22 +16,21 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from connector.adapter import FollowUps, Handlers, PermanentEventError
 from connector.case_parts import instant
-from connector.woocommerce.case_requests import request_from_status, status_request_key
-from connector.woocommerce.client import WooCommerceApi
-from connector.woocommerce.errors import WooCommercePayloadError
-from connector.woocommerce.schemas import WooOrder, parse_order
-from connector.woocommerce.statuses import ENDED_STATUSES
-from jobs.cases import decide_case
-from jobs.events import FollowUps, PermanentEventError, handles
-from jobs.intake import open_case
-from jobs.woocommerce_access import (
+from connector.intake import open_case
+from connector.woocommerce.access import (
     case_order,
     ensure_calendar,
     record_order_snapshot,
     status_mapping,
     woocommerce_api,
 )
+from connector.woocommerce.case_requests import request_from_status, status_request_key
+from connector.woocommerce.client import WooCommerceApi
+from connector.woocommerce.errors import WooCommercePayloadError
+from connector.woocommerce.schemas import WooOrder, parse_order
+from connector.woocommerce.statuses import ENDED_STATUSES
 from storage.db import storage_of
 from storage.models import Event, OrderSnapshot, Platform, Store, StoreStatus
 from storage.repositories import (
@@ -45,6 +44,7 @@ from storage.repositories import (
 
 log = logging.getLogger("assay.jobs")
 WOOCOMMERCE = Platform.WOOCOMMERCE.value
+HANDLERS = Handlers()  # topic -> handler, for process_event (through the adapter)
 
 
 def _store(session: Session, event: Event) -> Store:
@@ -57,7 +57,7 @@ def _store(session: Session, event: Event) -> Store:
 
 
 def _api(store: Store) -> WooCommerceApi:
-    return woocommerce_api(store, store_credentials(store, storage_of(current_app).cipher))
+    return woocommerce_api(store, store_credentials(store, storage_of(current_app).cipher), current_app.config)
 
 
 def _order(payload: dict[str, Any]) -> WooOrder:
@@ -67,7 +67,7 @@ def _order(payload: dict[str, Any]) -> WooOrder:
         raise PermanentEventError(str(error)) from error
 
 
-@handles(WOOCOMMERCE, "order.created", "order.updated")
+@HANDLERS.on("order.created", "order.updated")
 def record_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
     """Snapshot the order (sale status as of its first sighting), then act on where its status has moved."""
     store = _store(session, event)
@@ -104,10 +104,10 @@ def follow_status(session: Session, store: Store, snapshot: OrderSnapshot, order
                                  request_key=status_request_key(order), refs=refs)
     if created:
         log.info("case.opened", extra={"case_id": case_id, "store_id": store.id, "kind": kind})
-        follow_ups.add(decide_case, case_id, job_id=f"case-{case_id}")
+        follow_ups.decide(case_id, job_id=f"case-{case_id}")
 
 
-@handles(WOOCOMMERCE, "order.deleted")
+@HANDLERS.on("order.deleted")
 def close_cases_of_deleted_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
     """Trashed (the payload is only its id): nothing is left to decide for its open cases."""
     store = _store(session, event)
@@ -117,12 +117,12 @@ def close_cases_of_deleted_order(session: Session, event: Event, follow_ups: Fol
     close_cases(session, store.id, str(order_id))  # decided ones stay: restoring it changes nothing for them
 
 
-@handles(WOOCOMMERCE, "order.restored")
+@HANDLERS.on("order.restored")
 def reopen_cases_of_restored_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
     """Back from the trash: cases it closed before they were decided are decided after all, unless it ended."""
     order = _order(event.payload)
     store = _store(session, event)
     if order.status not in ENDED_STATUSES:
         for case_id in reopen_closed_cases(session, store.id, order.id):
-            follow_ups.add(decide_case, case_id, job_id=f"case-{case_id}-restored-{event.id}")
+            follow_ups.decide(case_id, job_id=f"case-{case_id}-restored-{event.id}")
     record_order(session, event, follow_ups)

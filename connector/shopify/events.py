@@ -12,6 +12,9 @@ from flask import current_app
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from connector.adapter import FollowUps, Handlers, PermanentEventError
+from connector.intake import open_case
+from connector.shopify.access import shopify_api
 from connector.shopify.admin_api import AdminApi
 from connector.shopify.documents import ORDER_FOR_CASE, ORDER_PAYMENTS, RETURN_FOR_CASE, SHOP_FACTS
 from connector.shopify.schemas import (
@@ -26,10 +29,6 @@ from connector.shopify.schemas import (
     return_request_from_webhook,
     shop_facts,
 )
-from jobs.cases import decide_case
-from jobs.events import FollowUps, PermanentEventError, handles
-from jobs.intake import open_case
-from jobs.shopify_access import shopify_api
 from storage.db import storage_of
 from storage.models import CaseRecord, CaseStatus, Event, OrderSnapshot, Platform, Store, StoreStatus
 from storage.repositories import (
@@ -44,6 +43,7 @@ from storage.repositories import (
 
 log = logging.getLogger("assay.jobs")
 SHOPIFY = Platform.SHOPIFY.value
+HANDLERS = Handlers()  # topic -> handler, for process_event (through the adapter)
 
 
 def _store(session: Session, event: Event) -> Store:
@@ -56,7 +56,7 @@ def _store(session: Session, event: Event) -> Store:
 def _api(store: Store) -> AdminApi:
     if store.status != StoreStatus.ACTIVE.value:
         raise PermanentEventError(f"store {store.domain} is {store.status}")
-    return shopify_api(store, store_credentials(store, storage_of(current_app).cipher))
+    return shopify_api(store, store_credentials(store, storage_of(current_app).cipher), current_app.config)
 
 
 def ensure_calendar(store: Store, api: AdminApi) -> None:
@@ -88,7 +88,7 @@ def _order_gid(payload: dict[str, Any]) -> str:
     return gid
 
 
-@handles(SHOPIFY, "orders/create", "orders/updated")
+@HANDLERS.on("orders/create", "orders/updated")
 def record_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
     """Snapshot what was bought now (compare-at prices change later); an update only moves fulfilment on."""
     store = _store(session, event)
@@ -118,7 +118,7 @@ def _return_request(api: AdminApi, event: Event, order: dict[str, Any], fetched:
         return return_request_from_graphql(data, order)
 
 
-@handles(SHOPIFY, "returns/request")
+@HANDLERS.on("returns/request")
 def open_return_case(session: Session, event: Event, follow_ups: FollowUps) -> None:
     store = _store(session, event)
     order_gid = _order_gid(event.payload.get("order") or {})
@@ -151,16 +151,16 @@ def open_return_case(session: Session, event: Event, follow_ups: FollowUps) -> N
                                  refs={"order_gid": asked.order_gid, "return_gid": asked.return_gid,
                                        "fetched": fetched})
     if created:
-        follow_ups.add(decide_case, case_id, job_id=f"case-{case_id}")
+        follow_ups.decide(case_id, job_id=f"case-{case_id}")
 
 
-@handles(SHOPIFY, "orders/cancelled")
+@HANDLERS.on("orders/cancelled")
 def close_cases_of_cancelled_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
     """Cancelled elsewhere (by staff, or by Assay): nothing is left to decide, or to review, for its cases."""
     close_cases(session, _store(session, event).id, str(event.payload.get("id")), including_decided=True)
 
 
-@handles(SHOPIFY, "returns/approve", "returns/decline", "returns/cancel", "returns/close")
+@HANDLERS.on("returns/approve", "returns/decline", "returns/cancel", "returns/close")
 def close_case_of_settled_return(session: Session, event: Event, follow_ups: FollowUps) -> None:
     """Staff (or Assay) settled the return in Shopify: its case no longer waits in the review queue."""
     store = _store(session, event)
@@ -169,12 +169,12 @@ def close_case_of_settled_return(session: Session, event: Event, follow_ups: Fol
         record.status = CaseStatus.CLOSED.value
 
 
-@handles(SHOPIFY, "app/uninstalled")
+@HANDLERS.on("app/uninstalled")
 def uninstall(session: Session, event: Event, follow_ups: FollowUps) -> None:
     mark_store_uninstalled(_store(session, event))
 
 
-@handles(SHOPIFY, "customers/redact")
+@HANDLERS.on("customers/redact")
 def redact_customer(session: Session, event: Event, follow_ups: FollowUps) -> None:
     """Forget the named orders' snapshots and cases: they hold the customer's purchases and notes."""
     store = find_store(session, SHOPIFY, event.shop_domain)
@@ -186,7 +186,7 @@ def redact_customer(session: Session, event: Event, follow_ups: FollowUps) -> No
     session.execute(delete(CaseRecord).where(CaseRecord.store_id == store.id, CaseRecord.order_id.in_(orders)))
 
 
-@handles(SHOPIFY, "shop/redact")
+@HANDLERS.on("shop/redact")
 def redact_shop(session: Session, event: Event, follow_ups: FollowUps) -> None:
     """48 hours after uninstalling: everything about the shop goes (its rows cascade from the store)."""
     store = find_store(session, SHOPIFY, event.shop_domain)
@@ -194,7 +194,7 @@ def redact_shop(session: Session, event: Event, follow_ups: FollowUps) -> None:
         session.delete(store)
 
 
-@handles(SHOPIFY, "customers/data_request")
+@HANDLERS.on("customers/data_request")
 def note_data_request(session: Session, event: Event, follow_ups: FollowUps) -> None:
     """Assay keeps only order snapshots and cases; the merchant answers from them in the review queue."""
     log.info("privacy.data_request", extra={"shop": event.shop_domain,

@@ -13,9 +13,9 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from connector.registry import runner_of
 from connector.woocommerce.install import InstallRefused, read_callback
-from jobs.queue import queue_of
-from jobs.woocommerce_install import accept_keys, complete_woocommerce_install, start_install
+from connector.woocommerce.installer import accept_keys, complete_woocommerce_install, start_install
 
 bp = Blueprint("woocommerce_install", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -53,8 +53,8 @@ def callback() -> tuple[Response, int]:
         install_id = accept_keys(granted)
     except InstallRefused as refused:
         return _refused(refused)
-    queue_of(current_app).enqueue(complete_woocommerce_install, granted.store_id, install_id,
-                                  job_id=f"woocommerce-install-{granted.store_id}-{install_id}")
+    runner_of(current_app).later(complete_woocommerce_install, granted.store_id, install_id,
+                                 job_id=f"woocommerce-install-{granted.store_id}-{install_id}")
     return jsonify(status="installed"), 200
 
 

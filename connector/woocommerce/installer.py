@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from flask import current_app
 
+from connector.woocommerce.access import woocommerce_api
 from connector.woocommerce.errors import WooCommerceRejected
 from connector.woocommerce.install import (
     GrantedKeys,
@@ -17,7 +18,6 @@ from connector.woocommerce.install import (
     register_webhooks,
     user_id_for,
 )
-from jobs.woocommerce_access import woocommerce_api
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
@@ -102,7 +102,7 @@ def swap_in_proven_keys(store_id: int, install_id: int) -> bool:
     proposed = StoreCredentials(consumer_key=keys[0], consumer_secret=keys[1])
     refused: WooCommerceRejected | None = None
     try:
-        with woocommerce_api(store, proposed) as api:
+        with woocommerce_api(store, proposed, current_app.config) as api:
             api.get("webhooks", {"per_page": 1})  # what registering needs: read access to the site's webhooks
     except WooCommerceRejected as error:
         refused = error
@@ -139,7 +139,7 @@ def register_woocommerce_webhooks(store_id: int) -> None:
             session.flush()  # before expunge, which would drop the change
         session.expunge(store)
     assert credentials.webhook_secret is not None
-    with woocommerce_api(store, credentials) as api:
+    with woocommerce_api(store, credentials, current_app.config) as api:
         done = register_webhooks(api, delivery_url, credentials.webhook_secret)
     log.info("install.webhooks_registered", extra={"store_id": store_id, "created": done.created,
                                                    "updated": done.updated})

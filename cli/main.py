@@ -1,4 +1,7 @@
-"""The `assay` command: a Flask CLI group, so app commands sit beside the policy tools."""
+"""The `assay` command: a Flask CLI group, so app commands sit beside the policy tools.
+
+Each command imports what it uses inside itself, and the app is built only for commands that need one, so
+`assay decide` starts with the policy engine alone."""
 
 from __future__ import annotations
 
@@ -7,12 +10,11 @@ import sys
 from typing import IO
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from webhooks.app import create_app
-from webhooks.store_commands import db_group, policy_group, stores_group
-from webhooks.woocommerce_commands import poll_group, woocommerce_group
+from cli.stores import db_group, policy_group, stores_group
+from cli.woocommerce import poll_group, woocommerce_group
 
 
 class AssayGroup(FlaskGroup):
@@ -23,6 +25,14 @@ class AssayGroup(FlaskGroup):
 
     def _load_plugin_commands(self) -> None:
         self._loaded_plugin_commands = True
+
+
+def create_app() -> Flask:
+    """The app, built only for the commands that need one."""
+    # The whole app (SQLAlchemy, RQ, the platforms' SDKs): kept out of `assay decide`'s start-up.
+    from webhooks.app import create_app as build
+
+    return build()
 
 
 @click.group(cls=AssayGroup, create_app=create_app, help="Assay: a jewelry store's policy, enforced.")

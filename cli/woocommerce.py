@@ -1,5 +1,8 @@
 """`assay poll woocommerce` (the catch-up for missed webhooks, for cron or a scheduler) and
-`assay woocommerce statuses` (a store's request-status mapping)."""
+`assay woocommerce statuses` (a store's request-status mapping).
+
+The platform's code (and with it httpx and SQLAlchemy) is imported inside the commands, so `assay decide` never
+pays for it."""
 
 from __future__ import annotations
 
@@ -10,11 +13,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from cli.stores import one_store, reports_storage_errors
 from storage.db import storage_of
-from webhooks.store_commands import one_store, reports_storage_errors
 
 if TYPE_CHECKING:
-    from jobs.woocommerce_poll import PollReport
+    from connector.woocommerce.poll import PollReport
 
 poll_group = AppGroup("poll", help="Catch up on what the platforms' webhooks may have missed.")
 woocommerce_group = AppGroup("woocommerce", help="WooCommerce stores' settings.")
@@ -25,7 +28,7 @@ woocommerce_group = AppGroup("woocommerce", help="WooCommerce stores' settings."
 @reports_storage_errors
 def poll_woocommerce_command(domain: str | None) -> None:
     """List each store's orders changed since the last poll, feed them to the handlers, re-enable webhooks."""
-    from jobs.woocommerce_poll import poll_store, poll_woocommerce
+    from connector.woocommerce.poll import poll_store, poll_woocommerce  # httpx and the platform: not for `decide`
 
     if domain is None:
         reports = poll_woocommerce()

@@ -6,10 +6,10 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from connector.intake import CancelRequestRefused
+from connector.registry import runner_of
 from connector.woocommerce.case_requests import FormInvalid, load_request_form
-from jobs.intake import CancelRequestRefused
-from jobs.queue import queue_of
-from jobs.woocommerce_forms import open_form_case
+from connector.woocommerce.forms import open_form_case
 
 bp = Blueprint("woocommerce_forms", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -37,5 +37,5 @@ def ask(store_id: int) -> tuple[Response, int]:
         log.info("form.refused", extra={"store_id": store_id, "reason": refused.reason})
         return jsonify(error=refused.reason, detail=str(refused)), refused.status
     if opened.created:
-        queue_of(current_app).enqueue(opened.job, opened.case_id, job_id=f"case-{opened.case_id}")
+        runner_of(current_app).decide(opened.case_id, job_id=f"case-{opened.case_id}")
     return jsonify(status="received", case_id=opened.case_id), 202

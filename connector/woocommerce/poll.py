@@ -17,11 +17,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from connector.registry import runner_of
+from connector.woocommerce.access import woocommerce_api
 from connector.woocommerce.client import WooCommerceApi
 from connector.woocommerce.errors import WooCommerceError
-from jobs.events import process_event
-from jobs.queue import queue_of
-from jobs.woocommerce_access import woocommerce_api
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
@@ -70,7 +69,7 @@ def poll_store(store_id: int, now: datetime | None = None) -> PollReport:
         since = store.polled_at - OVERLAP if store.polled_at else started - FIRST_LOOK_BACK
         session.expunge(store)
     report = PollReport(store_id, store.domain)
-    with woocommerce_api(store, credentials) as api:
+    with woocommerce_api(store, credentials, current_app.config) as api:
         report.webhooks_reenabled = reenable_webhooks(api)
         # modified_after (WooCommerce 5.8+) in UTC; the handlers put late and repeated states in order themselves.
         orders = api.get_all("orders", {"modified_after": since.strftime("%Y-%m-%dT%H:%M:%S"), "dates_are_gmt": "true"})
@@ -85,9 +84,9 @@ def poll_store(store_id: int, now: datetime | None = None) -> PollReport:
             if created:
                 report.events_recorded.append(event.id)
         session.get_one(Store, store_id).polled_at = started
-    queue = queue_of(current_app)
+    runner = runner_of(current_app)
     for event_id in report.events_recorded:
-        queue.enqueue(process_event, event_id, job_id=f"event-{event_id}")
+        runner.process_event(event_id, job_id=f"event-{event_id}")
     log.info("poll.done", extra={"store_id": store_id, "orders": report.orders_seen,
                                  "events": len(report.events_recorded), "webhooks": report.webhooks_reenabled})
     return report

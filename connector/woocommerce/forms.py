@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import current_app
 
+from connector.intake import CancelRequestRefused, OpenedCase, open_case
+from connector.woocommerce.access import case_order, ensure_calendar, record_order_snapshot, woocommerce_api
 from connector.woocommerce.case_requests import form_matches, request_from_form
 from connector.woocommerce.client import WooCommerceApi
 from connector.woocommerce.errors import (
@@ -20,9 +22,6 @@ from connector.woocommerce.errors import (
     WooCommerceUnavailable,
 )
 from connector.woocommerce.schemas import WooOrder, parse_order
-from jobs.cases import decide_case
-from jobs.intake import CancelRequestRefused, OpenedCase, open_case
-from jobs.woocommerce_access import case_order, ensure_calendar, record_order_snapshot, woocommerce_api
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
 from storage.repositories import store_credentials
@@ -38,7 +37,7 @@ def open_form_case(store_id: int, form: dict[str, Any]) -> OpenedCase:
         if store is None or store.platform != Platform.WOOCOMMERCE.value or store.status != StoreStatus.ACTIVE.value:
             raise CancelRequestRefused("unknown_store", "this store does not take requests through Assay", 404)
         try:
-            with woocommerce_api(store, store_credentials(store, storage.cipher)) as api:
+            with woocommerce_api(store, store_credentials(store, storage.cipher), current_app.config) as api:
                 order = _matching_order(api, form)
                 ensure_calendar(store, api)
                 snapshot = record_order_snapshot(session, store, api, order)
@@ -52,7 +51,7 @@ def open_form_case(store_id: int, form: dict[str, Any]) -> OpenedCase:
         refs = {"order_id": order.id, "request_status": None, "previous_status": order.status}
         case_id, created = open_case(session, store, order=document, request=request,
                                      request_key=f"form:{order.id}:{form['kind']}", refs=refs)
-    return OpenedCase(case_id, created, decide_case)
+    return OpenedCase(case_id, created)
 
 
 def _matching_order(api: WooCommerceApi, form: dict[str, Any]) -> WooOrder:

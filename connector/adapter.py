@@ -1,0 +1,127 @@
+"""What the rest of Assay asks of a platform, and the neutral types a platform's code hands back.
+
+Each platform package (`connector/shopify/`, `connector/woocommerce/`) exposes one object satisfying
+`PlatformAdapter`; `connector.registry` keeps them on the app, and `jobs/` and `webhooks/` look a store's
+adapter up there instead of importing a platform. A platform's handlers and routes never import `jobs/`:
+what they want run later they ask of `FollowUps` or of the app's `JobRunner`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+    from sqlalchemy.orm import Session
+
+    from connector.planning import PlannedAction
+    from storage.db import Storage
+    from storage.models import CaseRecord, Event, Store
+    from storage.repositories import StoreCredentials
+
+
+class PermanentEventError(Exception):
+    """The event can never be handled (a malformed payload, an unknown store): recorded, not retried."""
+
+
+class TransientWriteError(Exception):
+    """The platform could not be reached or was busy: the job raises it so RQ retries later."""
+
+
+@dataclass
+class FollowUps:
+    """Work a handler wants done once its transaction has committed (it reads what the handler wrote)."""
+
+    decisions: list[tuple[int, str]] = field(default_factory=list)
+
+    def decide(self, case_id: int, *, job_id: str) -> None:
+        """Decide this case (with `job_id`, so asking twice queues it once)."""
+        self.decisions.append((case_id, job_id))
+
+
+Handler = Callable[["Session", "Event", FollowUps], None]
+
+
+class Handlers(dict[str, Handler]):
+    """A platform's event handlers by topic; `@HANDLERS.on("orders/create", ...)` adds one."""
+
+    def on(self, *topics: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            for topic in topics:
+                self[topic] = handler
+            return handler
+
+        return register
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookVerdict:
+    """A delivery as the platform's verification sees it.
+
+    `ok` with `ping`: a platform's test delivery, answered and not recorded. `ok` otherwise: the topic, the store's
+    domain and the inbox key (unique per delivery) to record it under. Not `ok`: `reason` is one of the intake's
+    known reasons (missing_headers, not_utf8, invalid_hmac, unknown_store, invalid_signature), `detail` says more.
+    """
+
+    ok: bool
+    reason: str
+    detail: str = ""
+    topic: str | None = None
+    shop_domain: str | None = None
+    delivery_key: str | None = None
+    ping: bool = False
+    webhook_id: str | None = None  # the platform's id for the webhook, logged with a ping
+
+
+class HeaderSource(Protocol):
+    """Request headers looked up by name, case-insensitively, such as a web framework's."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+    def __getitem__(self, key: str, /) -> str: ...
+
+
+class JobRunner(Protocol):
+    """The app's way to queue Assay's jobs, for a platform's routes and scheduled work (implemented in jobs/)."""
+
+    def decide(self, case_id: int, *, job_id: str) -> None: ...
+
+    def process_event(self, event_id: int, *, job_id: str) -> None: ...
+
+    def later(self, job: Callable[..., Any], *args: Any, job_id: str) -> None: ...
+
+
+class PlatformAdapter(Protocol):
+    """One platform, as the rest of Assay sees it."""
+
+    @property
+    def name(self) -> str:
+        """The platform's name, as stores and events record it ("shopify")."""
+
+    @property
+    def topics(self) -> frozenset[str]:
+        """The webhook topics Assay subscribes to: the intake queues these and marks the others ignored."""
+
+    @property
+    def handlers(self) -> Mapping[str, Handler]:
+        """Topic -> the handler `process_event` runs inside its transaction."""
+
+    @property
+    def blueprints(self) -> Sequence[Blueprint]:
+        """The platform's own routes (app proxy, storefront forms, install), registered by the app factory."""
+
+    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
+                       storage: Storage) -> WebhookVerdict:
+        """Is this delivery the platform's, and what is it? Checked on the raw body, before it is parsed."""
+
+    def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
+        """The outbox actions a stored decision needs on this platform."""
+
+    def api_client(self, store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> Any:
+        """The platform API client for the store (a context manager)."""
+
+    def write_action(self, store: Store, credentials: StoreCredentials, kind: str, payload: dict[str, Any],
+                     idempotency_key: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Perform one outbox action; raises TransientWriteError when a retry may succeed."""

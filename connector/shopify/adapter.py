@@ -1,0 +1,54 @@
+"""Shopify, as the rest of Assay sees it: the one object `connector.registry` holds for the platform."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import Blueprint
+
+from connector.adapter import Handler, HeaderSource, WebhookVerdict
+from connector.planning import PlannedAction
+from connector.shopify import actions
+from connector.shopify.access import shopify_api, write_shopify_action
+from connector.shopify.admin_api import AdminApi
+from connector.shopify.events import HANDLERS
+from connector.shopify.routes import bp as proxy_bp
+from connector.shopify.topics import HANDLED_TOPICS
+from connector.shopify.verify import verify_webhook
+from storage.db import Storage
+from storage.models import CaseRecord, Platform, Store
+from storage.repositories import StoreCredentials
+
+
+class ShopifyAdapter:
+    name = Platform.SHOPIFY.value
+    topics: frozenset[str] = HANDLED_TOPICS
+    handlers: Mapping[str, Handler] = HANDLERS
+    blueprints: Sequence[Blueprint] = (proxy_bp,)
+
+    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
+                       storage: Storage) -> WebhookVerdict:
+        """The app's client secret (or the previous one, mid-rotation) signs every delivery."""
+        check = verify_webhook(headers, body, config["SHOPIFY_API_SECRET"],
+                               config.get("SHOPIFY_API_SECRET_PREVIOUS"), url=url)
+        if not check.ok:
+            return WebhookVerdict(False, check.reason, check.detail)
+        assert check.topic and check.shop_domain and check.webhook_id  # verified: all three headers are present
+        return WebhookVerdict(True, check.reason, topic=check.topic, shop_domain=check.shop_domain,
+                              delivery_key=check.webhook_id)
+
+    def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
+        refs: dict[str, Any] = record.document.get("platform", {})
+        return actions.plan_actions(decision, case_key=record.request_key, request_kind=record.kind,
+                                    order_gid=refs["order_gid"], return_gid=refs.get("return_gid"))
+
+    def api_client(self, store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> AdminApi:
+        return shopify_api(store, credentials, config)
+
+    def write_action(self, store: Store, credentials: StoreCredentials, kind: str, payload: dict[str, Any],
+                     idempotency_key: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        return write_shopify_action(store, credentials, payload, idempotency_key, kind, config)
+
+
+ADAPTER = ShopifyAdapter()

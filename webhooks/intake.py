@@ -1,0 +1,70 @@
+"""POST /webhooks/<platform>: verify, record in the inbox, enqueue one job, answer — never decide inline.
+
+The platform's adapter checks the delivery on its raw bytes and names it (topic, shop, inbox key); everything
+else is the same for every platform.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+
+from connector.registry import platforms_of
+from jobs.events import process_event
+from jobs.queue import queue_of
+from storage.db import storage_of
+from storage.models import EventStatus
+from storage.repositories import mark_event, record_event, safe_headers
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger("assay.webhooks")
+
+# The one place a verification failure becomes an HTTP status, whichever platform's it is.
+STATUS_FOR_REASON = {"missing_headers": 400, "not_utf8": 400, "not_json": 400, "invalid_hmac": 401,
+                     "unknown_store": 401, "invalid_signature": 401}
+
+
+def _rejected(platform: str, reason: str, detail: str) -> tuple[Response, int]:
+    log.warning("webhook.rejected", extra={"platform": platform, "reason": reason})
+    return jsonify(error=reason, detail=detail), STATUS_FOR_REASON[reason]
+
+
+@bp.post("/webhooks/<platform>")
+def receive(platform: str) -> tuple[Response, int]:
+    adapter = platforms_of(current_app).get(platform)
+    if adapter is None:
+        abort(404)
+    body = request.get_data(cache=False)
+    storage = storage_of(current_app)
+    check = adapter.verify_webhook(request.headers, body, url=request.url, config=current_app.config, storage=storage)
+    if check.ping:
+        log.info("webhook.ping", extra={"platform": platform, "webhook_id": check.webhook_id})
+        return jsonify(status="ping"), 200
+    if not check.ok:
+        return _rejected(platform, check.reason, check.detail)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return _rejected(platform, "not_json", "the body must be a JSON document")
+    assert check.topic and check.shop_domain and check.delivery_key  # verified: the adapter named the delivery
+    with storage.transaction() as session:
+        event, created = record_event(
+            session, platform=platform, delivery_id=check.delivery_key, topic=check.topic,
+            shop_domain=check.shop_domain, payload=payload if isinstance(payload, dict) else {"body": payload},
+            headers=safe_headers(request.headers.items()),
+        )
+        handled = check.topic in adapter.topics
+        if created and not handled:
+            mark_event(session, event.id, EventStatus.IGNORED)
+        event_id = event.id
+    if not created:
+        log.info("webhook.duplicate", extra={"platform": platform, "event_id": event_id})
+        return jsonify(status="duplicate"), 200
+    if not handled:
+        log.info("webhook.ignored", extra={"platform": platform, "topic": check.topic, "event_id": event_id})
+        return jsonify(status="ignored"), 200
+    queue_of(current_app).enqueue(process_event, event_id, job_id=f"event-{event_id}")
+    log.info("webhook.accepted", extra={"platform": platform, "topic": check.topic, "event_id": event_id})
+    return jsonify(status="accepted"), 200
