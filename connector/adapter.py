@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -103,6 +104,17 @@ class PlatformAdapter(Protocol):
     @property
     def topics(self) -> frozenset[str]:
         """The webhook topics Assay subscribes to: the intake queues these and marks the others ignored."""
+
+    @property
+    def privacy_topics(self) -> frozenset[str]:
+        """Topics still recorded for an uninstalled store (redaction comes after uninstalling); others dropped."""
+
+    @property
+    def replay_horizon(self) -> timedelta:
+        """How long the platform may resend a delivery: the same topic and body within it is a duplicate."""
+
+    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], store: Store) -> str | None:
+        """Why this signed payload is not the store's (it names another shop), or None when it may be."""
 
     @property
     def handlers(self) -> Mapping[str, Handler]:

@@ -228,3 +228,31 @@ class InstallNonce(Base):
     consumer_key_encrypted: Mapped[str | None] = mapped_column(Text)
     consumer_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class DeliveryDigest(Base):
+    """A delivery's topic and body digest, so the same signed body resent under a new delivery id (or another
+    shop's header) within the platform's retry horizon is recognised as a duplicate."""
+
+    __tablename__ = "delivery_digests"
+    __table_args__ = (UniqueConstraint("platform", "topic", "digest"), Index(None, "seen_at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(255))
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the raw body, hex
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class PrivacyExport(Base):
+    """What Assay holds on one customer, written for a platform's data request; encrypted, for the merchant."""
+
+    __tablename__ = "privacy_exports"
+    __table_args__ = (Index(None, "store_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    customer_id: Mapped[str | None] = mapped_column(String(255))  # the platform's customer id (not contact data)
+    document_encrypted: Mapped[str] = mapped_column(Text)  # Fernet token of the export's JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

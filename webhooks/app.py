@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from connector import shopify, woocommerce
+from connector.guard import install as install_guard
 from connector.registry import register
 from jobs.queue import init_app as init_queue
 from jobs.runner import init_app as init_runner
@@ -38,6 +39,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "ASSAY_ENCRYPTION_KEYS": os.environ.get("ASSAY_ENCRYPTION_KEYS") or None,
         # Where platforms reach Assay (https): WooCommerce's install callback and webhook deliveries go here.
         "ASSAY_PUBLIC_URL": os.environ.get("ASSAY_PUBLIC_URL", ""),
+        # Handled inbox payloads are emptied after this many days (`assay inbox prune`); cases keep their own.
+        "INBOX_PAYLOAD_DAYS": float(os.environ.get("INBOX_PAYLOAD_DAYS", 30)),
+        # Install starts allowed per source address and per site, each per hour (unauthenticated: bounded).
+        "INSTALL_STARTS_PER_HOUR": int(os.environ.get("INSTALL_STARTS_PER_HOUR", 20)),
     }
 
 
@@ -49,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    install_guard(app)  # every route's input checks, and errors answered as JSON
     init_storage(app)  # builds nothing until first used
     init_queue(app)
     init_runner(app)

@@ -6,24 +6,25 @@ else is the same for every platform.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
+from connector.admission import admit
 from connector.registry import platforms_of
 from jobs.events import process_event
 from jobs.queue import queue_of
+from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import EventStatus
-from storage.repositories import mark_event, record_event, safe_headers
+from storage.repositories import claim_delivery_digest, link_delivery_digest, mark_event, record_event, safe_headers
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger("assay.webhooks")
 
 # The one place a verification failure becomes an HTTP status, whichever platform's it is.
-STATUS_FOR_REASON = {"missing_headers": 400, "not_utf8": 400, "not_json": 400, "invalid_hmac": 401,
-                     "unknown_store": 401, "invalid_signature": 401}
+STATUS_FOR_REASON = {"missing_headers": 400, "invalid_headers": 400, "not_utf8": 400, "not_json": 400,
+                     "invalid_hmac": 401, "unknown_store": 401, "invalid_signature": 401, "wrong_shop": 401}
 
 
 def _rejected(platform: str, reason: str, detail: str) -> tuple[Response, int]:
@@ -44,17 +45,24 @@ def receive(platform: str) -> tuple[Response, int]:
         return jsonify(status="ping"), 200
     if not check.ok:
         return _rejected(platform, check.reason, check.detail)
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return _rejected(platform, "not_json", "the body must be a JSON document")
     assert check.topic and check.shop_domain and check.delivery_key  # verified: the adapter named the delivery
+    admitted = admit(adapter, check, body, storage, current_app.config)
+    if admitted.refused:
+        return _rejected(platform, *admitted.refused)
+    if admitted.dropped:  # answered, so the platform stops sending it, and not kept: it is no shop of ours
+        log.info("webhook.dropped", extra={"platform": platform, "topic": check.topic, "reason": admitted.dropped})
+        return jsonify(status="dropped"), 200
     with storage.transaction() as session:
+        digest_id = claim_delivery_digest(session, platform=platform, topic=check.topic, digest=admitted.digest,
+                                          now=utc_now(), horizon=adapter.replay_horizon)
+        if digest_id is None:  # the same signed body again, whatever its delivery id or shop header says
+            log.info("webhook.replayed", extra={"platform": platform, "topic": check.topic})
+            return jsonify(status="duplicate"), 200
         event, created = record_event(
             session, platform=platform, delivery_id=check.delivery_key, topic=check.topic,
-            shop_domain=check.shop_domain, payload=payload if isinstance(payload, dict) else {"body": payload},
-            headers=safe_headers(request.headers.items()),
+            shop_domain=check.shop_domain, payload=admitted.payload, headers=safe_headers(request.headers.items()),
         )
+        link_delivery_digest(session, digest_id, event.id)
         handled = check.topic in adapter.topics
         if created and not handled:
             mark_event(session, event.id, EventStatus.IGNORED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint
@@ -14,7 +15,8 @@ from connector.shopify.access import shopify_api, write_shopify_action
 from connector.shopify.admin_api import AdminApi
 from connector.shopify.events import HANDLERS
 from connector.shopify.routes import bp as proxy_bp
-from connector.shopify.topics import HANDLED_TOPICS
+from connector.shopify.tenancy import own_webhook_secret, shop_named_elsewhere
+from connector.shopify.topics import HANDLED_TOPICS, PRIVACY_TOPICS
 from connector.shopify.verify import verify_webhook
 from storage.db import Storage
 from storage.models import CaseRecord, Platform, Store
@@ -26,17 +28,27 @@ class ShopifyAdapter:
     topics: frozenset[str] = HANDLED_TOPICS
     handlers: Mapping[str, Handler] = HANDLERS
     blueprints: Sequence[Blueprint] = (proxy_bp,)
+    privacy_topics: frozenset[str] = frozenset(PRIVACY_TOPICS)
+    # Shopify resends a delivery that got no 2xx for up to 48 hours.
+    replay_horizon = timedelta(hours=48)
 
     def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
                        storage: Storage) -> WebhookVerdict:
-        """The app's client secret (or the previous one, mid-rotation) signs every delivery."""
-        check = verify_webhook(headers, body, config["SHOPIFY_API_SECRET"],
-                               config.get("SHOPIFY_API_SECRET_PREVIOUS"), url=url)
+        """The app's client secret (or the previous one, mid-rotation) signs every delivery, unless the shop
+        has a secret of its own (a custom app's, `stores add --webhook-secret`): then only that one does."""
+        secret, previous = config["SHOPIFY_API_SECRET"], config.get("SHOPIFY_API_SECRET_PREVIOUS")
+        own = own_webhook_secret(storage, headers.get("X-Shopify-Shop-Domain"))
+        if own:
+            secret, previous = own, None
+        check = verify_webhook(headers, body, secret, previous, url=url)
         if not check.ok:
             return WebhookVerdict(False, check.reason, check.detail)
         assert check.topic and check.shop_domain and check.webhook_id  # verified: all three headers are present
         return WebhookVerdict(True, check.reason, topic=check.topic, shop_domain=check.shop_domain,
                               delivery_key=check.webhook_id)
+
+    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], store: Store) -> str | None:
+        return shop_named_elsewhere(topic, payload, store.domain)
 
     def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
         refs: dict[str, Any] = record.document.get("platform", {})

@@ -6,6 +6,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from connector.guard import InputRefused, check_id
 from connector.intake import CancelRequestRefused
 from connector.registry import runner_of
 from connector.shopify.cancellations import open_cancel_case
@@ -24,9 +25,10 @@ def ask_to_cancel() -> tuple[Response, int]:
         return jsonify(error=check.reason), 401
     if check.customer_id is None:
         return jsonify(error="login_required", detail="log in to your account to cancel an order"), 401
-    order_id = (request.form.get("order_id") or request.args.get("order_id") or "").strip()
-    if not order_id.isdigit():
-        return jsonify(error="invalid_order_id", detail="`order_id` must be the order's numeric id"), 400
+    try:
+        order_id = str(check_id("order_id", (request.form.get("order_id") or request.args.get("order_id") or "")))
+    except InputRefused as refused:
+        return jsonify(error="invalid_order_id", field="order_id", detail=str(refused)), 400
     note = (request.form.get("note") or "")[:1000]
     try:
         opened = open_cancel_case(check.shop_domain, check.customer_id, order_id, note)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint
@@ -21,6 +22,7 @@ from connector.woocommerce.client import WooCommerceApi
 from connector.woocommerce.events import HANDLERS
 from connector.woocommerce.form_routes import bp as forms_bp
 from connector.woocommerce.install_routes import bp as install_bp
+from connector.woocommerce.tenancy import links_elsewhere
 from connector.woocommerce.topics import HANDLED_TOPICS
 from connector.woocommerce.verify import read_delivery, verify_webhook
 from storage.db import Storage
@@ -35,6 +37,9 @@ class WooCommerceAdapter:
     topics: frozenset[str] = HANDLED_TOPICS
     handlers: Mapping[str, Handler] = HANDLERS
     blueprints: Sequence[Blueprint] = (forms_bp, install_bp)
+    privacy_topics: frozenset[str] = frozenset()  # WooCommerce has no privacy webhooks
+    # WooCommerce never resends a delivery itself; a day covers a merchant's "resend" and a proxy's retries.
+    replay_horizon = timedelta(hours=24)
 
     def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
                        storage: Storage) -> WebhookVerdict:
@@ -58,6 +63,10 @@ class WooCommerceAdapter:
         assert check.topic and check.delivery_id  # verified: the headers are present
         inbox_key = f"{check.delivery_id}:{check.topic}:{hashlib.sha256(body).hexdigest()[:16]}"
         return WebhookVerdict(True, check.reason, topic=check.topic, shop_domain=domain, delivery_key=inbox_key)
+
+    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], store: Store) -> str | None:
+        """An order names the REST URL it lives at (`_links.self`): it must be on the store's own site."""
+        return links_elsewhere(payload, store.domain)
 
     def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
         return plan_woocommerce_actions(decision, record, store)

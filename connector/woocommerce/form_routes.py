@@ -6,6 +6,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from connector.guard import check_request, parse_json
 from connector.intake import CancelRequestRefused
 from connector.registry import runner_of
 from connector.woocommerce.case_requests import FormInvalid, load_request_form
@@ -19,11 +20,13 @@ def _submitted_fields() -> dict[str, list[str]]:
     """The form's fields as lists of strings, whether posted as a form or as a JSON object."""
     if not request.is_json:
         return request.form.to_dict(flat=False)
-    sent = request.get_json(silent=True)
+    sent = parse_json(request.get_data(cache=True), max_depth=2)
     if not isinstance(sent, dict):
         return {}
-    return {name: [str(item) for item in (value if isinstance(value, list) else [value]) if item is not None]
-            for name, value in sent.items()}
+    fields = {name: [str(item) for item in (value if isinstance(value, list) else [value]) if item is not None]
+              for name, value in sent.items()}
+    check_request((), [(name, value) for name, values in fields.items() for value in values], None)
+    return fields
 
 
 @bp.post("/forms/woocommerce/<int:store_id>/request")

@@ -2,12 +2,16 @@
 
 The merchant approves Assay at {site}/wc-auth/v1/authorize; WooCommerce then POSTs the new REST API key to
 our callback_url. That POST carries no signature and no site URL, only the `user_id` we chose, so `user_id`
-is "<store id>:<nonce>": the nonce, single-use and short-lived, is the only proof the callback answers an
-install we started.
+is a sealed ticket, "<nonce>.<expiry>.<site>.<mac>": the site and the expiry MAC'd with the app's secret, so
+starting an install stores nothing (anyone may start one) and the callback alone, by proving the ticket and
+spending its nonce once, creates the pending store.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,9 +26,10 @@ SCOPE = "read_write"
 AUTHORIZE_PATH = "/wc-auth/v1/authorize"
 # Plain http is only for a site on this machine (the tests' fake); a real site must use https.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-_NONCE = re.compile(r"[A-Za-z0-9_-]{32,128}")  # secrets.token_urlsafe's alphabet
-_STORE_ID = re.compile(r"[1-9][0-9]{0,18}")
+_TICKET = re.compile(r"(?P<nonce>[A-Za-z0-9_-]{32,128})\.(?P<expires>[0-9]{1,12})\.(?P<site>[A-Za-z0-9_-]{4,700})"
+                     r"\.(?P<mac>[0-9a-f]{64})")
 _MAX_KEY = 200
+MAX_STORE_URL = 300  # the site's identity is stored in a 255-character column
 
 
 class InstallRefused(ValueError):
@@ -36,11 +41,19 @@ class InstallRefused(ValueError):
 
 
 @dataclass(frozen=True)
+class InstallTicket:
+    """What a user_id Assay sealed says: the site, the nonce and when it expires (seconds since the epoch)."""
+
+    site: str
+    nonce: str = field(repr=False)
+    expires: int
+
+
+@dataclass(frozen=True)
 class GrantedKeys:
     """The key pair a site handed over for one install; repr=False keeps the pair out of logs."""
 
-    store_id: int
-    nonce: str = field(repr=False)
+    ticket: InstallTicket
     consumer_key: str = field(repr=False)
     consumer_secret: str = field(repr=False)
 
@@ -48,33 +61,55 @@ class GrantedKeys:
 def check_store_url(value: str | None) -> str:
     """The site's URL as https://host[:port][/path], without a trailing slash; refusals name `store_url`."""
     text = (value or "").strip()
-    parts = urlsplit(text)
-    problem = None
-    if not text:
-        problem = "is required, such as https://shop.example.com"
-    elif parts.scheme not in ("http", "https") or not parts.hostname:
-        problem = f"must be an https:// URL such as https://shop.example.com, got {text!r}"
-    elif parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
-        problem = f"must use https:// (plain http only for 127.0.0.1 or localhost), got {text!r}"
-    elif parts.username or parts.password or parts.query or parts.fragment:
-        problem = f"must have no user name, password, query or fragment, got {text!r}"
+    problem = _store_url_problem(text)
     if problem:
         raise InstallRefused("invalid_store_url", f"store_url {problem}", {"store_url": problem})
+    parts = urlsplit(text)
     return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
-def user_id_for(store_id: int, nonce: str) -> str:
-    return f"{store_id}:{nonce}"
+def _store_url_problem(text: str) -> str | None:
+    if not text:
+        return "is required, such as https://shop.example.com"
+    if len(text) > MAX_STORE_URL or not text.isascii() or not text.isprintable():
+        return f"must be a printable ASCII URL of at most {MAX_STORE_URL} characters"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - ValueError for a port that is out of range or not a number
+    except ValueError:
+        return f"must be an https:// URL with a valid host and port, got {text!r}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must be an https:// URL such as https://shop.example.com, got {text!r}"
+    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        return f"must use https:// (plain http only for 127.0.0.1 or localhost), got {text!r}"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return f"must have no user name, password, query or fragment, got {text!r}"
+    return None
 
 
-def parse_user_id(value: object) -> tuple[int, str]:
-    """(store id, nonce) from "<store id>:<nonce>"; anything else is refused as malformed."""
-    if isinstance(value, str):
-        store_id, _, nonce = value.partition(":")
-        if _STORE_ID.fullmatch(store_id) and _NONCE.fullmatch(nonce):
-            return int(store_id), nonce
-    raise InstallRefused("malformed_user_id", "user_id must be the store id and nonce Assay sent",
-                         {"user_id": "is not one Assay sent"})
+def _mac(key: str, sealed: str) -> str:
+    return hmac.new(key.encode(), sealed.encode(), hashlib.sha256).hexdigest()
+
+
+def user_id_for(ticket: InstallTicket, key: str) -> str:
+    """The ticket sealed with the app's secret, as the user_id wc-auth hands back to the callback."""
+    site = base64.urlsafe_b64encode(ticket.site.encode()).decode().rstrip("=")
+    sealed = f"{ticket.nonce}.{ticket.expires}.{site}"
+    return f"{sealed}.{_mac(key, sealed)}"
+
+
+def parse_user_id(value: object, key: str) -> InstallTicket:
+    """The ticket in a user_id Assay sealed; malformed_user_id for another shape, unknown_install for a forgery."""
+    matched = _TICKET.fullmatch(value) if isinstance(value, str) else None
+    if matched is None:
+        raise InstallRefused("malformed_user_id", "user_id must be the one Assay sent",
+                             {"user_id": "is not one Assay sent"})
+    sealed = value[: matched.start("mac") - 1] if isinstance(value, str) else ""
+    if not hmac.compare_digest(_mac(key, sealed), matched.group("mac")):
+        raise InstallRefused("unknown_install", "user_id names no install Assay started")
+    encoded = matched.group("site")
+    site = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8", "replace")
+    return InstallTicket(site, matched.group("nonce"), int(matched.group("expires")))
 
 
 def authorize_url(store_url: str, *, user_id: str, return_url: str, callback_url: str) -> str:
@@ -84,8 +119,9 @@ def authorize_url(store_url: str, *, user_id: str, return_url: str, callback_url
     return f"{store_url}{AUTHORIZE_PATH}?{query}"
 
 
-def read_callback(document: Any) -> GrantedKeys:
-    """The callback's JSON {key_id, user_id, consumer_key, consumer_secret, key_permissions}, checked whole."""
+def read_callback(document: Any, key: str) -> GrantedKeys:
+    """The callback's JSON {key_id, user_id, consumer_key, consumer_secret, key_permissions}, checked whole;
+    `key` is the app's secret the user_id was sealed with."""
     if not isinstance(document, dict):
         raise InstallRefused("not_json", "the body must be a JSON object")
     problems: dict[str, str] = {}
@@ -103,8 +139,7 @@ def read_callback(document: Any) -> GrantedKeys:
     if problems:
         reason = "wrong_permissions" if list(problems) == ["key_permissions"] else "invalid_callback"
         raise InstallRefused(reason, "; ".join(f"{name} {rule}" for name, rule in problems.items()), problems)
-    store_id, nonce = parse_user_id(document["user_id"])
-    return GrantedKeys(store_id, nonce, document["consumer_key"], document["consumer_secret"])
+    return GrantedKeys(parse_user_id(document["user_id"], key), document["consumer_key"], document["consumer_secret"])
 
 
 @dataclass

@@ -13,8 +13,9 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from connector.guard import InputRefused, parse_json
 from connector.registry import runner_of
-from connector.woocommerce.install import InstallRefused, read_callback
+from connector.woocommerce.install import InstallRefused
 from connector.woocommerce.installer import accept_keys, complete_woocommerce_install, start_install
 
 bp = Blueprint("woocommerce_install", __name__)
@@ -23,7 +24,7 @@ log = logging.getLogger("assay.webhooks")
 # The one place a refused install becomes an HTTP status.
 STATUS_FOR_REASON = {
     "invalid_store_url": 400, "not_json": 400, "invalid_callback": 400, "malformed_user_id": 400,
-    "wrong_permissions": 400, "unknown_install": 403, "nonce_expired": 403, "nonce_used": 403,
+    "wrong_permissions": 400, "too_many_installs": 429, "unknown_install": 403, "nonce_expired": 403, "nonce_used": 403,
     "not_configured": 503,
 }
 
@@ -40,21 +41,27 @@ def _refused(refused: InstallRefused) -> tuple[Response, int]:
 @bp.get("/woocommerce/install")
 def install() -> BaseResponse | tuple[Response, int]:
     try:
-        return redirect(start_install(request.args.get("store_url")), 302)
+        return redirect(start_install(request.args.get("store_url"), request.remote_addr or "unknown"), 302)
     except InstallRefused as refused:
         return _refused(refused)
+
+
+def read_json_body() -> object:
+    """The body as JSON (whatever its content type: a proxy may rewrite it), through the input guard."""
+    try:
+        return parse_json(request.get_data(cache=True))
+    except InputRefused:
+        raise InstallRefused("not_json", "the body must be a JSON object") from None
 
 
 @bp.post("/woocommerce/auth/callback")
 def callback() -> tuple[Response, int]:
     try:
-        # force: WooCommerce sends "application/json;charset=UTF-8", but a proxy may rewrite the type.
-        granted = read_callback(request.get_json(force=True, silent=True))
-        install_id = accept_keys(granted)
+        store_id, install_id = accept_keys(read_json_body())
     except InstallRefused as refused:
         return _refused(refused)
-    runner_of(current_app).later(complete_woocommerce_install, granted.store_id, install_id,
-                                 job_id=f"woocommerce-install-{granted.store_id}-{install_id}")
+    runner_of(current_app).later(complete_woocommerce_install, store_id, install_id,
+                                 job_id=f"woocommerce-install-{store_id}-{install_id}")
     return jsonify(status="installed"), 200
 
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from flask import current_app
 
+from connector.ratelimit import RateLimiter
 from connector.woocommerce.access import woocommerce_api
 from connector.woocommerce.errors import WooCommerceRejected
 from connector.woocommerce.install import (
-    GrantedKeys,
     InstallRefused,
+    InstallTicket,
     authorize_url,
     check_store_url,
+    read_callback,
     register_webhooks,
     user_id_for,
 )
@@ -24,20 +28,21 @@ from storage.models import Platform, Store, StoreStatus
 from storage.repositories import (
     NonceRefused,
     StoreCredentials,
-    begin_woocommerce_install,
-    consume_install_nonce,
     granted_keys,
     hold_granted_keys,
     set_store_credentials,
+    spend_install_nonce,
     store_credentials,
     take_granted_keys,
 )
+from storage.repositories.installs import INSTALL_TTL, NONCE_BYTES
 
 log = logging.getLogger("assay.jobs")
 PUBLIC_URL_SETTING = "ASSAY_PUBLIC_URL"
 CALLBACK_PATH = "/woocommerce/auth/callback"
 RETURN_PATH = "/woocommerce/installed"
 INTAKE_PATH = "/webhooks/woocommerce"
+LIMITER = "assay.install_starts"
 
 
 def public_url() -> str:
@@ -49,34 +54,55 @@ def public_url() -> str:
     return url
 
 
-def start_install(store_url: str | None) -> str:
-    """A pending store and a nonce for the site; returns the URL where the merchant approves Assay."""
+def _install_starts() -> RateLimiter:
+    """The app's limit on install starts, per source address and per site (made on first use)."""
+    limiter: RateLimiter | None = current_app.extensions.get(LIMITER)
+    if limiter is None:
+        limiter = RateLimiter(int(current_app.config.get("INSTALL_STARTS_PER_HOUR", 20)), 3600)
+        current_app.extensions[LIMITER] = limiter
+    return limiter
+
+
+def _ticket_key() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+def start_install(store_url: str | None, source: str) -> str:
+    """The URL where the merchant approves Assay, with a sealed ticket for the site; nothing is stored."""
     site = check_store_url(store_url)
     public = public_url()
-    with storage_of(current_app).transaction() as session:
-        store, nonce = begin_woocommerce_install(session, site, utc_now())
-        store_id = store.id
-    log.info("install.started", extra={"platform": Platform.WOOCOMMERCE.value, "store_id": store_id})
-    return authorize_url(site, user_id=user_id_for(store_id, nonce), return_url=f"{public}{RETURN_PATH}",
+    if not _install_starts().allow(f"source:{source}", f"site:{site}"):
+        raise InstallRefused("too_many_installs", "too many installs were started from here or for this site; "
+                                                  "try again in an hour")
+    ttl = float(current_app.config.get("INSTALL_TTL_SECONDS", INSTALL_TTL.total_seconds()))
+    ticket = InstallTicket(site, secrets.token_urlsafe(NONCE_BYTES), int(time.time() + ttl))
+    log.info("install.started", extra={"platform": Platform.WOOCOMMERCE.value})
+    return authorize_url(site, user_id=user_id_for(ticket, _ticket_key()), return_url=f"{public}{RETURN_PATH}",
                          callback_url=f"{public}{CALLBACK_PATH}")
 
 
-def accept_keys(granted: GrantedKeys) -> int:
-    """Spend the nonce and hold the key pair, encrypted, on the install; returns the install's id.
+def accept_keys(document: object) -> tuple[int, int]:
+    """Prove the ticket, spend its nonce and hold the key pair, encrypted, on the install; (store id, install id).
 
     The callback carries no signature: whoever holds its URL could post any keys. So they replace nothing
     yet; complete_woocommerce_install swaps them in once the site has accepted them.
     """
+    granted = read_callback(document, _ticket_key())
+    ticket = granted.ticket
+    now = utc_now()
+    if ticket.expires <= now.timestamp():
+        raise InstallRefused("nonce_expired", "this install was started too long ago; start it again")
     storage = storage_of(current_app)
     with storage.transaction() as session:
         try:
-            install_id = consume_install_nonce(session, granted.store_id, granted.nonce, utc_now())
+            store_id, install_id = spend_install_nonce(session, ticket.site, ticket.nonce,
+                                                       datetime.fromtimestamp(ticket.expires, UTC), now)
         except NonceRefused as refused:
-            raise InstallRefused(refused.reason, "user_id names no install that is waiting for its keys") from None
+            raise InstallRefused(refused.reason, "this install's keys were already received") from None
         hold_granted_keys(session, storage.cipher, install_id, granted.consumer_key, granted.consumer_secret)
     log.info("install.keys_received", extra={"platform": Platform.WOOCOMMERCE.value,
-                                             "store_id": granted.store_id, "install_id": install_id})
-    return install_id
+                                             "store_id": store_id, "install_id": install_id})
+    return store_id, install_id
 
 
 def complete_woocommerce_install(store_id: int, install_id: int) -> None:

@@ -17,11 +17,10 @@ from storage.repositories.cases import (
 from storage.repositories.inbox import find_event, mark_event, record_event, safe_headers
 from storage.repositories.installs import (
     NonceRefused,
-    begin_woocommerce_install,
-    consume_install_nonce,
     granted_keys,
     hold_granted_keys,
     prune_installs,
+    spend_install_nonce,
     take_granted_keys,
 )
 from storage.repositories.orders import (
@@ -49,6 +48,20 @@ from storage.repositories.policy_versions import (
     policy_history,
     set_policy,
 )
+from storage.repositories.privacy import (
+    PAYLOAD_DAYS,
+    claim_delivery_digest,
+    customer_export,
+    customer_order_ids,
+    delete_customer_rows,
+    forget_shop,
+    link_delivery_digest,
+    privacy_exports,
+    prune_inbox,
+    read_privacy_export,
+    save_privacy_export,
+    scrub_events,
+)
 from storage.repositories.store_input import InvalidStore
 from storage.repositories.stores import (
     StoreCredentials,
@@ -64,6 +77,18 @@ from storage.repositories.stores import (
 )
 
 __all__ = [
+    "PAYLOAD_DAYS",
+    "claim_delivery_digest",
+    "customer_export",
+    "customer_order_ids",
+    "delete_customer_rows",
+    "forget_shop",
+    "link_delivery_digest",
+    "privacy_exports",
+    "prune_inbox",
+    "read_privacy_export",
+    "save_privacy_export",
+    "scrub_events",
     "StatusChange",
     "advance_platform_status",
     "close_cases",
@@ -75,11 +100,10 @@ __all__ = [
     "InvalidPolicy",
     "InvalidStore",
     "NonceRefused",
-    "begin_woocommerce_install",
-    "consume_install_nonce",
     "granted_keys",
     "hold_granted_keys",
     "prune_installs",
+    "spend_install_nonce",
     "take_granted_keys",
     "StoreCredentials",
     "add_case",

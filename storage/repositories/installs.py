@@ -1,9 +1,8 @@
-"""Started installs: a pending store and a single-use nonce, kept only as its SHA-256 digest."""
+"""Installs whose callback proved its ticket: a pending store and the spent nonce, kept only as its SHA-256 digest."""
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -20,7 +19,7 @@ PRUNE_AFTER = timedelta(days=1)  # spent and expired nonces are kept this long, 
 
 
 class NonceRefused(Exception):
-    """The nonce is not one this store may use now; `reason` is unknown_install, nonce_expired or nonce_used."""
+    """The nonce was spent already; `reason` is nonce_used."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -32,43 +31,27 @@ def nonce_digest(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
 
-def begin_woocommerce_install(session: Session, url: str, now: datetime,
-                              ttl: timedelta = INSTALL_TTL) -> tuple[Store, str]:
-    """The site's store (a new one is pending until its keys arrive) and a fresh nonce, in plain text once."""
+def spend_install_nonce(session: Session, url: str, nonce: str, expires_at: datetime,
+                        now: datetime) -> tuple[int, int]:
+    """The first callback for a proven ticket: the site's store (a new one is pending until its keys are
+    proven) and the install, its nonce spent; (store id, install id). NonceRefused("nonce_used") after that.
+
+    Nothing is stored when an install starts, only here, after the ticket's MAC has been checked: an
+    unauthenticated start can't fill the tables. The nonce digest is unique, so of two racing callbacks with
+    one nonce the second inserts nothing and is refused.
+    """
     prune_installs(session, now)
     # insert_once: two installs of a new site at the same moment share one store instead of one failing.
-    # An existing store keeps its status and keys: anyone may start an install, only the callback changes it.
+    # An existing store keeps its status and keys: only keys the site accepts change it (the install job).
     store, _ = insert_once(session, Store, {"platform": Platform.WOOCOMMERCE.value, "domain": site_domain(url),
                                             "api_base_url": url, "status": StoreStatus.PENDING.value},
                            unique=["platform", "domain"])
-    nonce = secrets.token_urlsafe(NONCE_BYTES)
-    session.add(InstallNonce(store_id=store.id, nonce_hash=nonce_digest(nonce), expires_at=now + ttl))
-    session.flush()
-    return store, nonce
-
-
-def consume_install_nonce(session: Session, store_id: int, nonce: str, now: datetime) -> int:
-    """Spend the nonce and return its install's id; raises NonceRefused if it is unknown, expired or spent.
-
-    One conditional UPDATE does the check and the spending: of two callbacks racing with the same nonce,
-    the second waits for the first's row lock, finds used_at set and matches nothing.
-    """
-    digest = nonce_digest(nonce)
-    spent = session.scalar(
-        update(InstallNonce)
-        .where(InstallNonce.store_id == store_id, InstallNonce.nonce_hash == digest,
-               InstallNonce.used_at.is_(None), InstallNonce.expires_at > now)
-        .values(used_at=now)
-        .returning(InstallNonce.id)
-        .execution_options(synchronize_session=False)
-    )
-    if spent is not None:
-        return int(spent)
-    row = session.scalars(select(InstallNonce).where(InstallNonce.store_id == store_id,
-                                                     InstallNonce.nonce_hash == digest)).first()
-    if row is None:
-        raise NonceRefused("unknown_install")
-    raise NonceRefused("nonce_used" if row.used_at is not None else "nonce_expired")
+    install, created = insert_once(session, InstallNonce, {"store_id": store.id, "nonce_hash": nonce_digest(nonce),
+                                                           "expires_at": expires_at, "used_at": now},
+                                   unique=["nonce_hash"])
+    if not created:
+        raise NonceRefused("nonce_used")
+    return store.id, install.id
 
 
 def prune_installs(session: Session, now: datetime) -> None:

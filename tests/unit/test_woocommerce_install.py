@@ -10,6 +10,7 @@ import pytest
 
 from connector.woocommerce.install import (
     InstallRefused,
+    InstallTicket,
     authorize_url,
     check_store_url,
     parse_user_id,
@@ -18,32 +19,46 @@ from connector.woocommerce.install import (
 )
 
 NONCE = secrets.token_urlsafe(32)
+KEY = "the-app-secret"
+TICKET = InstallTicket("https://shop.example.com", NONCE, 1_900_000_000)
+USER_ID = user_id_for(TICKET, KEY)
 
 
 def callback(**change: Any) -> dict[str, Any]:
-    body = {"key_id": 7, "user_id": f"12:{NONCE}", "consumer_key": "ck_" + "a" * 40,
+    body = {"key_id": 7, "user_id": USER_ID, "consumer_key": "ck_" + "a" * 40,
             "consumer_secret": "cs_" + "b" * 40, "key_permissions": "read_write"}
     body.update(change)
     return {name: value for name, value in body.items() if value is not None}
 
 
-def test_a_user_id_made_for_a_store_parses_back_to_its_store_and_nonce() -> None:
-    assert parse_user_id(user_id_for(12, NONCE)) == (12, NONCE)
+def test_a_user_id_made_for_a_site_parses_back_to_its_ticket() -> None:
+    assert parse_user_id(USER_ID, KEY) == TICKET
+    assert NONCE not in repr(TICKET)
 
 
 @pytest.mark.parametrize("value", [
-    None, 12, "", "12", "12:", ":" + NONCE, "0:" + NONCE, "-1:" + NONCE, "x:" + NONCE, "12:short",
-    "12:" + NONCE + "!", "12:" + NONCE + ":3", " 12:" + NONCE, "12:" + "a" * 129, "1" * 20 + ":" + NONCE,
+    None, 12, "", "12", "12:" + NONCE, USER_ID + "!", " " + USER_ID, USER_ID + ".3", USER_ID.replace(".", ":"),
+    "a" * 129 + USER_ID[43:], USER_ID[:-1],
 ])
 def test_a_user_id_assay_did_not_make_is_malformed(value: object) -> None:
     with pytest.raises(InstallRefused) as refused:
-        parse_user_id(value)
+        parse_user_id(value, KEY)
     assert refused.value.reason == "malformed_user_id"
 
 
-def test_a_callback_with_a_read_write_key_is_read_with_its_store_and_nonce() -> None:
-    granted = read_callback(callback())
-    assert (granted.store_id, granted.nonce) == (12, NONCE)
+@pytest.mark.parametrize("forged", [
+    USER_ID, user_id_for(InstallTicket("https://other.example", NONCE, 1_900_000_000), "another-secret"),
+    USER_ID.replace(".1900000000.", ".1900000001."),
+])
+def test_a_user_id_sealed_with_another_secret_or_changed_names_no_install(forged: str) -> None:
+    with pytest.raises(InstallRefused) as refused:
+        parse_user_id(forged, "another-secret" if forged == USER_ID else KEY)
+    assert refused.value.reason == "unknown_install"
+
+
+def test_a_callback_with_a_read_write_key_is_read_with_its_ticket() -> None:
+    granted = read_callback(callback(), KEY)
+    assert granted.ticket == TICKET
     assert granted.consumer_key.startswith("ck_") and granted.consumer_secret.startswith("cs_")
     assert "ck_" not in repr(granted) and NONCE not in repr(granted)
 
@@ -51,14 +66,14 @@ def test_a_callback_with_a_read_write_key_is_read_with_its_store_and_nonce() -> 
 @pytest.mark.parametrize("permissions", ["read", "write", None, "READ_WRITE"])
 def test_a_key_that_is_not_read_write_is_refused(permissions: str | None) -> None:
     with pytest.raises(InstallRefused) as refused:
-        read_callback(callback(key_permissions=permissions))
+        read_callback(callback(key_permissions=permissions), KEY)
     assert refused.value.reason == "wrong_permissions"
     assert list(refused.value.fields) == ["key_permissions"]
 
 
 def test_every_missing_or_wrong_field_of_a_callback_is_named_at_once() -> None:
     with pytest.raises(InstallRefused) as refused:
-        read_callback({"consumer_key": "key with spaces", "key_permissions": "read"})
+        read_callback({"consumer_key": "key with spaces", "key_permissions": "read"}, KEY)
     assert refused.value.reason == "invalid_callback"
     assert set(refused.value.fields) == {"consumer_key", "consumer_secret", "key_permissions", "user_id"}
     assert "key with spaces" not in str(refused.value)  # a key, even a bad one, is never repeated
@@ -67,7 +82,7 @@ def test_every_missing_or_wrong_field_of_a_callback_is_named_at_once() -> None:
 @pytest.mark.parametrize("document", [None, [], "text", 3])
 def test_a_callback_that_is_not_a_json_object_is_refused(document: object) -> None:
     with pytest.raises(InstallRefused) as refused:
-        read_callback(document)
+        read_callback(document, KEY)
     assert refused.value.reason == "not_json"
 
 
@@ -85,6 +100,7 @@ def test_a_store_url_is_normalised(given: str, expected: str) -> None:
 @pytest.mark.parametrize("given", [
     None, "", "shop.example.com", "ftp://shop.example.com", "http://shop.example.com", "https://",
     "https://user:pass@shop.example.com", "https://shop.example.com/?a=1", "https://shop.example.com/#top",
+    "https://shop.example.com:99999", "http://[::1", "https://" + "a" * 300 + ".example", "https://shöp.example",
 ])
 def test_a_store_url_that_is_not_https_or_is_odd_is_refused_naming_the_field(given: str | None) -> None:
     with pytest.raises(InstallRefused) as refused:

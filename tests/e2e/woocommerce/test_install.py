@@ -72,13 +72,13 @@ def test_an_approved_install_keeps_the_keys_encrypted_and_registers_each_webhook
     response, query = start(public, fake.url)
     assert response.status_code == 302
     assert response.headers["location"].startswith(f"{fake.url}/wc-auth/v1/authorize?")
-    store_id = int(query["user_id"].split(":")[0])
     assert query == {"app_name": "Assay", "scope": "read_write", "user_id": query["user_id"],
                      "return_url": f"{public}/woocommerce/installed",
                      "callback_url": f"{public}/woocommerce/auth/callback"}
-    assert store_of(app, store_id).status == "pending"
+    assert stored_rows(app) == (0, 0), "starting an install stores nothing"
 
     back = approve(fake, response.headers["location"])
+    store_id = only_store_id(app)
     assert (back.status_code, str(back.url).split("?")[0]) == (200, f"{public}/woocommerce/installed")
     assert "connected" in back.text and query["user_id"] not in back.text
     assert [status for _, status in fake.auth.callbacks] == [200]
@@ -127,13 +127,34 @@ def test_a_reinstall_keeps_the_webhook_secret_and_updates_webhooks_instead_of_ad
     assert len(fake.calls("POST", "webhooks")) == 3
 
 
-def test_a_declined_install_stores_no_keys(app: Flask, public: str, fake_woocommerce: FakeWooCommerce) -> None:
+def stored_rows(app: Flask) -> tuple[int, int]:
+    """(stores, install nonces) in the database."""
+    with storage_of(app).sessions() as session:
+        return (session.scalar(select(func.count()).select_from(Store)) or 0,
+                session.scalar(select(func.count()).select_from(InstallNonce)) or 0)
+
+
+def only_store_id(app: Flask) -> int:
+    with storage_of(app).sessions() as session:
+        [store_id] = session.scalars(select(Store.id)).all()
+        return store_id
+
+
+def test_a_declined_install_stores_nothing(app: Flask, public: str, fake_woocommerce: FakeWooCommerce) -> None:
     fake_woocommerce.auth.approve = False
-    response, query = start(public, fake_woocommerce.url)
+    response, _ = start(public, fake_woocommerce.url)
     back = approve(fake_woocommerce, response.headers["location"])
     assert back.status_code == 200 and "not connected" in back.text
-    store = store_of(app, int(query["user_id"].split(":")[0]))
-    assert (store.status, store.consumer_key_encrypted) == ("pending", None)
+    assert stored_rows(app) == (0, 0)
+
+
+def test_install_starts_are_limited_per_source_and_per_site(
+    app: Flask, public: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    app.config["INSTALL_STARTS_PER_HOUR"] = 3
+    statuses = [start(public, f"https://site-{n % 2}.example")[0].status_code for n in range(4)]
+    assert statuses == [302, 302, 302, 429]  # the same source, whatever the site
+    assert stored_rows(app) == (0, 0)
 
 
 @pytest.mark.parametrize(("params", "configured", "status", "error"), [
@@ -159,11 +180,6 @@ def keys(permissions: str = "read_write") -> dict[str, str]:
             "key_permissions": permissions}
 
 
-def expire(app: Flask, user_id: str) -> None:
-    with storage_of(app).transaction() as session:
-        session.execute(update(InstallNonce).values(expires_at=utc_now() - timedelta(seconds=1)))
-
-
 def spend(app: Flask, user_id: str) -> None:
     response = httpx.post(f"{app.config['ASSAY_PUBLIC_URL']}/woocommerce/auth/callback",
                           json={"key_id": 1, "user_id": user_id, **keys()})
@@ -171,15 +187,19 @@ def spend(app: Flask, user_id: str) -> None:
 
 
 Change = Callable[[str], str]
+def start_expired(app: Flask, user_id: str) -> None:
+    """Installs started from now on expire at once (the ticket's expiry is sealed in it, not stored)."""
+    app.config["INSTALL_TTL_SECONDS"] = -1
+
+
 REFUSALS: list[tuple[str, Change, Callable[[Flask, str], None] | None, dict[str, str], int, str]] = [
     ("not a user id", lambda uid: "not-a-user-id", None, {}, 400, "malformed_user_id"),
-    ("no nonce", lambda uid: uid.split(":")[0], None, {}, 400, "malformed_user_id"),
-    ("unknown store", lambda uid: f"{int(uid.split(':')[0]) + 1000}:{uid.split(':')[1]}", None, {}, 403,
+    ("no mac", lambda uid: uid.rsplit(".", 1)[0], None, {}, 400, "malformed_user_id"),
+    ("another site", lambda uid: uid.replace(uid.split(".")[2], "aHR0cHM6Ly9vdGhlci5leGFtcGxl"), None, {}, 403,
      "unknown_install"),
-    ("unknown nonce", lambda uid: f"{uid.split(':')[0]}:{secrets.token_urlsafe(32)}", None, {}, 403,
-     "unknown_install"),
+    ("another nonce", lambda uid: secrets.token_urlsafe(32) + uid[43:], None, {}, 403, "unknown_install"),
     ("reused nonce", lambda uid: uid, spend, {}, 403, "nonce_used"),
-    ("expired nonce", lambda uid: uid, expire, {}, 403, "nonce_expired"),
+    ("expired nonce", lambda uid: uid, start_expired, {}, 403, "nonce_expired"),
     ("read-only key", lambda uid: uid, None, keys("read"), 400, "wrong_permissions"),
     ("no key", lambda uid: uid, None, {"consumer_key": ""}, 400, "invalid_callback"),
 ]
@@ -191,18 +211,24 @@ def test_a_refused_callback_stores_nothing(
     app: Flask, public: str, fake_woocommerce: FakeWooCommerce, change: Change,
     before: Callable[[Flask, str], None] | None, override: dict[str, str], status: int, error: str
 ) -> None:
+    if before is start_expired:
+        before(app, "")
     _, query = start(public, fake_woocommerce.url)
-    store_id = int(query["user_id"].split(":")[0])
-    if before is not None:
+    if before is not None and before is not start_expired:
         before(app, query["user_id"])
-    stored_before = store_of(app, store_id).consumer_key_encrypted
+    rows_before, held_before = stored_rows(app), held_keys_of_all(app)
     jobs_before = queued_jobs(app)
     sent = {"key_id": 1, "user_id": change(query["user_id"]), **keys(), **override}
     response = httpx.post(f"{public}/woocommerce/auth/callback", json=sent)
     assert (response.status_code, response.json()["error"]) == (status, error)
-    assert sent["consumer_secret"] not in response.text and query["user_id"].split(":")[1] not in response.text
-    assert store_of(app, store_id).consumer_key_encrypted == stored_before
+    assert sent["consumer_secret"] not in response.text and query["user_id"][:43] not in response.text
+    assert (stored_rows(app), held_keys_of_all(app)) == (rows_before, held_before)
     assert queued_jobs(app) == jobs_before
+
+
+def held_keys_of_all(app: Flask) -> list[str | None]:
+    with storage_of(app).sessions() as session:
+        return list(session.scalars(select(InstallNonce.consumer_key_encrypted).order_by(InstallNonce.id)))
 
 
 def test_a_callback_that_is_not_json_is_refused(app: Flask, public: str) -> None:
@@ -276,16 +302,17 @@ def test_keys_the_site_refuses_leave_a_new_store_pending(
     assert fake_woocommerce.writes() == []
 
 
-def test_an_install_left_unfinished_for_a_day_is_forgotten_when_the_next_one_starts(
+def test_an_install_left_unfinished_for_a_day_is_forgotten_when_the_next_callback_comes(
     app: Flask, public: str, fake_woocommerce: FakeWooCommerce
 ) -> None:
     live = install(app, fake_woocommerce)
-    start(public, "https://abandoned.example")
+    forge_callback(public, "https://abandoned.example")
     long_ago = utc_now() - timedelta(days=3)
     with storage_of(app).transaction() as session:
-        session.execute(update(InstallNonce).values(expires_at=long_ago))
+        session.execute(update(InstallNonce).values(expires_at=long_ago, consumer_key_encrypted=None,
+                                                    consumer_secret_encrypted=None))
         session.execute(update(Store).values(created_at=long_ago))
-    start(public, "https://another.example")
+    forge_callback(public, "https://another.example")
 
     with storage_of(app).sessions() as session:
         domains = set(session.scalars(select(Store.domain)))

@@ -1,0 +1,179 @@
+"""The one input layer every route goes through: what a header, a field, an id or a JSON body may be.
+
+Each refusal is an `InputRefused` naming the field and the rule (with its limit), which the app answers as a
+400 (`install(app)` registers the handler and the checks every request gets for free: header, query and form
+sizes and characters, and the range of every integer in the URL). Bodies are parsed by `parse_json`: a depth
+limit, no NaN or Infinity, NUL and lone surrogates refused — or, for a body whose signature has already been
+checked (the platform will send it again and again), scrubbed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+MAX_ID = 2**63 - 1  # the database's bigint; a larger id can name no row
+MAX_DEPTH = 32  # deeper than any platform payload Assay reads (Shopify's orders are ~6 levels deep)
+MAX_HEADER = 8192
+MAX_FIELD = 4096  # a query or form value; routes may ask for less
+MAX_FIELDS = 100
+
+# A character no stored text may hold: NUL (PostgreSQL refuses it), other C0 controls but tab and newlines,
+# and lone surrogates (not encodable as UTF-8, refused by JSONB).
+_BAD_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Escapes in raw JSON that decode to what storage can't hold: \u0000 and a surrogate not in a pair. Matched
+# from left to right with `\\` as a unit, so an escaped backslash before "u0000" is left alone.
+_JSON_ESCAPE = re.compile(
+    rb"\\(?:\\|u0000|u[dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?|u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+
+
+class InputRefused(ValueError):
+    """One input breaks one rule; `field` names it (a header, a form field, `body`), `rule` says what it must be."""
+
+    def __init__(self, field: str, rule: str, *, reason: str = "invalid_input", status: int = 400) -> None:
+        super().__init__(f"{field} {rule}")
+        self.field, self.rule, self.reason, self.status = field, rule, reason, status
+
+
+def check_text(field: str, value: object, *, max_length: int = MAX_FIELD, pattern: re.Pattern[str] | None = None,
+               required: bool = True, shape: str = "") -> str:
+    """`value` as a string that fits the rule; refused naming the field, the limit, or the shape expected."""
+    if value is None or value == "":
+        if required:
+            raise InputRefused(field, "is required")
+        return ""
+    if not isinstance(value, str):
+        raise InputRefused(field, f"must be a string, got {type(value).__name__}")
+    if len(value) > max_length:
+        raise InputRefused(field, f"must be at most {max_length} characters, got {len(value)}")
+    found = _BAD_CHARACTER.search(value)
+    if found:
+        raise InputRefused(field, f"must not contain the control or surrogate character U+{ord(found.group()):04X}")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise InputRefused(field, f"must be {shape or 'of the form ' + pattern.pattern}")
+    return value
+
+
+def check_id(field: str, value: object, *, maximum: int = MAX_ID) -> int:
+    """A positive integer id (given as an int or a string of digits) that fits the database's bigint."""
+    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or not 1 <= int(text) <= maximum:
+        raise InputRefused(field, f"must be a whole number from 1 to {maximum}, got {str(value)[:40]!r}")
+    return int(text)
+
+
+def scrub_json(body: bytes) -> bytes:
+    """The body with each \\u0000 removed and each lone surrogate escape made U+FFFD; all else byte for byte."""
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        escape = match.group()
+        if escape == b"\\\\" or len(escape) == 12:  # an escaped backslash, or a proper surrogate pair
+            return escape
+        return b"" if escape == b"\\u0000" else b"\\ufffd"
+
+    return _JSON_ESCAPE.sub(replace, body) if b"\\" in body else body
+
+
+def parse_json(body: bytes, *, field: str = "body", max_depth: int = MAX_DEPTH, scrub: bool = False) -> Any:
+    """The JSON document in `body`; InputRefused for anything else, or anything storage could not keep.
+
+    orjson refuses NaN, Infinity, lone surrogates and invalid UTF-8, and stops at 1024 levels without
+    recursing, so a hostile body costs one linear pass. `scrub` (signed bodies only) removes NULs and
+    replaces lone surrogates instead of refusing them: the platform would otherwise send the same body forever.
+    """
+    if scrub:
+        body = scrub_json(body)
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InputRefused(field, f"must be a JSON document (no NaN or Infinity, UTF-8): {error}",
+                           reason="not_json") from None
+    depth = nesting_depth(document)
+    if depth > max_depth:
+        raise InputRefused(field, f"must nest at most {max_depth} levels deep, got {depth}", reason="not_json")
+    if not scrub:
+        bad = next((text for text in strings_in(document) if "\x00" in text), None)
+        if bad is not None:
+            raise InputRefused(field, "must not contain the NUL character (\\u0000)", reason="not_json")
+    return document
+
+
+def nesting_depth(document: Any) -> int:
+    """How deeply lists and objects nest (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def strings_in(document: Any) -> list[str]:
+    """Every string in the document, keys included, without recursion."""
+    found: list[str] = []
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            found.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return found
+
+
+def check_request(headers: Iterable[tuple[str, str]], fields: list[tuple[str, str]],
+                  view_args: Mapping[str, Any] | None) -> None:
+    """What every request must be, whatever its route: sizes and characters of headers and fields, ids in range."""
+    for name, value in headers:
+        check_text(f"header {name}", value, max_length=MAX_HEADER, required=False)
+    if len(fields) > MAX_FIELDS:
+        raise InputRefused("fields", f"must be at most {MAX_FIELDS}, got {len(fields)}")
+    for name, value in fields:
+        check_text("field name", name, max_length=200)
+        check_text(name, value, required=False)
+    for name, value in (view_args or {}).items():
+        if isinstance(value, int):
+            check_id(name, value)
+
+
+def refused_response(refused: InputRefused) -> tuple[Response, int]:
+    return jsonify(error=refused.reason, field=refused.field, detail=str(refused)), refused.status
+
+
+def install(app: Flask) -> None:
+    """Every route gets the request checks before its view runs, and errors answered as JSON."""
+
+    @app.before_request
+    def _check_every_request() -> tuple[Response, int] | None:
+        try:
+            fields = list(request.args.items(multi=True))
+            # Cached first, so a view that reads the raw body (a signed webhook) still gets every byte.
+            request.get_data(cache=True)
+            if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                fields += list(request.form.items(multi=True))
+            check_request(request.headers.items(), fields, request.view_args)
+        except InputRefused as refused:
+            return refused_response(refused)
+        return None
+
+    @app.errorhandler(InputRefused)
+    def _refused(refused: InputRefused) -> tuple[Response, int]:
+        return refused_response(refused)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[Response, int]:
+        status = error.code or 500
+        name = (error.name or "error").lower().replace(" ", "_")
+        return jsonify(error=name, detail=error.description or ""), status
