@@ -21,7 +21,7 @@ _HEADER_SHAPES = (
     ("X-Shopify-Topic", re.compile(r"[a-z0-9_]{1,64}(/[a-z0-9_]{1,64}){0,3}"), "a topic such as orders/create"),
     ("X-Shopify-Shop-Domain", re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,99}\.myshopify\.com"),
      "a shop's *.myshopify.com domain"),
-    ("X-Shopify-Webhook-Id", re.compile(r"[A-Za-z0-9._:-]{1,255}"), "a webhook id of letters, digits and ._:-"),
+    ("X-Shopify-Webhook-Id", re.compile(r"[\x21-\x7e]{1,255}"), "a webhook id of printable ASCII, no spaces"),
 )
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{43}=")  # a SHA-256 digest, base64
 _HEX_SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")

@@ -60,6 +60,7 @@ def test_a_body_over_the_size_limit_is_refused_before_anything_is_read(app: Flas
 
 def test_an_authentic_topic_assay_does_not_handle_is_acknowledged_and_recorded_as_ignored(
         app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
+    install(app, fake_shopify, None)
     answer = post_webhook(base_url, fake_shopify, "products/update", {"id": 5}, "p-1")
     assert (answer.status_code, answer.json()["status"]) == (200, "ignored")
     assert events(app) == [("products/update", "ignored")]
