@@ -80,6 +80,8 @@ def _store_url_problem(text: str) -> str | None:
         return f"must be an https:// URL with a valid host and port, got {text!r}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"must be an https:// URL such as https://shop.example.com, got {text!r}"
+    if len(parts.hostname) > 253 or any(not 0 < len(label) <= 63 for label in parts.hostname.rstrip(".").split(".")):
+        return f"must name a host whose every dot-separated part is 1 to 63 characters, got {text!r}"
     if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
         return f"must use https:// (plain http only for 127.0.0.1 or localhost), got {text!r}"
     if parts.username or parts.password or parts.query or parts.fragment:
