@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from connector.personal import pseudonymize
 from connector.registry import runner_of
 from connector.woocommerce.access import woocommerce_api
 from connector.woocommerce.client import WooCommerceApi
@@ -80,7 +81,8 @@ def poll_store(store_id: int, now: datetime | None = None) -> PollReport:
             digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
             delivery_id = f"poll:{payload.get('id')}:{payload.get('date_modified_gmt')}:{digest}"
             event, created = record_event(session, platform=WOOCOMMERCE, delivery_id=delivery_id, topic="order.updated",
-                                          shop_domain=store.domain, payload=payload, headers={"X-Assay-Source": "poll"})
+                                          shop_domain=store.domain, headers={"X-Assay-Source": "poll"},
+                                          payload=pseudonymize(payload, str(current_app.config["SECRET_KEY"])))
             if created:
                 report.events_recorded.append(event.id)
         session.get_one(Store, store_id).polled_at = started
