@@ -12,6 +12,8 @@ from connector.planning import PlannedAction
 from connector.shopify import actions
 from connector.shopify.access import shopify_api, write_shopify_action
 from connector.shopify.admin_api import AdminApi
+from connector.shopify.app_config import NOT_CONFIGURED, signing_secrets
+from connector.shopify.app_routes import bp as app_bp
 from connector.shopify.events import HANDLERS
 from connector.shopify.routes import bp as proxy_bp
 from connector.shopify.topics import HANDLED_TOPICS
@@ -25,13 +27,15 @@ class ShopifyAdapter:
     name = Platform.SHOPIFY.value
     topics: frozenset[str] = HANDLED_TOPICS
     handlers: Mapping[str, Handler] = HANDLERS
-    blueprints: Sequence[Blueprint] = (proxy_bp,)
+    blueprints: Sequence[Blueprint] = (proxy_bp, app_bp)
 
     def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
                        storage: Storage) -> WebhookVerdict:
         """The app's client secret (or the previous one, mid-rotation) signs every delivery."""
-        check = verify_webhook(headers, body, config["SHOPIFY_API_SECRET"],
-                               config.get("SHOPIFY_API_SECRET_PREVIOUS"), url=url)
+        secrets = signing_secrets(config)
+        if secrets is None:  # fail closed: a delivery signed with the empty key must not be recorded
+            return WebhookVerdict(False, NOT_CONFIGURED, "SHOPIFY_API_SECRET is not set")
+        check = verify_webhook(headers, body, *secrets, url=url)
         if not check.ok:
             return WebhookVerdict(False, check.reason, check.detail)
         assert check.topic and check.shop_domain and check.webhook_id  # verified: all three headers are present

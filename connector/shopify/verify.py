@@ -33,6 +33,8 @@ class HeaderSource(Protocol):
 def verify_webhook(headers: HeaderSource | Mapping[str, str], body: bytes, secret: str,
                    previous_secret: str | None = None, url: str = "") -> WebhookCheck:
     """Check a webhook delivery; the previous secret is accepted while a rotation is under way."""
+    if not secret:  # never check a signature against the empty key: anyone can make one
+        return WebhookCheck(False, "invalid_hmac", "no secret to check the signature with")
     missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
     if missing:
         return WebhookCheck(False, "missing_headers", "missing header(s): " + ", ".join(missing))
@@ -67,6 +69,8 @@ class ProxyCheck:
 
 def verify_app_proxy(url: str, secret: str, previous_secret: str | None = None) -> ProxyCheck:
     """Check the query-string signature Shopify adds to app-proxy requests (and its 90-second timestamp)."""
+    if not secret:
+        return ProxyCheck(False, "invalid_signature")
     result = verify_app_proxy_req(
         {"method": "GET", "headers": {}, "url": url, "body": ""},
         {"client_id": "assay", "client_secret": secret, "old_client_secret": previous_secret},
