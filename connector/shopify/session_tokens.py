@@ -1,7 +1,8 @@
 """Is this admin request from Shopify's admin, signed in to which shop? The session token (ID token), checked
 by `shopify_app.verify_app_home_req`: HS256 with the current or the previous secret, `aud` the app's client id,
-`exp`/`nbf` with 10 seconds' leeway. Assay adds what it needs besides: `exp` must be present and `dest` must be
-a shop's *.myshopify.com domain, which becomes the only store the request may touch."""
+`exp`/`nbf` with 10 seconds' leeway. Assay adds what it needs besides: `exp` must be present, `dest` must be a
+shop's *.myshopify.com domain and the shop whose admin issued it (`iss`), and a page's `shop` parameter, where
+given, must name it. That shop becomes the only store the request may touch."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from shopify_app.types import IdTokenDetails
 from shopify_app.verify.app_home_req import verify_app_home_req
@@ -49,6 +50,11 @@ def verify_session(app: ShopifyApp, *, url: str, headers: Mapping[str, str]) -> 
         return _refused("missing_exp", bool(wanted))
     if shop is None:
         return _refused("invalid_dest", bool(wanted))
+    if _shop_of(claims.get("iss", "").removesuffix("/admin") if isinstance(claims.get("iss"), str) else None) != shop:
+        return _refused("iss_not_dest", bool(wanted))  # issued by one shop's admin for another shop
+    named = parse_qs(urlsplit(url).query).get("shop", [None])[0]
+    if named is not None and named.lower() != shop:
+        return _refused("other_shop", bool(wanted))  # a token of one shop on a page of another
     return SessionCheck(True, "verified", 200, response_headers, shop,
                         str(claims["sub"]) if claims.get("sub") is not None else None, result.id_token)
 
