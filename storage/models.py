@@ -70,6 +70,12 @@ class Store(Base):
     # Where the platform API lives when it is not derived from the domain (WooCommerce sites, test fakes).
     api_base_url: Mapped[str | None] = mapped_column(String(500))
     access_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    # Shopify's expiring offline token (token exchange): when it and its refresh token stop working. Both null
+    # for a non-expiring token (`assay stores add`), which keeps working as before.
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refresh_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    refresh_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    currency: Mapped[str | None] = mapped_column(String(3))
     consumer_key_encrypted: Mapped[str | None] = mapped_column(Text)
     consumer_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
@@ -166,6 +172,9 @@ class DecisionRecord(Base):
     policy_version: Mapped[str] = mapped_column(String(100))
     document: Mapped[dict[str, Any]] = mapped_column(Document)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # A person's decision on a review (the engine's have neither): who made it, and why.
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class Action(Base):
@@ -255,4 +264,34 @@ class PrivacyExport(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     customer_id: Mapped[str | None] = mapped_column(String(255))  # the platform's customer id (not contact data)
     document_encrypted: Mapped[str] = mapped_column(Text)  # Fernet token of the export's JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class LoginLink(Base):
+    """A single-use, expiring sign-in link to the admin for a store without an embedding platform (WooCommerce)."""
+
+    __tablename__ = "login_links"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the link's secret; the secret is never kept
+    person: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class AdminSession(Base):
+    """A signed-in merchant's session (a login link spent): the cookie's and the CSRF token's digests only."""
+
+    __tablename__ = "admin_sessions"
+    __table_args__ = (UniqueConstraint("session_hash"), Index(None, "expires_at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    session_hash: Mapped[str] = mapped_column(String(64))
+    csrf_hash: Mapped[str] = mapped_column(String(64))
+    person: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask
 
+from admin.api import bp as admin_api_bp
+from admin.login import bp as admin_login_bp
 from connector import shopify, woocommerce
 from connector.guard import install as install_guard
 from connector.registry import register
@@ -32,6 +34,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # The app's client secret signs webhooks and app-proxy requests; the previous one during a rotation.
         "SHOPIFY_API_SECRET": os.environ.get("SHOPIFY_API_SECRET", ""),
         "SHOPIFY_API_SECRET_PREVIOUS": os.environ.get("SHOPIFY_API_SECRET_PREVIOUS") or None,
+        # The app's client id: the session tokens' audience, and who asks Shopify's token endpoint.
+        "SHOPIFY_API_KEY": os.environ.get("SHOPIFY_API_KEY", ""),
+        # Where shops' endpoints are reached instead of https://<shop>.myshopify.com: a local fake (tests) only.
+        "SHOPIFY_API_ORIGIN": os.environ.get("SHOPIFY_API_ORIGIN", ""),
         "SHOPIFY_TIMEOUT_SECONDS": float(os.environ.get("SHOPIFY_TIMEOUT_SECONDS", 10)),
         "WOOCOMMERCE_TIMEOUT_SECONDS": float(os.environ.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)),
         # A write claimed longer ago than this is taken over by reconcile: its worker is presumed dead.
@@ -60,6 +66,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_runner(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(admin_api_bp)  # the merchant's JSON API, signed in by session token or login link
+    app.register_blueprint(admin_login_bp)
     # The platforms, one line each: adapter (handlers, planning, writing, verification) and its routes.
     register(app, shopify.ADAPTER)
     register(app, woocommerce.ADAPTER)

@@ -24,7 +24,8 @@ log = logging.getLogger("assay.webhooks")
 
 # The one place a verification failure becomes an HTTP status, whichever platform's it is.
 STATUS_FOR_REASON = {"missing_headers": 400, "invalid_headers": 400, "not_utf8": 400, "not_json": 400,
-                     "invalid_hmac": 401, "unknown_store": 401, "invalid_signature": 401, "wrong_shop": 401}
+                     "invalid_hmac": 401, "unknown_store": 401, "invalid_signature": 401, "wrong_shop": 401,
+                     "not_configured": 503}
 
 
 def _rejected(platform: str, reason: str, detail: str) -> tuple[Response, int]:

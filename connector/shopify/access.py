@@ -5,19 +5,39 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
+
 from connector.adapter import TransientWriteError
 from connector.shopify.admin_api import AdminApi
 from connector.shopify.admin_errors import ShopifyUnavailable
+from connector.shopify.app_config import WHAT_TO_SET, shopify_app
 from connector.shopify.client import write_back
+from connector.shopify.offline_tokens import fresh_access_token
+from storage.db import storage_of
 from storage.models import Store
 from storage.repositories import StoreCredentials
+from storage.repositories.offline_tokens import OfflineToken
 
 
 def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> AdminApi:
-    if not credentials.access_token:
+    token = credentials.access_token
+    if store.access_token_expires_at is not None and not offline_token_usable(store, token):
+        token = _refreshed(store, config)  # an expiring offline token near its end: refreshed under the lock
+    if not token:
         raise PermissionError(f"store {store.domain} has no access token (uninstalled?)")
     timeout = float(config.get("SHOPIFY_TIMEOUT_SECONDS", 10))
-    return AdminApi(store.domain, credentials.access_token, admin_origin=store.api_base_url, timeout_seconds=timeout)
+    return AdminApi(store.domain, token, admin_origin=store.api_base_url, timeout_seconds=timeout)
+
+
+def offline_token_usable(store: Store, token: str | None) -> bool:
+    return OfflineToken(token, store.access_token_expires_at, None, None).usable()
+
+
+def _refreshed(store: Store, config: Mapping[str, Any]) -> str:
+    app = shopify_app(config)
+    if app is None:
+        raise PermissionError(f"store {store.domain}'s token needs a refresh, and {WHAT_TO_SET}")
+    return fresh_access_token(storage_of(current_app), app, store.id)
 
 
 def write_shopify_action(store: Store, credentials: StoreCredentials, payload: dict[str, Any], key: str,

@@ -13,6 +13,8 @@ from connector.planning import PlannedAction
 from connector.shopify import actions
 from connector.shopify.access import shopify_api, write_shopify_action
 from connector.shopify.admin_api import AdminApi
+from connector.shopify.app_config import NOT_CONFIGURED, signing_secrets
+from connector.shopify.app_routes import bp as app_bp
 from connector.shopify.events import HANDLERS
 from connector.shopify.routes import bp as proxy_bp
 from connector.shopify.tenancy import own_webhook_secret, shop_named_elsewhere
@@ -27,7 +29,7 @@ class ShopifyAdapter:
     name = Platform.SHOPIFY.value
     topics: frozenset[str] = HANDLED_TOPICS
     handlers: Mapping[str, Handler] = HANDLERS
-    blueprints: Sequence[Blueprint] = (proxy_bp,)
+    blueprints: Sequence[Blueprint] = (proxy_bp, app_bp)
     privacy_topics: frozenset[str] = frozenset(PRIVACY_TOPICS)
     # Shopify resends a delivery that got no 2xx for up to 48 hours.
     replay_horizon = timedelta(hours=48)
@@ -36,11 +38,11 @@ class ShopifyAdapter:
                        storage: Storage) -> WebhookVerdict:
         """The app's client secret (or the previous one, mid-rotation) signs every delivery, unless the shop
         has a secret of its own (a custom app's, `stores add --webhook-secret`): then only that one does."""
-        secret, previous = config["SHOPIFY_API_SECRET"], config.get("SHOPIFY_API_SECRET_PREVIOUS")
         own = own_webhook_secret(storage, headers.get("X-Shopify-Shop-Domain"))
-        if own:
-            secret, previous = own, None
-        check = verify_webhook(headers, body, secret, previous, url=url)
+        secrets = (own, None) if own else signing_secrets(config)
+        if secrets is None:  # fail closed: a delivery signed with the empty key must not be recorded
+            return WebhookVerdict(False, NOT_CONFIGURED, "SHOPIFY_API_SECRET is not set")
+        check = verify_webhook(headers, body, *secrets, url=url)
         if not check.ok:
             return WebhookVerdict(False, check.reason, check.detail)
         assert check.topic and check.shop_domain and check.webhook_id  # verified: all three headers are present

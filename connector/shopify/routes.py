@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from connector.guard import InputRefused, check_id
 from connector.intake import CancelRequestRefused
 from connector.registry import runner_of
+from connector.shopify.app_config import NOT_CONFIGURED, WHAT_TO_SET, signing_secrets
 from connector.shopify.cancellations import open_cancel_case
 from connector.shopify.verify import verify_app_proxy
 
@@ -18,8 +19,10 @@ log = logging.getLogger("assay.webhooks")
 
 @bp.post("/proxy/shopify/cancel")
 def ask_to_cancel() -> tuple[Response, int]:
-    config = current_app.config
-    check = verify_app_proxy(request.url, config["SHOPIFY_API_SECRET"], config.get("SHOPIFY_API_SECRET_PREVIOUS"))
+    secrets = signing_secrets(current_app.config)
+    if secrets is None:  # fail closed: nothing signed with an empty key is accepted
+        return jsonify(error=NOT_CONFIGURED, detail=WHAT_TO_SET), 503
+    check = verify_app_proxy(request.url, *secrets)
     if not check.ok or check.shop_domain is None:
         log.warning("proxy.rejected", extra={"reason": check.reason})
         return jsonify(error=check.reason), 401

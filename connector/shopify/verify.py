@@ -52,6 +52,8 @@ def verify_webhook(headers: HeaderSource | Mapping[str, str], body: bytes, secre
     The HMAC is compared on the raw bytes here rather than by shopify_app, which parses the body as JSON
     (recursively) before it checks the signature: nothing is done with an unsigned body but hash it.
     """
+    if not secret:  # never check a signature against the empty key: anyone can make one
+        return WebhookCheck(False, "invalid_hmac", "no secret to check the signature with")
     missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
     if missing:
         return WebhookCheck(False, "missing_headers", "missing header(s): " + ", ".join(missing))
@@ -93,7 +95,8 @@ class ProxyCheck:
 def verify_app_proxy(url: str, secret: str, previous_secret: str | None = None) -> ProxyCheck:
     """Check the query-string signature Shopify adds to app-proxy requests (and its 90-second timestamp)."""
     signatures = parse_qs(urlsplit(url).query).get("signature") or []
-    if len(signatures) != 1 or not _HEX_SIGNATURE.fullmatch(signatures[0]):  # shopify_app assumes ASCII hex
+    if not secret or len(signatures) != 1 or not _HEX_SIGNATURE.fullmatch(signatures[0]):
+        # an empty key accepts anything anyone signed; shopify_app assumes an ASCII hex signature
         return ProxyCheck(False, "invalid_signature")
     result = verify_app_proxy_req(
         {"method": "GET", "headers": {}, "url": url, "body": ""},

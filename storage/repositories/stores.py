@@ -88,6 +88,8 @@ def rotate_store_secrets(session: Session, cipher: Cipher) -> int:
             token = getattr(store, f"{name}_encrypted")
             if token is not None:
                 setattr(store, f"{name}_encrypted", cipher.rotate(token))
+        if store.refresh_token_encrypted is not None:
+            store.refresh_token_encrypted = cipher.rotate(store.refresh_token_encrypted)
     session.flush()
     return len(stores)
 
@@ -96,6 +98,10 @@ def mark_store_uninstalled(store: Store) -> None:
     """The app was removed: its token no longer works, so forget it, but keep the store's history."""
     store.status = StoreStatus.UNINSTALLED.value
     store.access_token_encrypted = None
+    # An expiring token's pair goes too: a reinstall exchanges a new session token for a new pair.
+    store.access_token_expires_at = None
+    store.refresh_token_encrypted = None
+    store.refresh_token_expires_at = None
 
 
 def find_store(session: Session, platform: str, domain: str) -> Store | None:

@@ -192,3 +192,22 @@ def test_an_unusable_encryption_key_is_named_by_position(storage: Storage, stora
         result = runner_for(app)(*SHOPIFY)
         assert_refused(result, "ASSAY_ENCRYPTION_KEYS key 1 must be a Fernet key")
         assert "hunter2" not in result.output
+
+
+def test_stores_login_link_prints_a_single_use_link_that_opens_a_session(app: Flask, run: Run) -> None:
+    assert run(*WOO).exit_code == 0
+    app.config["ASSAY_PUBLIC_URL"] = "https://assay.example"
+    result = run("stores", "login-link", "--domain", "kestia.example", "--by", "anna@kestia.example")
+    assert result.exit_code == 0, result.output
+    link = result.output.strip()
+    assert link.startswith("https://assay.example/admin/login/")
+    client = app.test_client()
+    first = client.get(link.removeprefix("https://assay.example"))
+    assert first.status_code == 303 and "HttpOnly" in first.headers["Set-Cookie"]
+    assert client.get(link.removeprefix("https://assay.example")).status_code == 401  # spent
+
+
+def test_stores_login_link_needs_the_public_url(run: Run) -> None:
+    assert run(*WOO).exit_code == 0
+    result = run("stores", "login-link", "--domain", "kestia.example")
+    assert result.exit_code == 1 and "ASSAY_PUBLIC_URL" in result.output

@@ -11,8 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # webhooks, admin, cli -> jobs -> connector -> storage -> policies: a package imports only those below it.
 RANK = {"policies": 0, "storage": 1, "connector": 2, "jobs": 3, "webhooks": 4, "admin": 4, "cli": 4}
-# Beside each other on the top floor, one arrow is allowed: the CLI runs the app the factory builds.
-SIDEWAYS = {("cli", "webhooks")}
+# Beside each other on the top floor, two arrows are allowed: the CLI runs the app the factory builds, and the
+# factory (the composition root) registers the admin's blueprints.
+SIDEWAYS = {("cli", "webhooks"), ("webhooks", "admin")}
 # What jobs/ may use of connector/: the platform-neutral modules.
 NEUTRAL_CONNECTOR = {"connector", "connector.adapter", "connector.registry", "connector.planning",
                      "connector.case_parts"}

@@ -1,0 +1,51 @@
+"""Who is signed in to the admin, as each platform tells it: a neutral door, so admin/ names no platform.
+
+A platform that signs merchants in itself (Shopify's session tokens) registers a `SignIn` on the app; the admin
+asks each in turn and uses the first answer. Its answer is a `Principal` (the one store the request may touch)
+or a `Refusal` (the status and the reason to give).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from storage.db import Storage
+
+SIGN_INS = "assay.sign_ins"
+
+
+@dataclass(frozen=True)
+class Principal:
+    store_id: int
+    person: str  # who acts, as recorded on a person's decision ("shopify-user:42", "anna@shop.example")
+    via: str  # "session_token" (no ambient credential: CSRF-proof) or "login_session" (a cookie: needs CSRF)
+    csrf_digest: str | None = field(default=None, repr=False)
+    headers: Mapping[str, str] = field(default_factory=dict)  # to add to a document's answer (CSP)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    reason: str
+    detail: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class SignIn(Protocol):
+    def authenticate(self, *, url: str, headers: Mapping[str, str], config: Mapping[str, Any],
+                     storage: Storage) -> Principal | Refusal | None:
+        """The request's principal, a refusal, or None when the request carries nothing of this platform's."""
+
+
+def add_sign_in(app: Flask, sign_in: SignIn) -> None:
+    app.extensions.setdefault(SIGN_INS, []).append(sign_in)
+
+
+def sign_ins_of(app: Flask) -> Sequence[SignIn]:
+    found: list[SignIn] = app.extensions.get(SIGN_INS, [])
+    return found
