@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import current_app
@@ -82,16 +83,17 @@ def _perform(key: str, kind: str, payload: dict[str, Any], case_id: int, attempt
 def _reschedule(key: str, error: TransientWriteError, context: dict[str, Any]) -> None:
     """Back to pending until the next try (or failed once the attempts are spent); the job itself ends now,
     so a slow platform holds no worker while it waits."""
-    attempts = int(context["attempts"])
+    counted = error.retry_after is None  # throttled or Retry-After: a pause the platform asked for, not a failure
+    attempts = int(context["attempts"]) - (0 if counted else 1)
     at = next_attempt(current_app.config, attempts, utc_now(), error.retry_after)
     with storage_of(current_app).transaction() as session:
         if at is None:
             fail_action(session, key, f"gave up after {attempts} attempts: {error}", retry=False)
         else:
-            reschedule_action(session, key, str(error), at=at)
+            reschedule_action(session, key, str(error), at=at, counted=counted)
     if at is None:
         log.error("action.failed", extra={**context, "error": str(error)})
         return
     delay = (at - utc_now()).total_seconds()
     log.warning("action.retry", extra={**context, "error": str(error), "delay_seconds": delay})
-    queue_of(current_app).enqueue_in(delay, perform_action, key, job_id=job_id_for("action", f"{key}:{attempts}"))
+    queue_of(current_app).enqueue_in(delay, perform_action, key, job_id=job_id_for("action", f"{key}:{time.time_ns()}"))

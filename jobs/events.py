@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import current_app
 
@@ -56,12 +57,14 @@ def _reschedule(event_id: int, error: Exception, context: dict[str, object]) -> 
     retry_after = getattr(error, "retry_after", None)
     with storage_of(current_app).transaction() as session:
         event = find_event(session, event_id)
-        attempts = (event.attempts if event else 0) + 1
+        # The platform said how long to wait (throttled, Retry-After): a pause, not a failed attempt.
+        counted = retry_after is None
+        attempts = (event.attempts if event else 0) + (1 if counted else 0)
         at = next_attempt(current_app.config, attempts, utc_now(), retry_after)
-        reschedule_event(session, event_id, message, at=at)
+        reschedule_event(session, event_id, message, at=at, counted=counted)
     if at is None:
         log.error("event.failed", extra={**context, "attempts": attempts, "error": message})
         return
     delay = (at - utc_now()).total_seconds()
     log.warning("event.retry", extra={**context, "attempts": attempts, "error": message, "delay_seconds": delay})
-    queue_of(current_app).enqueue_in(delay, process_event, event_id, job_id=f"event-{event_id}-try-{attempts}")
+    queue_of(current_app).enqueue_in(delay, process_event, event_id, job_id=f"event-{event_id}-try-{time.time_ns()}")

@@ -14,7 +14,7 @@ DEFAULT_JOB_TIMEOUT_SECONDS = 30
 LEASE_MARGIN_SECONDS = 10
 # Work still waiting this long after it was recorded is handed out again by the relay (its job was lost).
 DEFAULT_RELAY_GRACE_SECONDS = 15
-DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_MAX_ATTEMPTS = 10
 DEFAULT_RETRY_BASE_SECONDS = 2.0
 RETRY_CAP_SECONDS = 900.0
 
@@ -43,12 +43,15 @@ def max_attempts(config: Mapping[str, Any]) -> int:
 
 
 def retry_delay(config: Mapping[str, Any], attempts: int, retry_after: float | None = None) -> float:
-    """Seconds until the next try after `attempts` failures: exponential with jitter (so a platform coming
-    back is not met by every job at once), never sooner than the platform asked (Retry-After, throttle)."""
+    """Seconds until the next try after `attempts` failures: when the platform said how long (Retry-After,
+    Shopify's throttle status), that long plus up to half again; otherwise exponential. Jittered either way, so
+    a platform coming back is not met by every job at once."""
+    if retry_after is not None:
+        return float(min(RETRY_CAP_SECONDS, retry_after * random.uniform(1.0, 1.5)))  # noqa: S311
     base = _number(config, "ASSAY_RETRY_BASE_SECONDS", DEFAULT_RETRY_BASE_SECONDS)
     exponential = min(RETRY_CAP_SECONDS, base * 2 ** max(attempts - 1, 0))
     jittered = exponential * random.uniform(0.5, 1.0)  # noqa: S311 - spreading retries, not a secret
-    return float(max(jittered, retry_after or 0.0))
+    return float(jittered)
 
 
 def next_attempt(config: Mapping[str, Any], attempts: int, now: datetime,

@@ -46,10 +46,12 @@ def find_event(session: Session, event_id: int, *, lock: bool = False) -> Event 
     return session.get(Event, event_id, with_for_update={"skip_locked": True})
 
 
-def reschedule_event(session: Session, event_id: int, error: str, *, at: datetime | None) -> Event:
-    """A passing failure counted: tried again at `at`, or failed for good with its error when `at` is None."""
+def reschedule_event(session: Session, event_id: int, error: str, *, at: datetime | None,
+                     counted: bool = True) -> Event:
+    """A passing failure (counted, unless the platform only asked to wait): tried again at `at`, or failed for
+    good with its error when `at` is None."""
     event = session.get_one(Event, event_id)
-    event.attempts += 1
+    event.attempts += 1 if counted else 0
     event.error = error[:MAX_ERROR_LENGTH]
     if at is None:
         event.status = EventStatus.FAILED.value

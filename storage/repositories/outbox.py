@@ -97,11 +97,15 @@ def fail_action(session: Session, idempotency_key: str, error: str, *, retry: bo
     return action
 
 
-def reschedule_action(session: Session, idempotency_key: str, error: str, *, at: datetime) -> Action:
-    """A passing failure: back to pending until `at` (the relay or a scheduled job takes it then)."""
+def reschedule_action(session: Session, idempotency_key: str, error: str, *, at: datetime,
+                      counted: bool = True) -> Action:
+    """A passing failure: back to pending until `at` (the relay or a scheduled job takes it then); a try the
+    platform only asked to put off (`counted=False`) does not use up one of its attempts."""
     action = _get(session, idempotency_key)
     if action.state == ActionState.DONE.value:
         return action
+    if not counted:
+        action.attempts = max(0, action.attempts - 1)
     action.last_error = error[:MAX_ERROR_LENGTH]
     action.state = ActionState.PENDING.value
     action.next_attempt_at = at
