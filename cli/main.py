@@ -17,6 +17,7 @@ from cli.app_setup import shopify_group
 from cli.privacy import inbox_group, privacy_group
 from cli.stores import db_group, policy_group, stores_group
 from cli.woocommerce import poll_group, woocommerce_group
+from cli.work import actions_group, clock_command, events_group, work_until_stopped
 
 
 class AssayGroup(FlaskGroup):
@@ -43,7 +44,7 @@ def cli() -> None:
 
 
 for group in (db_group, stores_group, policy_group, poll_group, woocommerce_group, inbox_group, privacy_group,
-              shopify_group):
+              shopify_group, events_group, actions_group, clock_command):
     cli.add_command(group)
 
 
@@ -100,15 +101,28 @@ def presets_show(name: str) -> None:
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """Run an RQ worker for Assay's jobs, inside the app (REDIS_URL must be set)."""
-    from jobs.queue import RedisQueue, queue_of
+    """Run an RQ worker for Assay's jobs, inside the app (REDIS_URL must be set); it waits out Redis outages."""
+    from jobs.logs import configure_logging
 
-    queue = queue_of(current_app)
-    if not isinstance(queue, RedisQueue):
-        raise click.UsageError("REDIS_URL must be set to run a worker; without it jobs run inside the web process")
-    from rq import Worker
+    configure_logging()
+    work_until_stopped(burst)
 
-    Worker([queue.queue], connection=queue.queue.connection).work(burst=burst, with_scheduler=True)
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@with_appcontext
+def run_command(host: str, port: int) -> None:
+    """Serve the app for development; without REDIS_URL the scheduled work runs on threads beside it."""
+    from jobs.clock import EmbeddedClock
+    from jobs.logs import configure_logging
+    from jobs.queue import InProcessQueue, queue_of
+
+    configure_logging()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if isinstance(queue_of(app), InProcessQueue):
+        EmbeddedClock(app).start()
+    app.run(host=host, port=port, use_reloader=False)
 
 
 def main() -> None:

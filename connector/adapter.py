@@ -28,7 +28,12 @@ class PermanentEventError(Exception):
 
 
 class TransientWriteError(Exception):
-    """The platform could not be reached or was busy: the job raises it so RQ retries later."""
+    """The platform could not be reached or was busy: the job reschedules the write (not sooner than
+    `retry_after` seconds when the platform said how long to wait)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -92,6 +97,14 @@ class JobRunner(Protocol):
     def process_event(self, event_id: int, *, job_id: str) -> None: ...
 
     def later(self, job: Callable[..., Any], *args: Any, job_id: str) -> None: ...
+
+
+class CatchingUp(Protocol):
+    """A platform whose missed webhooks can be caught up on a schedule (WooCommerce's poll)."""
+
+    def catch_up(self) -> int:
+        """Inside an app context: record in the inbox what the platform's webhooks missed, each store on its own
+        so one store's failure leaves the others caught up; returns how many stores failed."""
 
 
 class PlatformAdapter(Protocol):

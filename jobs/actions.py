@@ -3,34 +3,42 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import time
 from typing import Any
 
 from flask import current_app
 
 from connector.adapter import TransientWriteError
 from connector.registry import adapter_for
+from jobs.queue import job_id_for, queue_of
+from jobs.settings import action_lease, next_attempt
+from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import CaseRecord, Store
-from storage.repositories import claim_action, claim_next_action, complete_action, fail_action, store_credentials
+from storage.repositories import (
+    claim_action,
+    claim_next_action,
+    complete_action,
+    fail_action,
+    reschedule_action,
+    store_credentials,
+)
 
 log = logging.getLogger("assay.jobs")
 
 
-def _lease() -> timedelta:
-    """How long a claimed write may run before another worker may take it over (its worker presumed dead)."""
-    return timedelta(seconds=float(current_app.config.get("ACTION_LEASE_SECONDS", 600)))
-
-
 def perform_action(idempotency_key: str) -> None:
-    """Claim the action (a done or freshly claimed one is left alone), write it, record the outcome."""
+    """Claim the action (a done, failed, waiting or freshly claimed one is left alone), write it, record it.
+
+    A claim whose lease ran out takes the write over; the platform's writers look for the idempotency key
+    on the platform before they write, so the dead worker's write, if it landed, is found and not repeated."""
     storage = storage_of(current_app)
     with storage.transaction() as session:
-        action = claim_action(session, idempotency_key, lease=_lease())
+        action = claim_action(session, idempotency_key, lease=action_lease(current_app.config))
         if action is None:
             return
-        kind, payload, case_id = action.kind, dict(action.payload), action.case_id
-    _perform(idempotency_key, kind, payload, case_id)
+        kind, payload, case_id, attempts = action.kind, dict(action.payload), action.case_id, action.attempts
+    _perform(idempotency_key, kind, payload, case_id, attempts)
 
 
 def reconcile_actions(limit: int = 100) -> int:
@@ -39,34 +47,53 @@ def reconcile_actions(limit: int = 100) -> int:
     done = 0
     for _ in range(limit):
         with storage.transaction() as session:
-            action = claim_next_action(session, lease=_lease())
+            action = claim_next_action(session, lease=action_lease(current_app.config))
             if action is None:
                 break
             key, kind, payload, case_id = action.idempotency_key, action.kind, dict(action.payload), action.case_id
-        _perform(key, kind, payload, case_id)
+            attempts = action.attempts
+        _perform(key, kind, payload, case_id, attempts)
         done += 1
     return done
 
 
-def _perform(key: str, kind: str, payload: dict[str, Any], case_id: int) -> None:
+def _perform(key: str, kind: str, payload: dict[str, Any], case_id: int, attempts: int) -> None:
     storage = storage_of(current_app)
     with storage.sessions() as session:
         store = session.get_one(Store, session.get_one(CaseRecord, case_id).store_id)
         credentials = store_credentials(store, storage.cipher)
         session.expunge(store)
+    context = {"action_key": key, "kind": kind, "case_id": case_id, "store": store.domain, "attempts": attempts}
     try:
         adapter = adapter_for(current_app, store.platform)
         result = adapter.write_action(store, credentials, kind, payload, key, current_app.config)
     except TransientWriteError as error:
-        with storage.transaction() as session:
-            fail_action(session, key, str(error), retry=True)
-        log.warning("action.retry", extra={"key": key, "kind": kind, "error": str(error)})
-        raise
+        _reschedule(key, error, context)
+        return
     except Exception as error:  # refused by the platform, or a fault of ours: a person must look, not a retry loop
         with storage.transaction() as session:
             fail_action(session, key, f"{type(error).__name__}: {error}", retry=False)
-        log.exception("action.failed", extra={"key": key, "kind": kind})
+        log.exception("action.failed", extra={**context, "error": f"{type(error).__name__}: {error}"})
         return
     with storage.transaction() as session:
         complete_action(session, key, result)
-    log.info("action.written", extra={"key": key, "kind": kind})
+    log.info("action.written", extra=context)
+
+
+def _reschedule(key: str, error: TransientWriteError, context: dict[str, Any]) -> None:
+    """Back to pending until the next try (or failed once the attempts are spent); the job itself ends now,
+    so a slow platform holds no worker while it waits."""
+    counted = error.retry_after is None  # throttled or Retry-After: a pause the platform asked for, not a failure
+    attempts = int(context["attempts"]) - (0 if counted else 1)
+    at = next_attempt(current_app.config, attempts, utc_now(), error.retry_after)
+    with storage_of(current_app).transaction() as session:
+        if at is None:
+            fail_action(session, key, f"gave up after {attempts} attempts: {error}", retry=False)
+        else:
+            reschedule_action(session, key, str(error), at=at, counted=counted)
+    if at is None:
+        log.error("action.failed", extra={**context, "error": str(error)})
+        return
+    delay = (at - utc_now()).total_seconds()
+    log.warning("action.retry", extra={**context, "error": str(error), "delay_seconds": delay})
+    queue_of(current_app).enqueue_in(delay, perform_action, key, job_id=job_id_for("action", f"{key}:{time.time_ns()}"))

@@ -87,6 +87,8 @@ class Store(Base):
     status_mapping: Mapped[dict[str, Any] | None] = mapped_column(Document)
     # WooCommerce: when the catch-up poll last listed the store's changed orders.
     polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the last catch-up poll of this store failed (its data, its site), or null when it went through.
+    poll_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
@@ -134,6 +136,9 @@ class Event(Base):
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.RECEIVED.value)
     error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Handling that failed for a passing reason is tried again, boundedly; the relay waits for next_attempt_at.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseRecord(Base):
@@ -144,6 +149,7 @@ class CaseRecord(Base):
         UniqueConstraint("store_id", "request_key"),
         one_of("status", CaseStatus),
         Index(None, "store_id", "order_id"),
+        Index(None, "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -200,6 +206,8 @@ class Action(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A write that failed for a passing reason waits until then (backoff with jitter, or the platform's word).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OrderSnapshot(Base):

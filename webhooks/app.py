@@ -13,11 +13,13 @@ from admin.login import bp as admin_login_bp
 from connector import shopify, woocommerce
 from connector.guard import install as install_guard
 from connector.registry import register
+from jobs.logs import configure_logging
 from jobs.queue import init_app as init_queue
 from jobs.runner import init_app as init_runner
 from storage.db import init_app as init_storage
 from webhooks.health import bp as health_bp
 from webhooks.intake import bp as intake_bp
+from webhooks.unavailable import init_app as init_unavailable
 
 
 def default_config(instance_path: str) -> dict[str, Any]:
@@ -40,8 +42,13 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SHOPIFY_API_ORIGIN": os.environ.get("SHOPIFY_API_ORIGIN", ""),
         "SHOPIFY_TIMEOUT_SECONDS": float(os.environ.get("SHOPIFY_TIMEOUT_SECONDS", 10)),
         "WOOCOMMERCE_TIMEOUT_SECONDS": float(os.environ.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)),
-        # A write claimed longer ago than this is taken over by reconcile: its worker is presumed dead.
-        "ACTION_LEASE_SECONDS": float(os.environ.get("ACTION_LEASE_SECONDS", 600)),
+        # Unset: the job timeout plus a margin (jobs/settings.py), so a write is never taken over while it may run.
+        "ACTION_LEASE_SECONDS": os.environ.get("ACTION_LEASE_SECONDS") or None,
+        # Work and retries (jobs/settings.py and jobs/schedule.py hold the defaults).
+        **{name: os.environ.get(name) or None for name in (
+            "ASSAY_JOB_TIMEOUT_SECONDS", "ASSAY_RELAY_GRACE_SECONDS", "ASSAY_MAX_ATTEMPTS", "ASSAY_RETRY_BASE_SECONDS",
+            "ASSAY_RELAY_INTERVAL_SECONDS", "ASSAY_RECONCILE_INTERVAL_SECONDS", "ASSAY_POLL_INTERVAL_SECONDS",
+            "ASSAY_PRUNE_INTERVAL_SECONDS")},
         "ASSAY_ENCRYPTION_KEYS": os.environ.get("ASSAY_ENCRYPTION_KEYS") or None,
         # Where platforms reach Assay (https): WooCommerce's install callback and webhook deliveries go here.
         "ASSAY_PUBLIC_URL": os.environ.get("ASSAY_PUBLIC_URL", ""),
@@ -59,11 +66,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.testing:
+        configure_logging()
 
     install_guard(app)  # every route's input checks, and errors answered as JSON
     init_storage(app)  # builds nothing until first used
     init_queue(app)
     init_runner(app)
+    init_unavailable(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(admin_api_bp)  # the merchant's JSON API, signed in by session token or login link

@@ -1,5 +1,8 @@
 """POST /webhooks/<platform>: verify, record in the inbox, enqueue one job, answer — never decide inline.
 
+Recorded is what counts: 200 once the inbox row is committed, even if Redis refused the job (the relay queues
+it again); 503 when the row could not be committed (webhooks/unavailable.py), so the platform sends it again.
+
 The platform's adapter checks the delivery on its raw bytes and names it (topic, shop, inbox key); everything
 else is the same for every platform.
 """
@@ -67,13 +70,18 @@ def receive(platform: str) -> tuple[Response, int]:
         handled = check.topic in adapter.topics
         if created and not handled:
             mark_event(session, event.id, EventStatus.IGNORED)
-        event_id = event.id
+        event_id, waiting = event.id, event.status == EventStatus.RECEIVED.value
+    context = {"platform": platform, "topic": check.topic, "store": check.shop_domain, "event_id": event_id}
+    queue = queue_of(current_app)
     if not created:
-        log.info("webhook.duplicate", extra={"platform": platform, "event_id": event_id})
+        if waiting:  # a resend of what is still to do: its first job may be the one that was lost
+            queue.enqueue(process_event, event_id, job_id=f"event-{event_id}")
+        log.info("webhook.duplicate", extra=context)
         return jsonify(status="duplicate"), 200
     if not handled:
-        log.info("webhook.ignored", extra={"platform": platform, "topic": check.topic, "event_id": event_id})
+        log.info("webhook.ignored", extra=context)
         return jsonify(status="ignored"), 200
-    queue_of(current_app).enqueue(process_event, event_id, job_id=f"event-{event_id}")
-    log.info("webhook.accepted", extra={"platform": platform, "topic": check.topic, "event_id": event_id})
+    if not queue.enqueue(process_event, event_id, job_id=f"event-{event_id}"):
+        log.warning("webhook.accepted_not_queued", extra=context)  # recorded: the relay queues it
+    log.info("webhook.accepted", extra=context)
     return jsonify(status="accepted"), 200

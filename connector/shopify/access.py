@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 
 from connector.adapter import TransientWriteError
-from connector.shopify.admin_api import AdminApi
+from connector.shopify.admin_api import AdminApi, RetryPolicy
 from connector.shopify.admin_errors import ShopifyUnavailable
 from connector.shopify.app_config import WHAT_TO_SET, shopify_app
 from connector.shopify.client import write_back
@@ -18,6 +18,8 @@ from storage.models import Store
 from storage.repositories import StoreCredentials
 from storage.repositories.offline_tokens import OfflineToken
 
+INLINE_WAIT_SECONDS = 1.0
+
 
 def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> AdminApi:
     token = credentials.access_token
@@ -26,7 +28,9 @@ def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str
     if not token:
         raise PermissionError(f"store {store.domain} has no access token (uninstalled?)")
     timeout = float(config.get("SHOPIFY_TIMEOUT_SECONDS", 10))
-    return AdminApi(store.domain, token, admin_origin=store.api_base_url, timeout_seconds=timeout)
+    # A job waits at most a second in place; a longer backoff or throttle wait reschedules the job instead.
+    retry = RetryPolicy(max_inline_wait_seconds=INLINE_WAIT_SECONDS)
+    return AdminApi(store.domain, token, admin_origin=store.api_base_url, timeout_seconds=timeout, retry=retry)
 
 
 def offline_token_usable(store: Store, token: str | None) -> bool:
@@ -46,4 +50,4 @@ def write_shopify_action(store: Store, credentials: StoreCredentials, payload: d
         try:
             return write_back(api, kind, payload, key)
         except ShopifyUnavailable as error:
-            raise TransientWriteError(str(error)) from error
+            raise TransientWriteError(str(error), retry_after=error.retry_after) from error

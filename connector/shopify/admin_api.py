@@ -43,6 +43,9 @@ class RetryPolicy:
     backoff_base_seconds: float = 0.5
     backoff_cap_seconds: float = 30.0
     max_throttle_wait_seconds: float = 60.0
+    # A wait longer than this is not slept: the failure goes to the caller with it as `retry_after`, so a job
+    # reschedules itself instead of holding a worker (jobs pass 1 s; the default keeps the old behaviour).
+    max_inline_wait_seconds: float = float("inf")
 
     def backoff(self, failures: int) -> float:
         """Exponential: base, 2x base, 4x base... capped."""
@@ -119,6 +122,10 @@ class AdminApi:
                     shop=self.shop,
                     operation=document.operation_name,
                 )
+            if outcome.delay > self.retry.max_inline_wait_seconds:
+                raise ShopifyUnavailable(f"{outcome.reason}; wait {outcome.delay:.1f}s before trying again",
+                                         shop=self.shop, operation=document.operation_name,
+                                         retry_after=outcome.delay)
             log.warning(
                 "shopify.retry",
                 extra={"shop": self.shop, "operation": document.operation_name, "reason": outcome.reason,

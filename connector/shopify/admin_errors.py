@@ -17,9 +17,14 @@ class ShopifyAdminError(Exception):
 
 
 class ShopifyUnavailable(ShopifyAdminError):
-    """Retries ran out on outages, timeouts or throttling; the job may try again later."""
+    """Retries ran out on outages, timeouts or throttling (or the wait was too long to spend inside a job);
+    the job may try again later, not before `retry_after` seconds when Shopify said how long."""
 
     retryable = True
+
+    def __init__(self, message: str, *, shop: str, operation: str, retry_after: float | None = None) -> None:
+        super().__init__(message, shop=shop, operation=operation)
+        self.retry_after = retry_after
 
 
 class ShopifyAccessDenied(ShopifyAdminError):

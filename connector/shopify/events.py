@@ -88,10 +88,15 @@ def fetch_order(api: AdminApi, order_gid: str, country: str) -> ShopifyOrder:
 
 
 def _order_gid(payload: dict[str, Any]) -> str:
-    gid = payload.get("admin_graphql_api_id") or (payload.get("order") or {}).get("admin_graphql_api_id")
-    if not isinstance(gid, str):
-        raise PermanentEventError("the payload names no order (admin_graphql_api_id)")
-    return gid
+    """The order's GraphQL id: `admin_graphql_api_id`, or built from the numeric `id` that older payloads carry."""
+    for named in (payload, payload.get("order") or {}):
+        gid = named.get("admin_graphql_api_id")
+        if isinstance(gid, str) and gid:
+            return gid
+        number = named.get("id")
+        if isinstance(number, int) and not isinstance(number, bool) or isinstance(number, str) and number.isdigit():
+            return f"gid://shopify/Order/{number}"
+    raise PermanentEventError("the payload names no order (admin_graphql_api_id or id)")
 
 
 @HANDLERS.on("orders/create", "orders/updated")

@@ -31,7 +31,9 @@ from storage.repositories import StoreCredentials, find_order_snapshot, save_ord
 def woocommerce_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> WooCommerceApi:
     if not (credentials.consumer_key and credentials.consumer_secret):
         raise PermissionError(f"store {store.domain} has no REST API key")
-    retry = RetryPolicy(backoff_base_seconds=float(config.get("WOOCOMMERCE_BACKOFF_SECONDS", 0.5)))
+    # A job waits at most a second in place; a longer backoff or Retry-After reschedules the job instead.
+    retry = RetryPolicy(backoff_base_seconds=float(config.get("WOOCOMMERCE_BACKOFF_SECONDS", 0.5)),
+                        max_inline_wait_seconds=1.0)
     return WooCommerceApi(store.api_base_url or f"https://{store.domain}", credentials.consumer_key,
                           credentials.consumer_secret, retry=retry,
                           timeout_seconds=float(config.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)))
@@ -95,4 +97,4 @@ def write_woocommerce_action(store: Store, credentials: StoreCredentials, payloa
         try:
             return write_back(api, kind, payload, key)
         except WooCommerceUnavailable as error:
-            raise TransientWriteError(str(error)) from error
+            raise TransientWriteError(str(error), retry_after=error.retry_after) from error

@@ -41,6 +41,12 @@ class WooCommerceAdapter:
     # WooCommerce never resends a delivery itself; a day covers a merchant's "resend" and a proxy's retries.
     replay_horizon = timedelta(hours=24)
 
+    def catch_up(self) -> int:
+        """WooCommerce never resends a webhook: the poll re-reads each store's recently modified orders."""
+        from connector.woocommerce.poll import poll_woocommerce  # poll.py reaches the registry's runner
+
+        return sum(1 for report in poll_woocommerce() if report.error)
+
     def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
                        storage: Storage) -> WebhookVerdict:
         """The creation ping passes unsigned; anything else is checked with the secret of the site it names."""

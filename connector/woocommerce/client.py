@@ -44,6 +44,9 @@ class RetryPolicy:
     backoff_base_seconds: float = 0.5
     backoff_cap_seconds: float = 8.0
     max_retry_after_seconds: float = 30.0
+    # A wait longer than this is not slept: the failure goes to the caller with it as `retry_after`, so a job
+    # reschedules itself instead of holding a worker (jobs pass 1 s; the default keeps the old behaviour).
+    max_inline_wait_seconds: float = float("inf")
 
     def backoff(self, failures: int) -> float:
         """Exponential: base, 2x base, 4x base... capped."""
@@ -139,6 +142,12 @@ class WooCommerceApi:
                                              site=self.site, operation=operation, status=outcome.status,
                                              code=outcome.code, detail=outcome.detail)
             delay = outcome.retry_after if outcome.retry_after is not None else self.retry.backoff(failures)
+            if delay > self.retry.max_inline_wait_seconds:
+                unavailable = WooCommerceUnavailable(f"{outcome.reason}; wait {delay:.1f}s before trying again",
+                                                     site=self.site, operation=operation, status=outcome.status,
+                                                     code=outcome.code, detail=outcome.detail)
+                unavailable.retry_after = delay
+                raise unavailable
             log.warning("woocommerce.retry", extra={"site": self.site, "operation": operation,
                                                     "reason": outcome.reason, "attempt": failures,
                                                     "delay_seconds": delay})

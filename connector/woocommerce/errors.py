@@ -21,9 +21,11 @@ class WooCommerceError(Exception):
 
 
 class WooCommerceUnavailable(WooCommerceError):
-    """A 5xx, 429, timeout or network error that outlasted the retries (or a write not resent): try later."""
+    """A 5xx, 429, timeout or network error that outlasted the retries (or a write not resent, or a wait too
+    long to spend inside a job): try later, not before `retry_after` seconds when the site said how long."""
 
     retryable = True
+    retry_after: float | None = None
 
 
 class WooCommerceRejected(WooCommerceError):

@@ -1,4 +1,6 @@
-"""POST /forms/woocommerce/<store_id>/request: a customer's request from the storefront, checked and queued."""
+"""POST /forms/woocommerce/<store_id>/request: a customer's request from the storefront, recorded and queued.
+
+The fields are checked here (a 400 names each bad one); the site is not called: a job checks the order."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from connector.guard import check_request, parse_json
 from connector.intake import CancelRequestRefused
 from connector.registry import runner_of
 from connector.woocommerce.case_requests import FormInvalid, load_request_form
-from connector.woocommerce.forms import open_form_case
+from connector.woocommerce.forms import record_form_request
+from storage.db import storage_of
 
 bp = Blueprint("woocommerce_forms", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -33,12 +36,14 @@ def _submitted_fields() -> dict[str, list[str]]:
 def ask(store_id: int) -> tuple[Response, int]:
     try:
         form = load_request_form(_submitted_fields())
-        opened = open_form_case(store_id, form)
+        with storage_of(current_app).transaction() as session:
+            event_id, created = record_form_request(session, store_id, form)
     except FormInvalid as invalid:
         return jsonify(error="invalid_form", fields=invalid.errors, detail=str(invalid)), 400
     except CancelRequestRefused as refused:
         log.info("form.refused", extra={"store_id": store_id, "reason": refused.reason})
         return jsonify(error=refused.reason, detail=str(refused)), refused.status
-    if opened.created:
-        runner_of(current_app).decide(opened.case_id, job_id=f"case-{opened.case_id}")
-    return jsonify(status="received", case_id=opened.case_id), 202
+    if created:
+        runner_of(current_app).process_event(event_id, job_id=f"event-{event_id}")
+    log.info("form.received", extra={"store_id": store_id, "event_id": event_id, "kind": form.get("kind")})
+    return jsonify(status="received", request_id=event_id), 202

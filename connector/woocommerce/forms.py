@@ -1,65 +1,87 @@
-"""A customer's request from the storefront form of a store with no request-status plugin: checked, recorded.
+"""A customer's request from the storefront form of a store with no request-status plugin: recorded at once,
+checked against the site by a job.
 
-The order number, billing email and order key must all belong to one order, fetched from the store's REST
-API; the answer for a mismatch is the same whichever of them is wrong, so order numbers can't be probed.
+The route records the form in the inbox (topic FORM_TOPIC) and answers; no site is called while the customer
+(or another shop's webhook) waits. The job then fetches the order: the order number, billing email and order
+key must all belong to one order, and the error recorded for a mismatch is the same whichever of them is
+wrong, so order numbers can't be probed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
-from connector.intake import CancelRequestRefused, OpenedCase, open_case
+from connector.adapter import FollowUps, PermanentEventError
+from connector.intake import CancelRequestRefused, open_case
 from connector.woocommerce.access import case_order, ensure_calendar, record_order_snapshot, woocommerce_api
-from connector.woocommerce.case_requests import form_matches, request_from_form
+from connector.woocommerce.case_requests import FormInvalid, form_matches, request_from_form
 from connector.woocommerce.client import WooCommerceApi
-from connector.woocommerce.errors import (
-    WooCommerceAccessDenied,
-    WooCommercePayloadError,
-    WooCommerceRejected,
-    WooCommerceUnavailable,
-)
+from connector.woocommerce.errors import WooCommercePayloadError, WooCommerceRejected
+from connector.woocommerce.events import HANDLERS
 from connector.woocommerce.schemas import WooOrder, parse_order
 from storage.db import storage_of
-from storage.models import Platform, Store, StoreStatus
-from storage.repositories import store_credentials
+from storage.models import Event, Platform, Store, StoreStatus
+from storage.repositories import record_event, store_credentials
 
 NO_SUCH_ORDER = "no order matches this order_number, email and order_key"
+FORM_TOPIC = "assay/form_request"  # Assay's own topic: never a WooCommerce webhook's
 
 
-def open_form_case(store_id: int, form: dict[str, Any]) -> OpenedCase:
-    """The case for the form's request; asking again for the same order and kind finds the same case."""
+def record_form_request(session: Session, store_id: int, form: dict[str, Any]) -> tuple[int, bool]:
+    """The inbox row for this form (the same form sent twice is one row), and True if it is new."""
+    store = session.get(Store, store_id)
+    if store is None or store.platform != Platform.WOOCOMMERCE.value or store.status != StoreStatus.ACTIVE.value:
+        raise CancelRequestRefused("unknown_store", "this store does not take requests through Assay", 404)
+    digest = hashlib.sha256(json.dumps(form, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    event, created = record_event(session, platform=Platform.WOOCOMMERCE.value, delivery_id=f"form:{store_id}:{digest}",
+                                  topic=FORM_TOPIC, shop_domain=store.domain,
+                                  payload={"store_id": store_id, "form": form}, headers={"X-Assay-Source": "form"})
+    return event.id, created
+
+
+@HANDLERS.on(FORM_TOPIC)
+def open_form_case(session: Session, event: Event, follow_ups: FollowUps) -> None:
+    """The case for the form's request; a form that matches no order, or names lines the order lacks, fails
+    with the reason. A site that can't be reached raises, and the event is tried again later."""
     storage = storage_of(current_app)
-    with storage.transaction() as session:
-        store = session.get(Store, store_id)
-        if store is None or store.platform != Platform.WOOCOMMERCE.value or store.status != StoreStatus.ACTIVE.value:
-            raise CancelRequestRefused("unknown_store", "this store does not take requests through Assay", 404)
-        try:
-            with woocommerce_api(store, store_credentials(store, storage.cipher), current_app.config) as api:
-                order = _matching_order(api, form)
-                ensure_calendar(store, api)
-                snapshot = record_order_snapshot(session, store, api, order)
-                document = case_order(api, snapshot, order)
-        except (WooCommerceUnavailable, WooCommerceAccessDenied):
-            raise CancelRequestRefused("store_unavailable", "the store can't be reached just now; please try "
-                                                            "again in a few minutes", 503) from None
-        except WooCommercePayloadError:
-            raise CancelRequestRefused("store_unavailable", "the store's answer could not be read", 502) from None
-        request = request_from_form(form, snapshot.document, datetime.now(UTC))
-        refs = {"order_id": order.id, "request_status": None, "previous_status": order.status}
-        case_id, created = open_case(session, store, order=document, request=request,
-                                     request_key=f"form:{order.id}:{form['kind']}", refs=refs)
-    return OpenedCase(case_id, created)
+    store = session.get(Store, int(event.payload["store_id"]), with_for_update=True)
+    if store is None or store.status != StoreStatus.ACTIVE.value:
+        raise PermanentEventError("the store no longer takes requests through Assay")
+    form: dict[str, Any] = event.payload["form"]
+    try:
+        with woocommerce_api(store, store_credentials(store, storage.cipher), current_app.config) as api:
+            order = _matching_order(api, form)
+            ensure_calendar(store, api)
+            snapshot = record_order_snapshot(session, store, api, order)
+            document = case_order(api, snapshot, order)
+        request = request_from_form(form, snapshot.document, event.received_at.astimezone(UTC)
+                                    if event.received_at else datetime.now(UTC))
+    except CancelRequestRefused as refused:
+        raise PermanentEventError(f"{refused.reason}: {refused}") from None
+    except FormInvalid as invalid:
+        raise PermanentEventError("; ".join(f"{name}: {rule}" for name, rule in invalid.errors.items())) from None
+    except WooCommercePayloadError as error:
+        raise PermanentEventError(str(error)) from None
+    refs = {"order_id": order.id, "request_status": None, "previous_status": order.status}
+    case_id, created = open_case(session, store, order=document, request=request,
+                                 request_key=f"form:{order.id}:{form['kind']}", refs=refs)
+    if created:
+        follow_ups.decide(case_id, job_id=f"case-{case_id}")
 
 
 def _matching_order(api: WooCommerceApi, form: dict[str, Any]) -> WooOrder:
     try:
         order = parse_order(api.get(f"orders/{form['order_number']}"))
-    except WooCommerceAccessDenied:
-        raise  # our key, not the customer's order: the store is unavailable to us
-    except WooCommerceRejected:  # 404 for an unknown number (and 400 for one that isn't a number on this site)
+    except WooCommerceRejected as rejected:
+        if rejected.status in (401, 403):
+            raise  # our key, not the customer's order: the store is unavailable to us
+        # 404 for an unknown number (and 400 for one that isn't a number on this site)
         raise CancelRequestRefused("unknown_order", NO_SUCH_ORDER, 404) from None
     if not form_matches(order, form):
         raise CancelRequestRefused("unknown_order", NO_SUCH_ORDER, 404)

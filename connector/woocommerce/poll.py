@@ -53,11 +53,23 @@ def poll_woocommerce() -> list[PollReport]:
     reports = []
     for store_id in store_ids:
         try:
-            reports.append(poll_store(store_id))
-        except WooCommerceError as error:
-            log.warning("poll.failed", extra={"store_id": store_id, "error": str(error)})
-            reports.append(PollReport(store_id, "", error=str(error)))
+            report = poll_store(store_id)
+        except Exception as error:  # its site, its data or its key: recorded against it, the next store still polled
+            message = str(error) if isinstance(error, WooCommerceError) else f"{type(error).__name__}: {error}"
+            log.warning("poll.failed", extra={"store_id": store_id, "error": message})
+            _record_poll_error(store_id, message)
+            reports.append(PollReport(store_id, "", error=message))
+            continue
+        reports.append(report)
     return reports
+
+
+def _record_poll_error(store_id: int, message: str) -> None:
+    try:
+        with storage_of(current_app).transaction() as session:
+            session.get_one(Store, store_id).poll_error = message[:2000]
+    except Exception:  # the database itself is down: the log line above says what happened
+        log.exception("poll.error_not_recorded", extra={"store_id": store_id})
 
 
 def poll_store(store_id: int, now: datetime | None = None) -> PollReport:
@@ -85,7 +97,8 @@ def poll_store(store_id: int, now: datetime | None = None) -> PollReport:
                                           payload=pseudonymize(payload, str(current_app.config["SECRET_KEY"])))
             if created:
                 report.events_recorded.append(event.id)
-        session.get_one(Store, store_id).polled_at = started
+        polled = session.get_one(Store, store_id)
+        polled.polled_at, polled.poll_error = started, None
     runner = runner_of(current_app)
     for event_id in report.events_recorded:
         runner.process_event(event_id, job_id=f"event-{event_id}")

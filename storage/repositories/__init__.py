@@ -14,7 +14,14 @@ from storage.repositories.cases import (
     save_decision,
     set_case_status,
 )
-from storage.repositories.inbox import find_event, mark_event, record_event, safe_headers
+from storage.repositories.inbox import (
+    find_event,
+    mark_event,
+    prune_handled_events,
+    record_event,
+    reschedule_event,
+    safe_headers,
+)
 from storage.repositories.installs import (
     NonceRefused,
     granted_keys,
@@ -39,6 +46,7 @@ from storage.repositories.outbox import (
     fail_action,
     find_action,
     list_actions,
+    reschedule_action,
 )
 from storage.repositories.policy_versions import (
     InvalidPolicy,
@@ -74,6 +82,18 @@ from storage.repositories.stores import (
     rotate_store_secrets,
     set_store_credentials,
     store_credentials,
+)
+from storage.repositories.work import (
+    FailedCounts,
+    NotRetryable,
+    due_actions,
+    due_cases,
+    due_events,
+    failed_actions,
+    failed_counts,
+    failed_events,
+    retry_action,
+    retry_event,
 )
 
 __all__ = [
@@ -138,4 +158,17 @@ __all__ = [
     "set_policy",
     "set_store_credentials",
     "store_credentials",
+    "reschedule_action",
+    "prune_handled_events",
+    "reschedule_event",
+    "FailedCounts",
+    "NotRetryable",
+    "due_actions",
+    "due_cases",
+    "due_events",
+    "failed_actions",
+    "failed_counts",
+    "failed_events",
+    "retry_action",
+    "retry_event",
 ]

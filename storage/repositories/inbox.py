@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from storage.columns import utc_now
@@ -37,8 +39,27 @@ def record_event(session: Session, *, platform: str, delivery_id: str, topic: st
     return insert_once(session, Event, values, unique=("platform", "delivery_id"))
 
 
-def find_event(session: Session, event_id: int) -> Event | None:
-    return session.get(Event, event_id)
+def find_event(session: Session, event_id: int, *, lock: bool = False) -> Event | None:
+    """`lock`: hold the row (PostgreSQL); None as well when another job holds it, which is handling it now."""
+    if not lock:
+        return session.get(Event, event_id)
+    return session.get(Event, event_id, with_for_update={"skip_locked": True})
+
+
+def reschedule_event(session: Session, event_id: int, error: str, *, at: datetime | None,
+                     counted: bool = True) -> Event:
+    """A passing failure (counted, unless the platform only asked to wait): tried again at `at`, or failed for
+    good with its error when `at` is None."""
+    event = session.get_one(Event, event_id)
+    event.attempts += 1 if counted else 0
+    event.error = error[:MAX_ERROR_LENGTH]
+    if at is None:
+        event.status = EventStatus.FAILED.value
+        event.processed_at = utc_now()
+    else:
+        event.next_attempt_at = at
+    session.flush()
+    return event
 
 
 def mark_event(session: Session, event_id: int, status: EventStatus, *, error: str | None = None) -> Event:
@@ -49,3 +70,11 @@ def mark_event(session: Session, event_id: int, status: EventStatus, *, error: s
     event.processed_at = utc_now()
     session.flush()
     return event
+
+
+def prune_handled_events(session: Session, before: datetime) -> int:
+    """Forget events handled (processed or ignored) before `before`; received and failed ones are kept."""
+    handled = (EventStatus.PROCESSED.value, EventStatus.IGNORED.value)
+    result = session.execute(delete(Event).where(Event.status.in_(handled), Event.processed_at < before)
+                             .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)

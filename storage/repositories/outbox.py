@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, true, update
@@ -49,7 +49,9 @@ def claim_next_action(session: Session, *, kinds: Collection[str] | None = None,
 def _claim(session: Session, condition: ColumnElement[bool], lease: timedelta) -> Action | None:
     now = utc_now()
     claimable = and_(condition, or_(
-        Action.state == ActionState.PENDING.value,
+        # A write waiting out a platform's backoff is not taken early by whoever holds its key.
+        and_(Action.state == ActionState.PENDING.value,
+             or_(Action.next_attempt_at.is_(None), Action.next_attempt_at <= now)),
         and_(Action.state == ActionState.RUNNING.value, Action.claimed_at < now - lease),
     ))
     if session.get_bind().dialect.name == "postgresql":
@@ -91,6 +93,22 @@ def fail_action(session: Session, idempotency_key: str, error: str, *, retry: bo
     action.last_error = error[:MAX_ERROR_LENGTH]
     action.state = ActionState.PENDING.value if retry else ActionState.FAILED.value
     action.done_at = None if retry else utc_now()
+    session.flush()
+    return action
+
+
+def reschedule_action(session: Session, idempotency_key: str, error: str, *, at: datetime,
+                      counted: bool = True) -> Action:
+    """A passing failure: back to pending until `at` (the relay or a scheduled job takes it then); a try the
+    platform only asked to put off (`counted=False`) does not use up one of its attempts."""
+    action = _get(session, idempotency_key)
+    if action.state == ActionState.DONE.value:
+        return action
+    if not counted:
+        action.attempts = max(0, action.attempts - 1)
+    action.last_error = error[:MAX_ERROR_LENGTH]
+    action.state = ActionState.PENDING.value
+    action.next_attempt_at = at
     session.flush()
     return action
 

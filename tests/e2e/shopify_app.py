@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from rq import SimpleWorker
 from support.signing import sign
 
 from jobs.queue import RedisQueue, queue_of
+from jobs.relay import relay
 from policies.presets import preset_document
 from storage.db import storage_of
 from storage.repositories import add_shopify_store, set_policy
@@ -45,12 +47,36 @@ def install(app: Flask, fake: FakeShopify, preset: str | None) -> None:
             set_policy(session, store.id, preset_document(preset) or {})
 
 
-def run_worker(app: Flask) -> None:
-    """A real RQ worker, in burst mode: it runs every queued job (and the jobs they queue), then stops."""
+def run_worker(app: Flask, settle_seconds: float = 15.0) -> None:
+    """A real RQ worker, in burst mode: it runs every queued job (and the jobs they queue), then stops.
+
+    Work a job rescheduled (Shopify throttled it, say) is waited for until due and handed out again by the
+    relay, as the clock would, so the test sees it finished; a burst worker runs no RQ scheduler."""
     queue = queue_of(app)
     assert isinstance(queue, RedisQueue)
+    deadline = time.monotonic() + settle_seconds
     with app.app_context():
-        SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
+        while True:
+            SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
+            waiting = _next_retry(app)
+            if waiting is None or time.monotonic() > deadline:
+                return
+            time.sleep(max(0.0, min((waiting - datetime.now(UTC)).total_seconds(), 5.0)) + 0.05)
+            app.config["ASSAY_RELAY_GRACE_SECONDS"] = 0
+            relay()
+
+
+def _next_retry(app: Flask) -> datetime | None:
+    """The earliest retry time of an event or action rescheduled and not yet done, if any."""
+    from sqlalchemy import func, select
+
+    from storage.models import Action, Event
+
+    with storage_of(app).sessions() as session:
+        times = [session.scalar(select(func.min(Event.next_attempt_at)).where(Event.status == "received")),
+                 session.scalar(select(func.min(Action.next_attempt_at)).where(Action.state == "pending"))]
+    found = [when for when in times if when is not None]
+    return min(found) if found else None
 
 
 def post_webhook(base_url: str, fake: FakeShopify, topic: str, payload: dict[str, Any], delivery: str,

@@ -1,4 +1,5 @@
-"""The storefront request form for stores without a request-status plugin: checked against the site, then decided."""
+"""The storefront request form for stores without a request-status plugin: recorded and answered at once (no site
+is called on the request), then checked against the site by a job, and decided."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
+
+from storage.db import storage_of
+from storage.models import CaseRecord, Event
 
 from ..fakes.woocommerce import FakeWooCommerce
 from .steps import form_for, install, run_worker
@@ -32,8 +36,25 @@ def test_a_cancel_asked_through_the_form_is_decided_and_written_back_once(
     run_worker(app)
 
     assert (first.status_code, again.status_code) == (202, 202)
-    assert first.json()["case_id"] == again.json()["case_id"]
+    assert first.json()["request_id"] == again.json()["request_id"]  # the same form twice is one request
     assert fake_woocommerce.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
+
+
+def request_event(app: Flask, answer: httpx.Response) -> Event:
+    with storage_of(app).sessions() as session:
+        return session.get_one(Event, answer.json()["request_id"])
+
+
+def test_the_form_is_answered_without_calling_the_site(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    store_id = install(app, fake_woocommerce, "pristine-crystals")
+    order = just_placed(fake_woocommerce)
+    fake_woocommerce.requests.clear()
+    answer = httpx.post(f"{base_url}/forms/woocommerce/{store_id}/request", data=form_for(order))
+    assert (answer.status_code, answer.json()["status"]) == (202, "received")
+    assert fake_woocommerce.requests == []
+    assert request_event(app, answer).status == "received"
 
 
 def test_every_missing_or_malformed_field_is_named_in_a_400(
@@ -52,14 +73,19 @@ def test_every_missing_or_malformed_field_is_named_in_a_400(
 
 @pytest.mark.parametrize("change", [{"email": "eve@example.com"}, {"order_key": "wc_order_guessed"},
                                     {"order_number": "999"}])
-def test_a_wrong_email_key_or_number_gets_the_same_404(
+def test_a_wrong_email_key_or_number_fails_the_request_with_the_same_error(
     app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce, change: dict[str, str]
 ) -> None:
     store_id = install(app, fake_woocommerce)
     order = just_placed(fake_woocommerce)
     answer = httpx.post(f"{base_url}/forms/woocommerce/{store_id}/request", data=form_for(order, **change))
-    assert (answer.status_code, answer.json()) == (404, {
-        "error": "unknown_order", "detail": "no order matches this order_number, email and order_key"})
+    run_worker(app)
+    assert answer.status_code == 202
+    event = request_event(app, answer)
+    assert (event.status, event.error) == (
+        "failed", "unknown_order: no order matches this order_number, email and order_key")
+    with storage_of(app).sessions() as session:
+        assert session.query(CaseRecord).count() == 0
 
 
 def test_a_store_assay_does_not_know_is_404(app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce) -> None:
@@ -68,14 +94,29 @@ def test_a_store_assay_does_not_know_is_404(app: Flask, base_url: str, fake_wooc
     assert (answer.status_code, answer.json()["error"]) == (404, "unknown_store")
 
 
-def test_a_store_that_cannot_be_reached_is_a_503_to_try_again(
+def test_a_store_that_cannot_be_reached_is_tried_again_later_and_then_decided(
     app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
 ) -> None:
-    store_id = install(app, fake_woocommerce)
+    store_id = install(app, fake_woocommerce, "pristine-crystals")
     order = just_placed(fake_woocommerce)
     fake_woocommerce.fail_next(5, "5xx")
     answer = httpx.post(f"{base_url}/forms/woocommerce/{store_id}/request", data=form_for(order))
-    assert (answer.status_code, answer.json()["error"]) == (503, "store_unavailable")
+    assert answer.status_code == 202
+    run_worker(app)
+    waiting = request_event(app, answer)
+    assert (waiting.status, waiting.attempts) == ("received", 1)
+    assert "http 503" in (waiting.error or "") and waiting.next_attempt_at is not None
+
+    app.config["ASSAY_RELAY_GRACE_SECONDS"] = 0
+    with storage_of(app).transaction() as session:  # its retry time has come
+        session.get_one(Event, waiting.id).next_attempt_at = waiting.received_at
+    with app.app_context():
+        from jobs.relay import relay
+
+        assert relay().events == [waiting.id]
+    run_worker(app)
+    assert request_event(app, answer).status == "processed"
+    assert fake_woocommerce.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
 
 
 def test_a_return_of_one_line_names_that_line(app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce) -> None:
@@ -84,9 +125,10 @@ def test_a_return_of_one_line_names_that_line(app: Flask, base_url: str, fake_wo
                                              completed="2026-03-02T10:00:00")
     url = f"{base_url}/forms/woocommerce/{store_id}/request"
     wrong = httpx.post(url, data=form_for(order, kind="return", line_id="77"))
-    assert (wrong.status_code, wrong.json()["fields"]) == (400, {"line_id": "must name lines of this order, got 77"})
     right = httpx.post(url, data=form_for(order, kind="return", reason="wrong_size", line_id="2"))
     run_worker(app)
-    assert right.status_code == 202
+    assert (wrong.status_code, right.status_code) == (202, 202)
+    failed = request_event(app, wrong)
+    assert (failed.status, failed.error) == ("failed", "line_id: must name lines of this order, got 77")
     [note] = fake_woocommerce.state.notes[order["id"]]
     assert note["customer_note"] is False and "the customer's return request needs a decision" in note["note"]

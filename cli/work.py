@@ -1,0 +1,148 @@
+"""`assay events` and `assay actions` (work that failed for good: list it, put it back in line), `assay clock`
+(the scheduled work on RQ's cron) and the worker's loop that rides out a Redis outage.
+
+Storage, RQ and the jobs are imported inside the commands, so `assay decide` never pays for them."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from cli.stores import reports_storage_errors
+from storage.db import storage_of
+
+events_group = AppGroup("events", help="Webhook deliveries (the inbox) that failed for good.")
+actions_group = AppGroup("actions", help="Platform writes (the outbox) that failed for good.")
+log = logging.getLogger("assay.worker")
+
+WORKER_MAX_BACKOFF_SECONDS = 30.0
+# RQ finds a dead worker's jobs on its maintenance pass; every 30 s instead of every 10 minutes.
+WORKER_MAINTENANCE_SECONDS = 30
+
+
+def _when(value: Any) -> str:
+    return value.isoformat(timespec="seconds") if value else "-"
+
+
+@events_group.command("failed")
+@reports_storage_errors
+def events_failed() -> None:
+    """List failed events, newest first: id, platform, topic, store, attempts, when, error."""
+    from storage.repositories import failed_events
+
+    with storage_of(current_app).sessions() as session:
+        events = failed_events(session)
+        for event in events:
+            click.echo(f"{event.id}\t{event.platform}\t{event.topic}\t{event.shop_domain}\t"
+                       f"{event.attempts} attempt(s)\t{_when(event.processed_at)}\t{event.error or ''}")
+    if not events:
+        click.echo("no failed events")
+
+
+@events_group.command("retry")
+@click.argument("event_id", type=int)
+@reports_storage_errors
+def events_retry(event_id: int) -> None:
+    """Put a failed event back in line (its attempts start again) and queue it."""
+    from jobs.events import process_event
+    from jobs.queue import queue_of
+    from storage.repositories import NotRetryable, retry_event
+
+    try:
+        with storage_of(current_app).transaction() as session:
+            retry_event(session, event_id)
+    except NotRetryable as refused:
+        raise click.BadParameter(str(refused), param_hint="EVENT_ID") from None
+    queued = queue_of(current_app).enqueue(process_event, event_id, job_id=f"event-{event_id}-retry-{time.time_ns()}")
+    click.echo(f"event {event_id} queued again" + ("" if queued else " (Redis unreachable: the relay will queue it)"))
+
+
+@actions_group.command("failed")
+@reports_storage_errors
+def actions_failed() -> None:
+    """List failed actions, newest first: id, kind, case, attempts, when, idempotency key, error."""
+    from storage.repositories import failed_actions
+
+    with storage_of(current_app).sessions() as session:
+        actions = failed_actions(session)
+        for action in actions:
+            click.echo(f"{action.id}\t{action.kind}\tcase {action.case_id}\t{action.attempts} attempt(s)\t"
+                       f"{_when(action.done_at)}\t{action.idempotency_key}\t{action.last_error or ''}")
+    if not actions:
+        click.echo("no failed actions")
+
+
+@actions_group.command("retry")
+@click.argument("action_id", type=int)
+@reports_storage_errors
+def actions_retry(action_id: int) -> None:
+    """Put a failed action back in line (its attempts start again) and queue it; the write checks the platform
+    for its idempotency key first, so nothing is written twice."""
+    from jobs.actions import perform_action
+    from jobs.queue import job_id_for, queue_of
+    from storage.repositories import NotRetryable, retry_action
+
+    try:
+        with storage_of(current_app).transaction() as session:
+            key = retry_action(session, action_id).idempotency_key
+    except NotRetryable as refused:
+        raise click.BadParameter(str(refused), param_hint="ACTION_ID") from None
+    queued = queue_of(current_app).enqueue(perform_action, key, job_id=job_id_for("action", f"{key}:{time.time_ns()}"))
+    click.echo(f"action {action_id} queued again" + ("" if queued else " (Redis unreachable: the relay will queue it)"))
+
+
+@click.command("clock")
+@with_appcontext
+def clock_command() -> None:
+    """Enqueue Assay's scheduled work on RQ's cron: the relay, reconcile, the catch-up polls, pruning."""
+    from jobs.clock import run_clock
+    from jobs.logs import configure_logging
+    from jobs.queue import RedisQueue, queue_of
+
+    configure_logging()
+    if not isinstance(queue_of(current_app), RedisQueue):
+        raise click.UsageError("REDIS_URL must be set to run the clock; without it `assay run` runs the schedule")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    run_clock(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
+
+
+def work_until_stopped(burst: bool) -> None:
+    """An RQ worker that outlives a Redis outage: RQ's loop ends at an error it can't handle, and this starts a
+    new worker (a new registration, for a Redis that may have come back empty) with backoff until it can."""
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    from jobs.queue import RedisQueue, queue_of, redis_connection
+
+    queue = queue_of(current_app)
+    if not isinstance(queue, RedisQueue):
+        raise click.UsageError("REDIS_URL must be set to run a worker; without it jobs run inside the web process")
+    from rq import Queue
+
+    backoff = 0.5
+    while True:
+        started = time.monotonic()
+        worker = None
+        try:
+            connection = redis_connection(queue.redis_url, fail_fast=False)
+            worker = Worker([Queue(queue.queue.name, connection=connection)], connection=connection,
+                            maintenance_interval=WORKER_MAINTENANCE_SECONDS)
+            worker.work(burst=burst, with_scheduler=True)
+        except RedisError as error:
+            log.warning("worker.redis_unavailable", extra={"error": repr(error), "retry_seconds": backoff})
+        if burst or (worker is not None and worker._stop_requested):
+            return
+        if time.monotonic() - started > 60:
+            backoff = 0.5  # it ran a good while: this is a new outage, start the backoff again
+        log.warning("worker.restarting", extra={"retry_seconds": backoff})
+        time.sleep(backoff)
+        backoff = min(backoff * 2, WORKER_MAX_BACKOFF_SECONDS)

@@ -1,0 +1,56 @@
+"""relay(): the database is the source of truth for work; this hands out again whatever it still holds undone.
+
+An event still `received`, an open case with no decision, a write still `pending` (or `running` past its
+lease) after a short grace period had its job lost: Redis was down or came back empty, a worker died, an
+enqueue failed after the row was committed. Each is queued again under a job id of its own for this grace
+period, so relaying twice queues it once; the jobs themselves are safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+
+from jobs.actions import perform_action
+from jobs.cases import decide_case
+from jobs.events import process_event
+from jobs.queue import job_id_for, queue_of
+from jobs.settings import action_lease, relay_grace
+from storage.columns import utc_now
+from storage.db import storage_of
+from storage.repositories import due_actions, due_cases, due_events
+
+log = logging.getLogger("assay.jobs")
+
+
+@dataclass(frozen=True)
+class Relayed:
+    events: list[int]
+    cases: list[int]
+    actions: list[str]
+
+    @property
+    def total(self) -> int:
+        return len(self.events) + len(self.cases) + len(self.actions)
+
+
+def relay(limit: int = 500) -> Relayed:
+    """Queue again each piece of work the database says is undone and overdue; returns what it queued."""
+    config = current_app.config
+    now, grace = utc_now(), relay_grace(config)
+    with storage_of(current_app).sessions() as session:
+        found = Relayed(due_events(session, now, grace, limit), due_cases(session, now, grace, limit),
+                        due_actions(session, now, grace, action_lease(config), limit))
+    # One job id per item per grace period: a relay pass that runs again before the job did queues nothing new.
+    window = int(now.timestamp() // max(grace.total_seconds(), 1))
+    queue = queue_of(current_app)
+    for event_id in found.events:
+        queue.enqueue(process_event, event_id, job_id=f"event-{event_id}-relay-{window}")
+    for case_id in found.cases:
+        queue.enqueue(decide_case, case_id, job_id=f"case-{case_id}-relay-{window}")
+    for key in found.actions:
+        queue.enqueue(perform_action, key, job_id=job_id_for("action", f"{key}:relay:{window}"))
+    if found.total:
+        log.info("relay.queued", extra={"events": found.events, "cases": found.cases, "actions": found.actions})
+    return found
