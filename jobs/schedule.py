@@ -17,7 +17,7 @@ from jobs.actions import reconcile_actions
 from jobs.relay import relay
 from storage.columns import utc_now
 from storage.db import storage_of
-from storage.repositories import prune_handled_events, prune_installs
+from storage.repositories import prune_handled_events, prune_inbox, prune_installs
 
 log = logging.getLogger("assay.jobs")
 
@@ -43,12 +43,15 @@ def catch_up_platforms() -> int:
 
 
 def prune() -> int:
-    """Forget what is done with: handled events past their retention, expired installs."""
+    """Forget what is done with: handled payloads past INBOX_PAYLOAD_DAYS (personal data kept no longer than
+    needed), handled events past their retention, expired installs."""
     now = utc_now()
+    payload_days = float(current_app.config.get("INBOX_PAYLOAD_DAYS", 30))
     with storage_of(current_app).transaction() as session:
+        emptied = prune_inbox(session, now, timedelta(days=payload_days))
         removed = prune_handled_events(session, now - HANDLED_EVENTS_KEPT)
         prune_installs(session, now)
-    log.info("prune.done", extra={"events": removed})
+    log.info("prune.done", extra={"events": removed, "payloads": emptied})
     return removed
 
 

@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from jobs.schedule import prune
 from storage.columns import utc_now
-from storage.db import Storage
+from storage.db import Storage, storage_of
 from storage.models import Event, EventStatus
 from storage.repositories import claim_delivery_digest, mark_event, prune_inbox, record_event
+from webhooks.app import create_app
 
 pytestmark = pytest.mark.integration
 
@@ -45,3 +47,21 @@ def test_handled_payloads_older_than_the_setting_are_emptied_and_the_rest_kept(s
         payloads = {row.delivery_id: row.payload for row in session.execute(select(Event.delivery_id, Event.payload))}
     assert payloads == {"old-done": {}, "old-waiting": {"id": 1, "note": "kept until pruned"},
                         "new-done": {"id": 1, "note": "kept until pruned"}}
+
+
+def test_the_clocks_hourly_prune_empties_old_handled_payloads_too(storage: Storage, storage_url: str,
+                                                                 encryption_keys: str) -> None:
+    with storage.transaction() as session:
+        event, _ = record_event(session, platform="shopify", delivery_id="old", topic="orders/create",
+                                shop_domain="gems.myshopify.com", payload={"email": "pii:kept-until-pruned"})
+        mark_event(session, event.id, EventStatus.PROCESSED)
+        session.execute(update(Event).where(Event.id == event.id).values(received_at=utc_now() - timedelta(days=8)))
+    app = create_app({"DATABASE_URL": storage_url, "ASSAY_ENCRYPTION_KEYS": encryption_keys, "TESTING": True,
+                      "INBOX_PAYLOAD_DAYS": 7})
+    try:
+        with app.app_context():
+            prune()
+    finally:
+        storage_of(app).dispose()
+    with storage.sessions() as session:
+        assert session.scalar(select(Event.payload).where(Event.id == event.id)) == {}
