@@ -10,6 +10,7 @@ from connector.guard import check_request, parse_json
 from connector.intake import CancelRequestRefused
 from connector.registry import runner_of
 from connector.woocommerce.case_requests import FormInvalid, load_request_form
+from connector.woocommerce.form_answers import answer_token
 from connector.woocommerce.forms import open_form_case
 
 bp = Blueprint("woocommerce_forms", __name__)
@@ -41,4 +42,6 @@ def ask(store_id: int) -> tuple[Response, int]:
         return jsonify(error=refused.reason, detail=str(refused)), refused.status
     if opened.created:
         runner_of(current_app).decide(opened.case_id, job_id=f"case-{opened.case_id}")
-    return jsonify(status="received", case_id=opened.case_id), 202
+    token = answer_token(store_id, opened.case_id)  # where the sender (and only they) reads the decision
+    return jsonify(status="received", case_id=opened.case_id,
+                   answer_url=f"/forms/woocommerce/{store_id}/request/{opened.case_id}?token={token}"), 202

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.columns import utc_now
@@ -49,3 +51,9 @@ def mark_event(session: Session, event_id: int, status: EventStatus, *, error: s
     event.processed_at = utc_now()
     session.flush()
     return event
+
+
+def last_event_at(session: Session, platform: str, shop_domain: str) -> datetime | None:
+    """When the shop's latest delivery arrived, or None if none ever did."""
+    query = select(func.max(Event.received_at)).where(Event.platform == platform, Event.shop_domain == shop_domain)
+    return session.scalar(query)
