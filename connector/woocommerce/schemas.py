@@ -218,11 +218,12 @@ DELIVERED_META = "_assay_delivered_at"
 def delivered_at(data: Mapping[str, Any]) -> str | None:
     """The delivery date the plugin put on the order, in UTC; a value that isn't a date and time is ignored."""
     value = next((meta["value"] for meta in data["meta_data"] if meta["key"] == DELIVERED_META), None)
-    try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00")) if isinstance(value, str) else None
-    except ValueError:
+    text = value.strip() if isinstance(value, str) else ""
+    if len(text) < 16:  # nothing, or a bare date that says no time of day
         return None
-    if when is None or len(value.strip()) < 16:  # a bare date says no time of day
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
         return None
     return instant(when if when.tzinfo else when.replace(tzinfo=UTC))
 
