@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench scenarios clean
+.PHONY: run test lint typecheck bench scenarios clean plugin php-test
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,8 +15,22 @@ run: $(STAMP)
 	$(VENV)/bin/assay db upgrade
 	$(VENV)/bin/assay run --host 127.0.0.1 --port 8000
 
-test: $(STAMP) lint typecheck
+# pytest runs the plugin's `php -l` and PHPUnit too (tests/unit/test_woocommerce_plugin_php.py installs php-cli and
+# phpunit with apt-get when missing); php-test prints PHPUnit's own summary first.
+test: $(STAMP) lint typecheck php-test
 	$(PY) -m pytest -q
+
+PLUGIN_DIR := connector/woocommerce/plugin
+
+php-test:
+	@command -v phpunit >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli phpunit >/dev/null)
+	cd $(PLUGIN_DIR) && phpunit -c phpunit.xml
+
+# The zip a merchant uploads in wp-admin (Plugins > Add New > Upload Plugin); the tests stay out of it.
+plugin: $(STAMP)
+	rm -f assay-for-woocommerce.zip
+	$(PY) -m zipfile -c assay-for-woocommerce.zip $(PLUGIN_DIR)/assay-for-woocommerce
+	$(PY) -m zipfile -l assay-for-woocommerce.zip
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

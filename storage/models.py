@@ -303,3 +303,32 @@ class AdminSession(Base):
     person: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class PluginLink(Base):
+    """One connect of the Assay for WooCommerce plugin: the code its page exchanges, once, for the secret it signs
+    with. Only digests of the code and of the plugin's verifier are kept; the secret is a Fernet token."""
+
+    __tablename__ = "plugin_links"
+    __table_args__ = (UniqueConstraint("code_hash"), Index(None, "store_id"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    challenge: Mapped[str] = mapped_column(String(64))  # base64url(SHA-256(the plugin's verifier))
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # for claiming; a claimed secret lasts until replaced
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class PluginRequestNonce(Base):
+    """A signed plugin request's nonce, kept for the timestamp window so the same request can't be sent twice."""
+
+    __tablename__ = "plugin_request_nonces"
+    __table_args__ = (UniqueConstraint("store_id", "nonce"), Index(None, "seen_at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -20,8 +20,10 @@ from connector.planning import PlannedAction
 from connector.woocommerce.access import plan_woocommerce_actions, woocommerce_api, write_woocommerce_action
 from connector.woocommerce.client import WooCommerceApi
 from connector.woocommerce.events import HANDLERS
+from connector.woocommerce.form_answers import bp as form_answers_bp
 from connector.woocommerce.form_routes import bp as forms_bp
 from connector.woocommerce.install_routes import bp as install_bp
+from connector.woocommerce.plugin_routes import bp as plugin_bp
 from connector.woocommerce.tenancy import links_elsewhere
 from connector.woocommerce.topics import HANDLED_TOPICS
 from connector.woocommerce.verify import read_delivery, verify_webhook
@@ -36,7 +38,7 @@ class WooCommerceAdapter:
     name = WOOCOMMERCE
     topics: frozenset[str] = HANDLED_TOPICS
     handlers: Mapping[str, Handler] = HANDLERS
-    blueprints: Sequence[Blueprint] = (forms_bp, install_bp)
+    blueprints: Sequence[Blueprint] = (forms_bp, form_answers_bp, install_bp, plugin_bp)
     privacy_topics: frozenset[str] = frozenset()  # WooCommerce has no privacy webhooks
     # WooCommerce never resends a delivery itself; a day covers a merchant's "resend" and a proxy's retries.
     replay_horizon = timedelta(hours=24)

@@ -23,6 +23,7 @@ from policies.fields import flatten_errors
 STATUS_REASONS: dict[str, str | None] = {"cancel": None, "return": "changed_mind", "claim": "other",
                                          "warranty": "defective"}
 NOTE_LIMIT = 1000
+PHOTO_LIMIT = 20
 
 
 def status_request_key(order: WooOrder) -> str:
@@ -66,6 +67,8 @@ class _RequestForm(Schema):
     reason = fields.String(load_default=None, validate=validate.OneOf(
         [reason.value for reason in Reason], error="must be one of {choices}, got {input!r}"))
     note = fields.String(load_default="", validate=validate.Length(max=NOTE_LIMIT))
+    photos = fields.Integer(load_default=0, strict=False, validate=validate.Range(
+        min=0, max=PHOTO_LIMIT, error="must be a whole number from {min} to {max}, got {input}"))
     line_id = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
 
 
@@ -75,7 +78,7 @@ def load_request_form(form: Mapping[str, list[str]]) -> dict[str, Any]:
                               for name, found in form.items() if found}
     if "order_number" in values:
         values["order_number"] = values["order_number"].lstrip("#")
-    for name in ("reason", "note", "line_id"):
+    for name in ("reason", "note", "photos", "line_id"):
         if values.get(name) in ("", []):
             values.pop(name)
     try:
@@ -109,7 +112,7 @@ def request_from_form(form: Mapping[str, Any], order_document: Mapping[str, Any]
         "submitted_at": instant(submitted_at),
         "reason": form["reason"] or STATUS_REASONS[kind],
         "lines": [] if kind == "cancel" and not form["line_id"] else lines,
-        "evidence": {"photos": 0},
+        "evidence": {"photos": form["photos"]},
         "note": form["note"],
     }
 

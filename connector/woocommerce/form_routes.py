@@ -12,6 +12,7 @@ from connector.guard import check_request, parse_json
 from connector.intake import CancelRequestRefused
 from connector.registry import runner_of
 from connector.woocommerce.case_requests import FormInvalid, load_request_form
+from connector.woocommerce.form_answers import answer_token
 from connector.woocommerce.forms import record_form_request
 from storage.db import storage_of
 
@@ -46,4 +47,6 @@ def ask(store_id: int) -> tuple[Response, int]:
     if created:
         runner_of(current_app).process_event(event_id, job_id=f"event-{event_id}")
     log.info("form.received", extra={"store_id": store_id, "event_id": event_id, "kind": form.get("kind")})
-    return jsonify(status="received", request_id=event_id), 202
+    token = answer_token(store_id, event_id)  # where the sender (and only they) reads the decision
+    return jsonify(status="received", request_id=event_id,
+                   answer_url=f"/forms/woocommerce/{store_id}/request/{event_id}?token={token}"), 202

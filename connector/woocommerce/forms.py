@@ -34,15 +34,29 @@ FORM_TOPIC = "assay/form_request"  # Assay's own topic: never a WooCommerce webh
 
 
 def record_form_request(session: Session, store_id: int, form: dict[str, Any]) -> tuple[int, bool]:
-    """The inbox row for this form (the same form sent twice is one row), and True if it is new."""
+    """The inbox row for this form (the same form sent twice is one row), and True if it is new.
+
+    The form holds the customer's email and order key, which are never kept in plain text: the row holds it
+    sealed with the storage cipher, for the job that checks it against the site."""
     store = session.get(Store, store_id)
     if store is None or store.platform != Platform.WOOCOMMERCE.value or store.status != StoreStatus.ACTIVE.value:
         raise CancelRequestRefused("unknown_store", "this store does not take requests through Assay", 404)
     digest = hashlib.sha256(json.dumps(form, sort_keys=True, default=str).encode()).hexdigest()[:32]
     event, created = record_event(session, platform=Platform.WOOCOMMERCE.value, delivery_id=f"form:{store_id}:{digest}",
                                   topic=FORM_TOPIC, shop_domain=store.domain,
-                                  payload={"store_id": store_id, "form": form}, headers={"X-Assay-Source": "form"})
+                                  payload={"store_id": store_id, "form_sealed": storage_of(current_app).cipher.encrypt(
+                                      json.dumps(form, sort_keys=True, default=str))},
+                                  headers={"X-Assay-Source": "form"})
     return event.id, created
+
+
+def sealed_form(event: Event) -> dict[str, Any]:
+    """The form a request row holds (rows recorded before forms were sealed hold it as it came)."""
+    sealed = event.payload.get("form_sealed")
+    if isinstance(sealed, str):
+        form: dict[str, Any] = json.loads(storage_of(current_app).cipher.decrypt(sealed))
+        return form
+    return dict(event.payload.get("form") or {})
 
 
 @HANDLERS.on(FORM_TOPIC)
@@ -53,7 +67,7 @@ def open_form_case(session: Session, event: Event, follow_ups: FollowUps) -> Non
     store = session.get(Store, int(event.payload["store_id"]), with_for_update=True)
     if store is None or store.status != StoreStatus.ACTIVE.value:
         raise PermanentEventError("the store no longer takes requests through Assay")
-    form: dict[str, Any] = event.payload["form"]
+    form = sealed_form(event)
     try:
         with woocommerce_api(store, store_credentials(store, storage.cipher), current_app.config) as api:
             order = _matching_order(api, form)
@@ -71,6 +85,7 @@ def open_form_case(session: Session, event: Event, follow_ups: FollowUps) -> Non
     refs = {"order_id": order.id, "request_status": None, "previous_status": order.status}
     case_id, created = open_case(session, store, order=document, request=request,
                                  request_key=f"form:{order.id}:{form['kind']}", refs=refs)
+    event.payload = {**event.payload, "case_id": case_id}  # what the request became, for its answer
     if created:
         follow_ups.decide(case_id, job_id=f"case-{case_id}")
 

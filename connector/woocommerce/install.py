@@ -2,7 +2,8 @@
 
 The merchant approves Assay at {site}/wc-auth/v1/authorize; WooCommerce then POSTs the new REST API key to
 our callback_url. That POST carries no signature and no site URL, only the `user_id` we chose, so `user_id`
-is a sealed ticket, "<nonce>.<expiry>.<site>.<mac>": the site and the expiry MAC'd with the app's secret, so
+is a sealed ticket, "<nonce>.<expiry>.<site>[.<challenge>].<mac>": the site and the expiry MAC'd with the app's
+secret (and, when the Assay plugin started the install, the digest of a verifier only the plugin holds), so
 starting an install stores nothing (anyone may start one) and the callback alone, by proving the ticket and
 spending its nonce once, creates the pending store.
 """
@@ -27,7 +28,9 @@ AUTHORIZE_PATH = "/wc-auth/v1/authorize"
 # Plain http is only for a site on this machine (the tests' fake); a real site must use https.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _TICKET = re.compile(r"(?P<nonce>[A-Za-z0-9_-]{32,128})\.(?P<expires>[0-9]{1,12})\.(?P<site>[A-Za-z0-9_-]{4,700})"
-                     r"\.(?P<mac>[0-9a-f]{64})")
+                     r"(?:\.(?P<challenge>[A-Za-z0-9_-]{43}))?\.(?P<mac>[0-9a-f]{64})")
+# The plugin's challenge: base64url(SHA-256(verifier)) without padding, as PKCE's S256 has it.
+CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 _MAX_KEY = 200
 MAX_STORE_URL = 300  # the site's identity is stored in a 255-character column
 
@@ -47,6 +50,7 @@ class InstallTicket:
     site: str
     nonce: str = field(repr=False)
     expires: int
+    challenge: str | None = None  # the plugin's, when the Assay plugin started the install
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ def _mac(key: str, sealed: str) -> str:
 def user_id_for(ticket: InstallTicket, key: str) -> str:
     """The ticket sealed with the app's secret, as the user_id wc-auth hands back to the callback."""
     site = base64.urlsafe_b64encode(ticket.site.encode()).decode().rstrip("=")
-    sealed = f"{ticket.nonce}.{ticket.expires}.{site}"
+    sealed = f"{ticket.nonce}.{ticket.expires}.{site}" + (f".{ticket.challenge}" if ticket.challenge else "")
     return f"{sealed}.{_mac(key, sealed)}"
 
 
@@ -111,7 +115,7 @@ def parse_user_id(value: object, key: str) -> InstallTicket:
         raise InstallRefused("unknown_install", "user_id names no install Assay started")
     encoded = matched.group("site")
     site = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8", "replace")
-    return InstallTicket(site, matched.group("nonce"), int(matched.group("expires")))
+    return InstallTicket(site, matched.group("nonce"), int(matched.group("expires")), matched.group("challenge"))
 
 
 def authorize_url(store_url: str, *, user_id: str, return_url: str, callback_url: str) -> str:

@@ -16,7 +16,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from connector.guard import InputRefused, parse_json
 from connector.registry import runner_of
 from connector.woocommerce.install import InstallRefused
-from connector.woocommerce.installer import accept_keys, complete_woocommerce_install, start_install
+from connector.woocommerce.installer import (
+    accept_keys,
+    complete_woocommerce_install,
+    connect_code,
+    returned_ticket,
+    start_install,
+)
 
 bp = Blueprint("woocommerce_install", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -41,7 +47,8 @@ def _refused(refused: InstallRefused) -> tuple[Response, int]:
 @bp.get("/woocommerce/install")
 def install() -> BaseResponse | tuple[Response, int]:
     try:
-        return redirect(start_install(request.args.get("store_url"), request.remote_addr or "unknown"), 302)
+        return redirect(start_install(request.args.get("store_url"), request.remote_addr or "unknown",
+                                      request.args.get("plugin_challenge")), 302)
     except InstallRefused as refused:
         return _refused(refused)
 
@@ -65,10 +72,21 @@ def callback() -> tuple[Response, int]:
     return jsonify(status="installed"), 200
 
 
+PLUGIN_PAGE = "/wp-admin/admin.php?page=assay"
+
+
 @bp.get("/woocommerce/installed")
-def installed() -> tuple[str, int, dict[str, str]]:
-    """Where WooCommerce sends the merchant back, with success=1 or 0; nothing from the query is echoed."""
+def installed() -> BaseResponse | tuple[str, int, dict[str, str]]:
+    """Where WooCommerce sends the merchant back, with success=1 or 0; nothing from the query is echoed.
+
+    An install the plugin started goes on to the plugin's page on the ticket's own site (never a site the query
+    names) with the connect code, which the plugin exchanges, with its verifier, for its secret.
+    """
     approved = request.args.get("success") == "1"
+    ticket = returned_ticket(request.args.get("user_id"))
+    if ticket is not None and ticket.challenge:
+        outcome = f"assay_code={connect_code(ticket)}" if approved else "assay_declined=1"
+        return redirect(f"{ticket.site}{PLUGIN_PAGE}&{outcome}", 303)
     text = ("Assay is connected to your store. Its webhooks are being set up; you can close this page."
             if approved else "Assay was not connected: the request was declined. Nothing was saved.")
     return text, 200, {"Content-Type": "text/plain; charset=utf-8"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -14,10 +16,12 @@ from connector.ratelimit import RateLimiter
 from connector.woocommerce.access import woocommerce_api
 from connector.woocommerce.errors import WooCommerceRejected
 from connector.woocommerce.install import (
+    CHALLENGE,
     InstallRefused,
     InstallTicket,
     authorize_url,
     check_store_url,
+    parse_user_id,
     read_callback,
     register_webhooks,
     user_id_for,
@@ -36,6 +40,7 @@ from storage.repositories import (
     take_granted_keys,
 )
 from storage.repositories.installs import INSTALL_TTL, NONCE_BYTES
+from storage.repositories.plugin_links import open_plugin_link
 
 log = logging.getLogger("assay.jobs")
 PUBLIC_URL_SETTING = "ASSAY_PUBLIC_URL"
@@ -67,15 +72,22 @@ def _ticket_key() -> str:
     return str(current_app.config["SECRET_KEY"])
 
 
-def start_install(store_url: str | None, source: str) -> str:
-    """The URL where the merchant approves Assay, with a sealed ticket for the site; nothing is stored."""
+def start_install(store_url: str | None, source: str, plugin_challenge: str | None = None) -> str:
+    """The URL where the merchant approves Assay, with a sealed ticket for the site; nothing is stored.
+
+    `plugin_challenge` is the Assay plugin's base64url(SHA-256(verifier)): sealed into the ticket, it lets only
+    the plugin that started this install claim the secret it will sign with (see plugin_routes.py).
+    """
     site = check_store_url(store_url)
+    if plugin_challenge is not None and not CHALLENGE.fullmatch(plugin_challenge):
+        raise InstallRefused("invalid_store_url", "plugin_challenge must be 43 base64url characters",
+                             {"plugin_challenge": "must be base64url(SHA-256(verifier)), 43 characters"})
     public = public_url()
     if not _install_starts().allow(f"source:{source}", f"site:{site}"):
         raise InstallRefused("too_many_installs", "too many installs were started from here or for this site; "
                                                   "try again in an hour")
     ttl = float(current_app.config.get("INSTALL_TTL_SECONDS", INSTALL_TTL.total_seconds()))
-    ticket = InstallTicket(site, secrets.token_urlsafe(NONCE_BYTES), int(time.time() + ttl))
+    ticket = InstallTicket(site, secrets.token_urlsafe(NONCE_BYTES), int(time.time() + ttl), plugin_challenge)
     log.info("install.started", extra={"platform": Platform.WOOCOMMERCE.value})
     return authorize_url(site, user_id=user_id_for(ticket, _ticket_key()), return_url=f"{public}{RETURN_PATH}",
                          callback_url=f"{public}{CALLBACK_PATH}")
@@ -100,9 +112,26 @@ def accept_keys(document: object) -> tuple[int, int]:
         except NonceRefused as refused:
             raise InstallRefused(refused.reason, "this install's keys were already received") from None
         hold_granted_keys(session, storage.cipher, install_id, granted.consumer_key, granted.consumer_secret)
+        if ticket.challenge:
+            open_plugin_link(session, storage.cipher, store_id, code=connect_code(ticket), challenge=ticket.challenge,
+                             now=now)
     log.info("install.keys_received", extra={"platform": Platform.WOOCOMMERCE.value,
                                              "store_id": store_id, "install_id": install_id})
     return store_id, install_id
+
+
+def connect_code(ticket: InstallTicket) -> str:
+    """The code the merchant's browser carries back to the plugin: derived from the ticket's nonce with the app's
+    secret, so the callback (which stores its digest) and the return page (which hands it on) agree unstored."""
+    return hmac.new(_ticket_key().encode(), f"assay-plugin-code:{ticket.nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def returned_ticket(user_id: str | None) -> InstallTicket | None:
+    """The ticket in the user_id WooCommerce hands back on the merchant's return, if it is one Assay sealed."""
+    try:
+        return parse_user_id(user_id, _ticket_key())
+    except InstallRefused:
+        return None
 
 
 def complete_woocommerce_install(store_id: int, install_id: int) -> None:

@@ -14,8 +14,9 @@
   too, beside the product's tags, so a policy's listed exclusions match either.
 - Personalization is the line's item meta (Product Add-Ons' "Engraving ($10.00)"); "_" keys are plugins'
   bookkeeping and "pa_" keys are the variation's attributes (a ring size is a choice, not a personalization).
-- `completed` is WooCommerce's "fulfilled": `date_completed_gmt` is the fulfilment date. Delivery is not
-  tracked, so `delivered_at` is null.
+- `completed` is WooCommerce's "fulfilled": `date_completed_gmt` is the fulfilment date. Core tracks no
+  delivery: `delivered_at` is the order meta `_assay_delivered_at` (ISO 8601), which the Assay plugin copies
+  from Advanced Shipment Tracking or TrackShip, and null without it (a "delivered" status then stands in).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -203,12 +204,28 @@ def order_document(order: WooOrder, store_country: str,
                      "tax": amount(round_money(data["shipping_tax"], currency)),
                      "international": country is not None and country != store_country},
         "fulfilled_at": instant(data["date_completed_gmt"]),
-        "delivered_at": None,
+        "delivered_at": delivered_at(data),
         "lines": [_line(line, currency, with_tax, (products or {}).get(product_key(line)),
                         credit.get(line["id"], StoreCreditShare()))
                   for line in data["line_items"]],
         **payment_document(order),
     }
+
+
+DELIVERED_META = "_assay_delivered_at"
+
+
+def delivered_at(data: Mapping[str, Any]) -> str | None:
+    """The delivery date the plugin put on the order, in UTC; a value that isn't a date and time is ignored."""
+    value = next((meta["value"] for meta in data["meta_data"] if meta["key"] == DELIVERED_META), None)
+    text = value.strip() if isinstance(value, str) else ""
+    if len(text) < 16:  # nothing, or a bare date that says no time of day
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return instant(when if when.tzinfo else when.replace(tzinfo=UTC))
 
 
 def payment_document(order: WooOrder) -> dict[str, Any]:

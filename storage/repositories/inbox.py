@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.columns import utc_now
@@ -78,3 +78,9 @@ def prune_handled_events(session: Session, before: datetime) -> int:
     result = session.execute(delete(Event).where(Event.status.in_(handled), Event.processed_at < before)
                              .execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def last_event_at(session: Session, platform: str, shop_domain: str) -> datetime | None:
+    """When the shop's latest delivery arrived, or None if none ever did."""
+    query = select(func.max(Event.received_at)).where(Event.platform == platform, Event.shop_domain == shop_domain)
+    return session.scalar(query)

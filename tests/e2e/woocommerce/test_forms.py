@@ -132,3 +132,31 @@ def test_a_return_of_one_line_names_that_line(app: Flask, base_url: str, fake_wo
     assert (failed.status, failed.error) == ("failed", "line_id: must name lines of this order, got 77")
     [note] = fake_woocommerce.state.notes[order["id"]]
     assert note["customer_note"] is False and "the customer's return request needs a decision" in note["note"]
+
+
+def test_the_sender_reads_the_answer_pending_then_decided_and_a_refusal_in_their_words(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    store_id = install(app, fake_woocommerce, "pristine-crystals")
+    order = just_placed(fake_woocommerce)
+    asked = httpx.post(f"{base_url}/forms/woocommerce/{store_id}/request", data=form_for(order)).json()
+    wrong = httpx.post(f"{base_url}/forms/woocommerce/{store_id}/request",
+                       data=form_for(order, email="eve@example.com")).json()
+    assert httpx.get(base_url + asked["answer_url"]).json()["status"] == "pending"
+    run_worker(app)
+
+    decided = httpx.get(base_url + asked["answer_url"]).json()
+    refused = httpx.get(base_url + wrong["answer_url"]).json()
+    assert (decided["status"], decided["outcome"]) == ("decided", "approve")
+    assert refused == {"status": "refused", "request_id": wrong["request_id"],
+                       "messages": ["We couldn't find an order with this order number, email and order key."]}
+    forged = asked["answer_url"].replace(f"/request/{asked['request_id']}", f"/request/{wrong['request_id']}")
+    assert httpx.get(base_url + forged).status_code == 404  # a token answers for its own request only
+
+
+def test_the_form_is_never_kept_in_plain_text(app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce) -> None:
+    store_id = install(app, fake_woocommerce)
+    order = just_placed(fake_woocommerce)
+    answer = httpx.post(f"{base_url}/forms/woocommerce/{store_id}/request", data=form_for(order))
+    stored = str(request_event(app, answer).payload)
+    assert order["billing"]["email"] not in stored and order["order_key"] not in stored

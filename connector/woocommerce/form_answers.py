@@ -1,0 +1,61 @@
+"""GET /forms/woocommerce/<store_id>/request/<request_id>?token=…: the answer to a form request, for whoever sent it.
+
+The form's 202 carries the token, HMAC(SECRET_KEY, store and request): the customer's page (the Assay plugin,
+server side) polls it. A request is checked against the site by a job (no site is called while the customer
+waits), so the answer is `pending` until then, `refused` when it matched no order of the store, and `decided`
+once its case is: the outcome, the reasons' messages, the refund total and respond_by — nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from connector.woocommerce.forms import FORM_TOPIC
+from storage.db import storage_of
+from storage.models import Event, EventStatus, Platform
+from storage.repositories import latest_decision
+
+bp = Blueprint("woocommerce_form_answers", __name__)
+
+_UNKNOWN = {"error": "unknown_request", "detail": "no request of yours has this number"}
+# The customer's words for a request the job refused; the reason stays on the event for the merchant.
+_REFUSED = {
+    "unknown_order": "We couldn't find an order with this order number, email and order key.",
+}
+_REFUSED_OTHERWISE = "We couldn't take this request. Please contact the store."
+
+
+def answer_token(store_id: int, request_id: int) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"assay-form-answer:{store_id}:{request_id}".encode(), hashlib.sha256).hexdigest()
+
+
+@bp.get("/forms/woocommerce/<int:store_id>/request/<int:request_id>")
+def answer(store_id: int, request_id: int) -> tuple[Response, int]:
+    given = request.args.get("token") or ""
+    if not hmac.compare_digest(answer_token(store_id, request_id).encode(), given.encode()):
+        return jsonify(_UNKNOWN), 404
+    with storage_of(current_app).sessions() as session:
+        event = session.get(Event, request_id)
+        if event is None or event.platform != Platform.WOOCOMMERCE.value or event.topic != FORM_TOPIC \
+                or event.payload.get("store_id") != store_id:
+            return jsonify(_UNKNOWN), 404
+        if event.status == EventStatus.FAILED.value:
+            code = str(event.error or "").split(":", 1)[0]
+            return jsonify(status="refused", request_id=request_id,
+                           messages=[_REFUSED.get(code, _REFUSED_OTHERWISE)]), 200
+        case_id = event.payload.get("case_id")
+        decision = latest_decision(session, int(case_id)) if isinstance(case_id, int) else None
+        if decision is None:
+            return jsonify(status="pending", request_id=request_id), 200
+        document: dict[str, Any] = decision.document
+    refund = document.get("refund") or {}
+    return jsonify(status="decided", request_id=request_id, case_id=case_id, outcome=document.get("outcome"),
+                   messages=list(dict.fromkeys(str(reason.get("message") or "") for reason in document.get("reasons")
+                                               or () if reason.get("message"))),
+                   refund_total=refund.get("total"), currency=refund.get("currency"),
+                   respond_by=document.get("respond_by")), 200

@@ -1,0 +1,270 @@
+<?php
+/**
+ * WooCommerce › Assay: the Assay URL and Connect; once connected, the store's status, Open Assay and Disconnect.
+ *
+ * Every action is a POST to admin-post.php with its own nonce, and every one checks manage_woocommerce first.
+ *
+ * @package Assay_For_WooCommerce
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * The admin page and its actions.
+ */
+class Assay_Admin {
+	const CAPABILITY = 'manage_woocommerce';
+	const PAGE       = 'assay';
+
+	/**
+	 * Hook the page and its actions.
+	 */
+	public function register(): void {
+		add_action( 'admin_menu', array( $this, 'add_page' ) );
+		foreach ( array( 'connect', 'open', 'disconnect' ) as $action ) {
+			add_action(
+				'admin_post_assay_' . $action,
+				function () use ( $action ) {
+					$this->redirect( $this->{'handle_' . $action}() );
+				}
+			);
+		}
+	}
+
+	/**
+	 * WooCommerce › Assay.
+	 */
+	public function add_page(): void {
+		add_submenu_page( 'woocommerce', __( 'Assay', 'assay-for-woocommerce' ), __( 'Assay', 'assay-for-woocommerce' ), self::CAPABILITY, self::PAGE, array( $this, 'render' ) );
+	}
+
+	/**
+	 * Refuse anyone who may not manage WooCommerce, and any request without this action's nonce.
+	 *
+	 * @param string $action The action's name.
+	 */
+	private function guard( string $action ): void {
+		if ( ! current_user_can( self::CAPABILITY ) ) {
+			wp_die( esc_html__( 'You are not allowed to manage Assay for this store.', 'assay-for-woocommerce' ), '', array( 'response' => 403 ) );
+		}
+		check_admin_referer( 'assay_' . $action );
+	}
+
+	/**
+	 * Connect: save the Assay URL, keep a new verifier, and send the browser to Assay's install for this site.
+	 *
+	 * @return string Where the browser goes next.
+	 */
+	public function handle_connect(): string {
+		$this->guard( 'connect' );
+		$url = Assay_Settings::clean_assay_url( sanitize_text_field( wp_unslash( $_POST['assay_url'] ?? '' ) ) );
+		if ( '' === $url ) {
+			return $this->page_url( array( 'assay_notice' => 'bad_url' ) );
+		}
+		$verifier = Assay_Client::new_verifier();
+		Assay_Settings::update(
+			array(
+				'assay_url' => $url,
+				'verifier'  => $verifier,
+			)
+		);
+		return ( new Assay_Client( $url ) )->connect_url( home_url(), Assay_Client::challenge( $verifier ) );
+	}
+
+	/**
+	 * Open Assay: ask Assay, signed, for a single-use login link and send the browser there.
+	 *
+	 * @return string Where the browser goes next.
+	 */
+	public function handle_open(): string {
+		$this->guard( 'open' );
+		if ( ! Assay_Settings::connected() ) {
+			return $this->page_url( array( 'assay_notice' => 'not_connected' ) );
+		}
+		$user   = wp_get_current_user();
+		$answer = Assay_Client::from_settings()->login_link( (string) $user->user_email );
+		$link   = (string) ( $answer['body']['url'] ?? '' );
+		$base   = Assay_Settings::all()['assay_url'] . '/admin/login/';
+		if ( 200 !== $answer['status'] || 0 !== strpos( $link, $base ) ) {
+			return $this->page_url( array( 'assay_notice' => 'open_failed' ) );
+		}
+		return $link;
+	}
+
+	/**
+	 * Disconnect: tell Assay, revoke Assay's key and webhooks here, remove the plugin's options.
+	 *
+	 * @return string Where the browser goes next.
+	 */
+	public function handle_disconnect(): string {
+		$this->guard( 'disconnect' );
+		self::forget_connection();
+		return $this->page_url( array( 'assay_notice' => 'disconnected' ) );
+	}
+
+	/**
+	 * Tell Assay to forget the store (if connected), delete Assay's REST key and webhooks on this site, drop the option.
+	 */
+	public static function forget_connection(): void {
+		$settings = Assay_Settings::all();
+		if ( Assay_Settings::connected() ) {
+			Assay_Client::from_settings()->disconnect();
+		}
+		if ( '' !== $settings['assay_url'] ) {
+			self::revoke_assay_access( $settings['assay_url'] );
+		}
+		Assay_Settings::delete();
+	}
+
+	/**
+	 * Delete the REST key wc-auth made for Assay and the webhooks that deliver to Assay.
+	 *
+	 * @param string $assay_url Assay's base URL.
+	 */
+	private static function revoke_assay_access( string $assay_url ): void {
+		global $wpdb;
+		if ( isset( $wpdb ) && is_object( $wpdb ) && method_exists( $wpdb, 'query' ) ) {
+			// wc-auth names the key "<app_name> - API (<date>)"; Assay's app_name is "Assay".
+			$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->prefix}woocommerce_api_keys WHERE description LIKE %s", 'Assay - API%' ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		}
+		if ( class_exists( 'WC_Data_Store' ) && function_exists( 'wc_get_webhook' ) ) {
+			foreach ( WC_Data_Store::load( 'webhook' )->search_webhooks( array( 'limit' => -1 ) ) as $webhook_id ) {
+				$webhook = wc_get_webhook( $webhook_id );
+				if ( $webhook && 0 === strpos( (string) $webhook->get_delivery_url(), $assay_url . '/' ) ) {
+					$webhook->delete( true );
+				}
+			}
+		}
+	}
+
+	/**
+	 * Back from Assay's install with a code: exchange it, with the kept verifier, for the store id and secret.
+	 *
+	 * @param string $code The code in the query.
+	 * @return string The notice to show.
+	 */
+	public function finish_connect( string $code ): string {
+		$settings = Assay_Settings::all();
+		if ( '' === $settings['verifier'] || ! preg_match( '/^[0-9a-f]{64}$/', $code ) ) {
+			return 'connect_failed';
+		}
+		$answer = ( new Assay_Client( $settings['assay_url'] ) )->claim( home_url(), $code, $settings['verifier'] );
+		if ( 200 !== $answer['status'] || empty( $answer['body']['secret'] ) || empty( $answer['body']['store_id'] ) ) {
+			return 'connect_failed';
+		}
+		Assay_Settings::update(
+			array(
+				'store_id' => (int) $answer['body']['store_id'],
+				'secret'   => (string) $answer['body']['secret'],
+				'verifier' => '',
+			)
+		);
+		return 'connected';
+	}
+
+	/**
+	 * The page.
+	 */
+	public function render(): void {
+		if ( ! current_user_can( self::CAPABILITY ) ) {
+			wp_die( esc_html__( 'You are not allowed to manage Assay for this store.', 'assay-for-woocommerce' ), '', array( 'response' => 403 ) );
+		}
+		// The code is single-use and bound to the verifier only this site holds: no nonce can travel through Assay.
+		$notice = sanitize_key( wp_unslash( $_GET['assay_notice'] ?? '' ) ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+		if ( isset( $_GET['assay_code'] ) ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+			$notice = $this->finish_connect( sanitize_text_field( wp_unslash( $_GET['assay_code'] ) ) ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended
+		}
+		$settings = Assay_Settings::all();
+		echo '<div class="wrap"><h1>' . esc_html__( 'Assay', 'assay-for-woocommerce' ) . '</h1>';
+		$this->render_notice( $notice );
+		if ( Assay_Settings::connected() ) {
+			$this->render_status( Assay_Client::from_settings()->status() );
+			$this->render_button( 'open', __( 'Open Assay', 'assay-for-woocommerce' ), 'button-primary' );
+			$this->render_button( 'disconnect', __( 'Disconnect', 'assay-for-woocommerce' ), 'button-secondary' );
+		} else {
+			echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
+			wp_nonce_field( 'assay_connect' );
+			echo '<input type="hidden" name="action" value="assay_connect" />';
+			echo '<p><label for="assay_url">' . esc_html__( 'Assay URL', 'assay-for-woocommerce' ) . '</label> ';
+			echo '<input type="url" class="regular-text" id="assay_url" name="assay_url" required value="' . esc_attr( $settings['assay_url'] ) . '" /></p>';
+			echo '<p><button type="submit" class="button button-primary">' . esc_html__( 'Connect', 'assay-for-woocommerce' ) . '</button></p></form>';
+		}
+		echo '</div>';
+	}
+
+	/**
+	 * What Assay says of the store.
+	 *
+	 * @param array{status: int, body: array<string, mixed>} $answer Assay's answer to the status request.
+	 */
+	public function render_status( array $answer ): void {
+		if ( 200 !== $answer['status'] ) {
+			echo '<p>' . esc_html__( 'Assay could not be reached just now.', 'assay-for-woocommerce' ) . '</p>';
+			return;
+		}
+		$body    = $answer['body'];
+		$healthy = $body['webhooks']['healthy'] ?? null;
+		$rows    = array(
+			__( 'Connected', 'assay-for-woocommerce' )       => ! empty( $body['connected'] ) ? __( 'Yes', 'assay-for-woocommerce' ) : __( 'Not yet', 'assay-for-woocommerce' ),
+			__( 'Webhooks', 'assay-for-woocommerce' )        => true === $healthy ? __( 'Healthy', 'assay-for-woocommerce' ) : ( false === $healthy ? __( 'Missing or disabled', 'assay-for-woocommerce' ) : __( 'Unknown', 'assay-for-woocommerce' ) ),
+			__( 'Last event seen', 'assay-for-woocommerce' ) => ! empty( $body['last_event_at'] ) ? (string) $body['last_event_at'] : __( 'None yet', 'assay-for-woocommerce' ),
+		);
+		echo '<table class="widefat striped"><tbody>';
+		foreach ( $rows as $label => $value ) {
+			echo '<tr><th>' . esc_html( $label ) . '</th><td>' . esc_html( $value ) . '</td></tr>';
+		}
+		echo '</tbody></table>';
+	}
+
+	/**
+	 * A one-button form for an action, with its nonce.
+	 *
+	 * @param string $action The action.
+	 * @param string $label  The button's text.
+	 * @param string $class  The button's class.
+	 */
+	private function render_button( string $action, string $label, string $class ): void {
+		echo '<form method="post" style="display:inline-block;margin:1em 1em 0 0" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '"' . ( 'open' === $action ? ' target="_blank"' : '' ) . '>';
+		wp_nonce_field( 'assay_' . $action );
+		echo '<input type="hidden" name="action" value="' . esc_attr( 'assay_' . $action ) . '" />';
+		echo '<button type="submit" class="button ' . esc_attr( $class ) . '">' . esc_html( $label ) . '</button></form>';
+	}
+
+	/**
+	 * A notice, by its key (never text from the query).
+	 *
+	 * @param string $notice The notice's key.
+	 */
+	private function render_notice( string $notice ): void {
+		$texts = array(
+			'connected'     => __( 'Connected to Assay.', 'assay-for-woocommerce' ),
+			'connect_failed' => __( 'Assay could not finish connecting. Please press Connect again.', 'assay-for-woocommerce' ),
+			'bad_url'       => __( 'The Assay URL must be an https:// address.', 'assay-for-woocommerce' ),
+			'not_connected' => __( 'Connect to Assay first.', 'assay-for-woocommerce' ),
+			'open_failed'   => __( 'Assay did not give a sign-in link just now. Please try again.', 'assay-for-woocommerce' ),
+			'disconnected'  => __( 'Disconnected: Assay has forgotten this store.', 'assay-for-woocommerce' ),
+		);
+		if ( isset( $texts[ $notice ] ) ) {
+			echo '<div class="notice notice-info"><p>' . esc_html( $texts[ $notice ] ) . '</p></div>';
+		}
+	}
+
+	/**
+	 * This page's URL with a query.
+	 *
+	 * @param array<string, string> $query The query.
+	 */
+	private function page_url( array $query ): string {
+		return add_query_arg( array_merge( array( 'page' => self::PAGE ), $query ), admin_url( 'admin.php' ) );
+	}
+
+	/**
+	 * Send the browser on and stop (Assay's install and login link are off-site, so not wp_safe_redirect).
+	 *
+	 * @param string $url Where.
+	 */
+	private function redirect( string $url ): void {
+		wp_redirect( $url ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect
+		exit;
+	}
+}

@@ -1,0 +1,223 @@
+<?php
+
+use PHPUnit\Framework\TestCase;
+
+/** The plugin's own logic with WordPress and WooCommerce stood in for by tests/wp-stubs.php. */
+final class PluginTest extends TestCase {
+	private array $sent = array();
+	private array $answers = array();
+
+	protected function setUp(): void {
+		$GLOBALS['wp_options']  = array();
+		$GLOBALS['wp_user_can'] = true;
+		$GLOBALS['wp_user_id']  = 7;
+		$GLOBALS['wp_orders']   = array();
+		$_POST                  = array();
+		$_REQUEST               = array();
+		$_GET                   = array();
+		$_SERVER['REQUEST_METHOD'] = 'GET';
+		$this->sent    = array();
+		$this->answers = array();
+		$GLOBALS['assay_http'] = function ( $url, $args ) {
+			$this->sent[] = array( 'url' => $url ) + $args;
+			[ $code, $body ] = array_shift( $this->answers ) ?? array( 500, array() );
+			return array( 'body' => json_encode( $body ), 'response' => array( 'code' => $code ) );
+		};
+	}
+
+	private function connected(): void {
+		Assay_Settings::update( array( 'assay_url' => 'https://assay.example', 'store_id' => 42, 'secret' => 'plugin-secret' ) );
+	}
+
+	public function test_connect_sends_the_browser_to_assays_install_with_the_challenge_of_a_kept_verifier(): void {
+		$_POST['assay_url'] = 'https://assay.example/';
+		$_REQUEST['_wpnonce'] = wp_create_nonce( 'assay_connect' );
+		$url = ( new Assay_Admin() )->handle_connect();
+
+		$verifier = Assay_Settings::all()['verifier'];
+		$this->assertMatchesRegularExpression( '/^[A-Za-z0-9_-]{64}$/', $verifier );
+		$this->assertSame( 'https://assay.example/woocommerce/install?store_url=https%3A%2F%2Fshop.example&plugin_challenge=' . Assay_Client::challenge( $verifier ), $url );
+		$this->assertSame( rtrim( strtr( base64_encode( hash( 'sha256', $verifier, true ) ), '+/', '-_' ), '=' ), Assay_Client::challenge( $verifier ) );
+		$this->assertStringNotContainsString( $verifier, $url, 'the verifier never leaves the site' );
+	}
+
+	public function test_connect_refuses_an_assay_url_that_is_not_https(): void {
+		$_POST['assay_url'] = 'http://assay.example';
+		$_REQUEST['_wpnonce'] = wp_create_nonce( 'assay_connect' );
+		$this->assertStringContainsString( 'assay_notice=bad_url', ( new Assay_Admin() )->handle_connect() );
+		$this->assertSame( '', Assay_Settings::all()['assay_url'] );
+	}
+
+	public function test_the_code_brought_back_is_exchanged_with_the_verifier_for_the_secret(): void {
+		Assay_Settings::update( array( 'assay_url' => 'https://assay.example', 'verifier' => 'v' ) );
+		$this->answers[] = array( 200, array( 'store_id' => 42, 'secret' => 's3cret' ) );
+		$this->assertSame( 'connected', ( new Assay_Admin() )->finish_connect( str_repeat( 'a', 64 ) ) );
+		$this->assertSame( 'https://assay.example/woocommerce/plugin/claim', $this->sent[0]['url'] );
+		$this->assertSame( array( 'store_url' => 'https://shop.example', 'code' => str_repeat( 'a', 64 ), 'verifier' => 'v' ), json_decode( $this->sent[0]['body'], true ) );
+		$this->assertSame( array( 'assay_url' => 'https://assay.example', 'store_id' => 42, 'secret' => 's3cret', 'verifier' => '' ), Assay_Settings::all() );
+	}
+
+	public function test_open_assay_asks_for_a_login_link_signed_over_method_path_timestamp_nonce_and_body(): void {
+		$this->connected();
+		$_REQUEST['_wpnonce'] = wp_create_nonce( 'assay_open' );
+		$this->answers[] = array( 200, array( 'url' => 'https://assay.example/admin/login/abc' ) );
+		$this->assertSame( 'https://assay.example/admin/login/abc', ( new Assay_Admin() )->handle_open() );
+
+		[ $request ] = $this->sent;
+		$headers = $request['headers'];
+		$this->assertSame( array( 'https://assay.example/woocommerce/plugin/login-link', 'POST' ), array( $request['url'], $request['method'] ) );
+		$this->assertSame( '{"person":"anna@shop.example"}', $request['body'] );
+		$this->assertSame( '42', $headers['X-Assay-Store'] );
+		$this->assertEqualsWithDelta( time(), (int) $headers['X-Assay-Timestamp'], 2 );
+		$canonical = "POST\n/woocommerce/plugin/login-link\n{$headers['X-Assay-Timestamp']}\n{$headers['X-Assay-Nonce']}\n" . hash( 'sha256', $request['body'] );
+		$this->assertSame( hash_hmac( 'sha256', $canonical, 'plugin-secret' ), $headers['X-Assay-Signature'] );
+	}
+
+	public function test_open_assay_follows_only_a_login_link_on_assay_itself(): void {
+		$this->connected();
+		$_REQUEST['_wpnonce'] = wp_create_nonce( 'assay_open' );
+		$this->answers[] = array( 200, array( 'url' => 'https://evil.example/admin/login/abc' ) );
+		$this->assertStringContainsString( 'assay_notice=open_failed', ( new Assay_Admin() )->handle_open() );
+	}
+
+	public function test_each_nonce_is_a_fresh_one(): void {
+		$client = new Assay_Client( 'https://assay.example', 42, 'k' );
+		$client->status();
+		$client->status();
+		$this->assertNotSame( $this->sent[0]['headers']['X-Assay-Nonce'], $this->sent[1]['headers']['X-Assay-Nonce'] );
+		$this->assertSame( 'GET', $this->sent[0]['method'] );
+	}
+
+	/** @dataProvider admin_actions */
+	public function test_an_admin_action_without_the_capability_is_refused_before_anything_happens( string $action ): void {
+		$this->connected();
+		$GLOBALS['wp_user_can'] = false;
+		$_REQUEST['_wpnonce'] = wp_create_nonce( 'assay_' . $action );
+		try {
+			( new Assay_Admin() )->{'handle_' . $action}();
+			$this->fail( 'not refused' );
+		} catch ( WP_Die_Exception $refused ) {
+			$this->assertStringContainsString( 'not allowed', $refused->getMessage() );
+		}
+		$this->assertSame( array(), $this->sent );
+		$this->assertSame( 42, Assay_Settings::all()['store_id'] );
+	}
+
+	/** @dataProvider admin_actions */
+	public function test_an_admin_action_with_another_actions_nonce_is_refused( string $action ): void {
+		$this->connected();
+		$_REQUEST['_wpnonce'] = wp_create_nonce( 'assay_something_else' );
+		$this->expectException( WP_Die_Exception::class );
+		try {
+			( new Assay_Admin() )->{'handle_' . $action}();
+		} finally {
+			$this->assertSame( array(), $this->sent );
+		}
+	}
+
+	public static function admin_actions(): array {
+		return array( 'connect' => array( 'connect' ), 'open' => array( 'open' ), 'disconnect' => array( 'disconnect' ) );
+	}
+
+	public function test_the_settings_page_refuses_a_user_without_the_capability(): void {
+		$GLOBALS['wp_user_can'] = false;
+		$this->expectException( WP_Die_Exception::class );
+		( new Assay_Admin() )->render();
+	}
+
+	public function test_disconnect_tells_assay_signed_and_removes_the_plugins_options(): void {
+		$this->connected();
+		$_REQUEST['_wpnonce'] = wp_create_nonce( 'assay_disconnect' );
+		$this->answers[] = array( 200, array( 'status' => 'forgotten' ) );
+		( new Assay_Admin() )->handle_disconnect();
+		$this->assertSame( 'https://assay.example/woocommerce/plugin/disconnect', $this->sent[0]['url'] );
+		$this->assertArrayHasKey( 'X-Assay-Signature', $this->sent[0]['headers'] );
+		$this->assertSame( array(), $GLOBALS['wp_options'] );
+	}
+
+	public function test_the_status_page_escapes_what_assay_says(): void {
+		ob_start();
+		( new Assay_Admin() )->render_status( array( 'status' => 200, 'body' => array( 'connected' => true, 'webhooks' => array( 'healthy' => true ), 'last_event_at' => '<script>x</script>' ) ) );
+		$html = ob_get_clean();
+		$this->assertStringContainsString( '&lt;script&gt;x&lt;/script&gt;', $html );
+		$this->assertStringNotContainsString( '<script>', $html );
+		$this->assertStringContainsString( 'Healthy', $html );
+	}
+
+	private function order(): Fake_Order {
+		$order = new Fake_Order( 101, '101', 'ann@example.com', 'wc_order_abc', array( 5 => new Fake_Item( 'Ring <b>gold</b>', 1 ), 6 => new Fake_Item( 'Chain', 2 ) ), 7 );
+		$GLOBALS['wp_orders'][101] = $order;
+		return $order;
+	}
+
+	public function test_the_form_posts_the_orders_own_identity_and_only_its_lines_to_assay(): void {
+		$this->connected();
+		$order = $this->order();
+		$form = new Assay_Request_Form();
+		$form->answer_attempts = 0;
+		$this->answers[] = array( 202, array( 'status' => 'received', 'case_id' => 9, 'answer_url' => '/forms/woocommerce/42/request/9?token=t' ) );
+		$html = $form->handle( $order, array( 'kind' => 'return', 'reason' => 'wrong_size', 'line_id' => array( '6', '99' ), 'photos' => '2', 'note' => 'Too <i>small</i>', 'email' => 'eve@example.com' ) );
+
+		$this->assertSame( 'https://assay.example/forms/woocommerce/42/request', $this->sent[0]['url'] );
+		$this->assertSame( array( 'order_number' => '101', 'email' => 'ann@example.com', 'order_key' => 'wc_order_abc', 'kind' => 'return', 'reason' => 'wrong_size', 'photos' => 2, 'note' => 'Too small', 'line_id' => array( '6' ) ), json_decode( $this->sent[0]['body'], true ) );
+		$this->assertSame( '/forms/woocommerce/42/request/9?token=t', $order->meta[ Assay_Request_Form::ANSWER_META ] );
+		$this->assertStringContainsString( 'We have received your request', $html );
+	}
+
+	public function test_the_decision_is_shown_escaped_and_review_says_when_we_answer(): void {
+		$form = new Assay_Request_Form();
+		$declined = $form->answer_html( array( 'outcome' => 'decline', 'messages' => array( 'Sale items <b>can\'t</b> be returned.' ) ) );
+		$this->assertStringContainsString( 'Sale items &lt;b&gt;can&#039;t&lt;/b&gt; be returned.', $declined );
+		$GLOBALS['wp_options']['date_format'] = 'Y-m-d';
+		$GLOBALS['wp_options']['time_format'] = 'H:i';
+		$review = $form->answer_html( array( 'outcome' => 'review', 'respond_by' => '2026-03-04T10:00:00Z' ) );
+		$this->assertStringContainsString( 'We will get back to you by 2026-03-04 10:00.', $review );
+	}
+
+	public function test_the_form_lists_the_lines_escaped_with_a_nonce_for_this_order(): void {
+		$html = ( new Assay_Request_Form() )->form( $this->order() );
+		$this->assertStringContainsString( 'Ring &lt;b&gt;gold&lt;/b&gt; &times; 1', $html );
+		$this->assertStringContainsString( 'value="' . wp_create_nonce( 'assay_request_101' ) . '"', $html );
+		foreach ( array( 'name="kind"', 'name="reason"', 'name="photos"', 'name="note"', 'name="line_id[]"' ) as $field ) {
+			$this->assertStringContainsString( $field, $html );
+		}
+	}
+
+	public function test_a_post_without_this_orders_nonce_sends_nothing(): void {
+		$this->connected();
+		$this->order();
+		$_SERVER['REQUEST_METHOD'] = 'POST';
+		$_POST = array( 'assay_request_nonce' => wp_create_nonce( 'assay_request_102' ), 'kind' => 'cancel' );
+		$html = ( new Assay_Request_Form() )->page( 101 );
+		$this->assertStringContainsString( 'This form has expired', $html );
+		$this->assertSame( array(), $this->sent );
+	}
+
+	public function test_another_customers_order_is_not_found(): void {
+		$this->order();
+		$GLOBALS['wp_user_id'] = 8;
+		$this->assertStringContainsString( 'could not be found', ( new Assay_Request_Form() )->page( 101 ) );
+		$_GET['key'] = 'wc_order_abc';  // a guest with the order's link
+		$this->assertStringContainsString( 'assay-request-form', ( new Assay_Request_Form() )->page( 101 ) );
+	}
+
+	public function test_trackships_delivery_date_goes_on_the_order_as_assay_meta(): void {
+		$order = $this->order();
+		$order->meta['shipment_status'] = array( array( 'status' => 'delivered', 'status_date' => '2026-03-02 09:15:00' ), array( 'status' => 'delivered', 'status_date' => '2026-03-03 14:00:00' ) );
+		( new Assay_Delivery() )->record_from_object( $order );
+		$this->assertSame( '2026-03-03T14:00:00Z', $order->meta['_assay_delivered_at'] );
+		$order->meta['shipment_status'][0]['status_date'] = '2026-03-09 00:00:00';
+		( new Assay_Delivery() )->record_from_object( $order );
+		$this->assertSame( '2026-03-03T14:00:00Z', $order->meta['_assay_delivered_at'], 'the first date seen stays' );
+	}
+
+	public function test_a_parcel_still_in_transit_sets_no_date_until_the_delivered_status(): void {
+		$order = $this->order();
+		$order->meta['shipment_status'] = array( array( 'status' => 'in_transit', 'status_date' => '2026-03-02 09:15:00' ) );
+		( new Assay_Delivery() )->record_from_object( $order );
+		$this->assertArrayNotHasKey( '_assay_delivered_at', $order->meta );
+		( new Assay_Delivery() )->record( 101, $order );
+		$this->assertMatchesRegularExpression( '/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/', $order->meta['_assay_delivered_at'] );
+		$this->assertSame( 1, $order->saves );
+	}
+}
