@@ -383,23 +383,22 @@
   $("#more-cases").addEventListener("click", () => loadCases(true));
 
   // --- Review queue ---------------------------------------------------------------------------------------
-  function timeLeft(iso) {
-    if (!iso) return { text: "no reply promised", overdue: false };
+  const span = (ms) => { const h = Math.round(Math.abs(ms) / 3600000); return h >= 48 ? `${Math.round(h / 24)} days` : `${h} hours`; };
+  function timeLeft(iso, since) {
+    if (!iso) return { text: `no reply promised; waiting ${span(Date.now() - new Date(since))}`, overdue: false };
     const ms = new Date(iso) - Date.now();
-    const h = Math.round(Math.abs(ms) / 3600000);
-    const span = h >= 48 ? `${Math.round(h / 24)} days` : `${h} hours`;
-    return ms < 0 ? { text: `overdue by ${span}`, overdue: true } : { text: `${span} left`, overdue: false };
+    return ms < 0 ? { text: `overdue by ${span(ms)}`, overdue: true } : { text: `${span(ms)} left`, overdue: false };
   }
   async function loadReviews() {
     const answer = await api("GET", "/reviews");
     const list = answer.json.reviews || [];
     $("#count-reviews").textContent = list.length ? ` (${list.length})` : "";
     $("#reviews").replaceChildren(...(list.length ? list.map((r) => {
-      const left = timeLeft(r.respond_by);
+      const left = timeLeft(r.respond_by, r.submitted_at || r.created_at);
       const noteId = `note-${r.id}`;
       return el("li", { class: `card${left.overdue ? " overdue" : ""}` },
         el("h3", { text: `Case ${r.id}: ${words(r.kind)} on order ${r.order_id}` }),
-        el("p", { class: "due" }, el("strong", { text: left.text }), ` — reply by ${when(r.respond_by)}`),
+        el("p", { class: "due" }, el("strong", { text: left.text }), r.respond_by ? ` — reply promised by ${when(r.respond_by)}` : ""),
         el("ul", {}, ...r.reasons.map((x) => el("li", { text: x.message || words(x.code) }))),
         el("label", { for: noteId, text: "Note (kept with your decision)" }), el("textarea", { id: noteId, rows: 2 }),
         el("p", { class: "actions" },

@@ -133,6 +133,8 @@ def test_a_merchant_tunes_the_policy_tries_it_reads_the_log_and_approves_a_revie
     open_screen(page, "reviews")
     card = page.locator("#reviews > li").first
     expect(card).to_contain_text(f"Case {site.case_id}")
+    expect(card).to_have_class("card overdue")  # Pandorana promised a reply within 24 business hours, long gone
+    expect(card.locator(".due")).to_contain_text("overdue by")
     card.get_by_label("Note (kept with your decision)").fill("A regular customer; happy to take it back.")
     before = fake_woocommerce.writes()
     card.get_by_role("button", name=f"Approve case {site.case_id}").click()
