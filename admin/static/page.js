@@ -173,17 +173,19 @@
   let checkTimer = null;
   function scheduleCheck() { clearTimeout(checkTimer); checkTimer = setTimeout(check, 200); }
   async function check() {
-    const answer = await api("POST", "/policy/validate", policyBody());
+    // Both at once: the text answers 422 for an invalid policy, and the validation says why, field by field.
+    const [answer] = await Promise.all([api("POST", "/policy/validate", policyBody()), renderText()]);
     if (!answer.ok) return false;
     showErrors(answer.json.errors || {});
-    if (answer.json.valid) await renderText();
-    else $("#policy-text").setAttribute("data-stale", "true");
+    if (!answer.json.valid) $("#policy-text").setAttribute("data-stale", "true");
     return answer.json.valid;
   }
   let markdown = "";
+  let textAsked = 0;
   async function renderText() {
+    const asked = ++textAsked;
     const answer = await api("POST", "/policy/text", policyBody());
-    if (!answer.ok) return;
+    if (!answer.ok || asked !== textAsked) return;  // invalid, or a later edit's text is on its way
     markdown = answer.json.markdown;
     const panel = $("#policy-text");
     panel.removeAttribute("data-stale");

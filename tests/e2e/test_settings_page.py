@@ -14,11 +14,11 @@ from support.session_tokens import session_token
 
 from cli.demo_seed import seed_demo
 from storage.db import storage_of
-from storage.models import PolicyVersion, Platform, Store
+from storage.models import Platform, PolicyVersion, Store
 from storage.repositories.admin_access import issue_login_link
 
 from .admin_steps import Tenant, two_stores_in_review
-from .browser import browser, page, screenshot, serious_violations  # noqa: F401  (fixtures)
+from .browser import screenshot, serious_violations
 from .fakes.shopify import FakeShopify
 from .fakes.woocommerce import FakeWooCommerce
 from .shopify_app import SECRET
