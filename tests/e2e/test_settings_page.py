@@ -14,7 +14,7 @@ from support.session_tokens import session_token
 
 from cli.demo_seed import seed_demo
 from storage.db import storage_of
-from storage.models import Platform, PolicyVersion, Store
+from storage.models import Action, ActionState, Platform, PolicyVersion, Store
 from storage.repositories.admin_access import issue_login_link
 
 from .admin_steps import Tenant, two_stores_in_review
@@ -54,10 +54,17 @@ def site(app: Flask, base_url: str, fake_shopify: FakeShopify, fake_woocommerce:
     return two_stores_in_review(app, base_url, fake_shopify, fake_woocommerce)[1]
 
 
-def test_the_demo_lands_on_the_page_and_every_screen_is_accessible(app: Flask, base_url: str, page: Page) -> None:
+def test_the_demo_lands_on_the_page_and_every_screen_is_accessible(
+    app: Flask, base_url: str, page: Page, fake_woocommerce: FakeWooCommerce,
+) -> None:
     app.config["ASSAY_DEMO"] = True
     with app.app_context():
         seed_demo(36)
+    woo.run_worker(app)  # the sample decisions' write-backs: recorded on their outbox rows, sent nowhere
+    assert fake_woocommerce.writes() == []
+    with storage_of(app).sessions() as session:
+        results = [a.result for a in session.scalars(select(Action)) if a.state == ActionState.DONE.value]
+    assert len(results) >= 30 and all(r and r["recorded"] and not r["sent"] for r in results)
     page.goto(base_url + "/")  # a newcomer's first visit: signed in to the demo store, on the policy screen
 
     expect(page).to_have_url(f"{base_url}/admin/")
