@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from admin.api import _error, _store
 from admin.auth import current_principal, signed_in
+from admin.sample_order import sample_order
 from storage.db import storage_of
 from storage.repositories import find_policy_version, policy_history, privacy_exports, read_privacy_export
 from storage.repositories.admin_places import failed_events, recent_orders
@@ -47,8 +48,8 @@ def _order_row(document: dict[str, Any]) -> dict[str, Any]:
 @signed_in
 def orders() -> Response:
     with storage_of(current_app).sessions() as session:
-        return jsonify(orders=[_order_row(dict(row.document))
-                               for row in recent_orders(session, current_principal().store_id)])
+        own = [_order_row(dict(row.document)) for row in recent_orders(session, current_principal().store_id)]
+    return jsonify(orders=[*own, {**_order_row(sample_order(_store().currency)), "sample": True}])
 
 
 @bp.get("/events/failed")

@@ -269,7 +269,7 @@
     if (!loaded.has("policy")) { loaded.add("policy"); await loaders.policy(); }
     const answer = await api("GET", "/orders");
     orders = answer.json.orders || [];
-    $("#try-order").replaceChildren(...orders.map((o) => el("option", { value: o.id, text: `Order ${o.id} — placed ${when(o.placed_at)}` })));
+    $("#try-order").replaceChildren(...orders.map((o) => el("option", { value: o.id, text: o.sample ? "A sample order (a ring and a sale bracelet, delivered 5 days ago)" : `Order ${o.id} — placed ${when(o.placed_at)}` })));
     renderLines();
   };
   $("#try-order").addEventListener("change", renderLines);

@@ -119,6 +119,11 @@ def test_a_merchant_tunes_the_policy_tries_it_reads_the_log_and_approves_a_revie
     expect(page.locator("#try-result .badge")).to_have_text("approve")
     expect(page.locator("#try-result")).to_contain_text("Refund:")
     screenshot(page, "try-decided")
+    page.get_by_label("Order", exact=True).select_option("sample")  # a sample order, for a store with none of its own yet
+    expect(page.locator("#try-lines")).to_contain_text("Sample ring")
+    page.get_by_role("button", name="Decide").click()
+    expect(page.locator("#try-result .badge")).to_have_text("approve")
+    expect(page.locator("#try-result")).to_contain_text("Refund: 120.00 ")
 
     # The log: filtered to declines there are none; by the order's number, its one case opens to its reasons.
     open_screen(page, "decisions")
