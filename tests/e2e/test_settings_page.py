@@ -119,7 +119,7 @@ def test_a_merchant_tunes_the_policy_tries_it_reads_the_log_and_approves_a_revie
     expect(page.locator("#try-result .badge")).to_have_text("approve")
     expect(page.locator("#try-result")).to_contain_text("Refund:")
     screenshot(page, "try-decided")
-    page.get_by_label("Order", exact=True).select_option("sample")  # a sample order, for a store with none of its own yet
+    page.get_by_label("Order", exact=True).select_option("sample")  # for a store with no order of its own yet
     expect(page.locator("#try-lines")).to_contain_text("Sample ring")
     page.get_by_role("button", name="Decide").click()
     expect(page.locator("#try-result .badge")).to_have_text("approve")
@@ -182,6 +182,10 @@ def test_embedded_in_shopify_the_page_signs_every_request_with_a_session_token_a
 
     assert answer is not None and answer.status == 200
     assert answer.headers["content-security-policy"] == f"frame-ancestors https://{shop} https://admin.shopify.com;"
+    head = page.locator("head > *")
+    expect(head.nth(0)).to_have_attribute("name", "shopify-api-key")
+    expect(head.nth(1)).to_have_attribute("src", "https://cdn.shopify.com/shopifycloud/app-bridge.js")
+    expect(head.nth(2)).to_have_attribute("src", "https://cdn.shopify.com/shopifycloud/polaris-1.js")
     expect(page.locator("#store-name")).to_contain_text(shop)  # signed in as the shop, App Bridge unreachable
     page.locator("#policy-text h4").first.wait_for()
     open_screen(page, "reviews")
