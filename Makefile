@@ -11,8 +11,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# With no configuration: the demo store (seeded into an empty database only), and /admin/ signs visitors in to it.
+ASSAY_DEMO ?= 1
+export ASSAY_DEMO
+
 run: $(STAMP)
 	$(VENV)/bin/assay db upgrade
+	test "$(ASSAY_DEMO)" != 1 || $(VENV)/bin/assay demo seed
 	$(VENV)/bin/assay run --host 127.0.0.1 --port 8000
 
 # pytest runs the plugin's `php -l` and PHPUnit too (tests/unit/test_woocommerce_plugin_php.py installs php-cli and
@@ -44,6 +49,7 @@ scenarios: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+	$(PY) bench/page.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

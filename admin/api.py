@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError
 
 from admin.auth import COOKIE, current_principal, signed_in
 from admin.merchant_words import errors_by_field, policy_errors
+from admin.sample_order import SAMPLE_ID, sample_order
 from admin.schemas import CaseQuery, PolicyBody, ReviewAnswer, TryIt
 from admin.views import action_view, case_row, decision_view
 from jobs.actions import perform_action
@@ -268,9 +269,12 @@ def try_it() -> tuple[Response, int] | Response:
     if errors:
         return _error(422, "invalid_policy", "see `errors`", errors=errors)
     store = _store()
-    with storage_of(current_app).sessions() as session:
-        snapshot = find_order_snapshot(session, store.id, body["order_id"])
-        order = None if snapshot is None else dict(snapshot.document)
+    if body["order_id"] == SAMPLE_ID:  # the page's sample order, for a store with none of its own yet
+        order: dict[str, Any] | None = sample_order(store.currency)
+    else:
+        with storage_of(current_app).sessions() as session:
+            snapshot = find_order_snapshot(session, store.id, body["order_id"])
+            order = None if snapshot is None else dict(snapshot.document)
     if order is None:
         return _error(404, "not_found", f"no order {body['order_id']}")
     case = {"policy": {"version": 1, **body["policy"]}, "store": {"country": store.country, "timezone": store.timezone},

@@ -22,7 +22,9 @@ FIELDS = {"window": "time limit", "length": "how long", "unit": "counted in", "f
           "original_shipping": "original shipping refunded", "return_shipping": "who pays return shipping",
           "restocking_fee_percent": "restocking fee (%)", "return_label_fee": "return label fee",
           "respond_within": "reply within", "resolve_within": "resolve within", "fallback": "if unknown, from",
-          "fallback_delay": "plus"}
+          "fallback_delay": "plus", "unlisted_reason": "a problem not listed above",
+          "photos_by_reason": "photos needed per problem", "unless_faulty": "unless the item is faulty",
+          "international_shipping_refunded": "international shipping refunded"}
 
 
 def label(path: str) -> str:

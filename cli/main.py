@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from cli.app_setup import shopify_group
+from cli.demo import demo_group
 from cli.privacy import inbox_group, privacy_group
 from cli.stores import db_group, policy_group, stores_group
 from cli.woocommerce import poll_group, woocommerce_group
@@ -43,8 +44,8 @@ def cli() -> None:
     pass
 
 
-for group in (db_group, stores_group, policy_group, poll_group, woocommerce_group, inbox_group, privacy_group,
-              shopify_group, events_group, actions_group, clock_command):
+for group in (demo_group, db_group, stores_group, policy_group, poll_group, woocommerce_group, inbox_group,
+              privacy_group, shopify_group, events_group, actions_group, clock_command):
     cli.add_command(group)
 
 

@@ -9,8 +9,11 @@ from typing import Any
 from flask import Flask
 
 from admin.api import bp as admin_api_bp
+from admin.api_places import bp as admin_api_places_bp
 from admin.login import bp as admin_login_bp
+from admin.page import bp as admin_page_bp
 from connector import shopify, woocommerce
+from connector.demo import DemoWrites
 from connector.guard import install as install_guard
 from connector.registry import register
 from jobs.logs import configure_logging
@@ -56,6 +59,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "INBOX_PAYLOAD_DAYS": float(os.environ.get("INBOX_PAYLOAD_DAYS", 30)),
         # Install starts allowed per source address and per site, each per hour (unauthenticated: bounded).
         "INSTALL_STARTS_PER_HOUR": int(os.environ.get("INSTALL_STARTS_PER_HOUR", 20)),
+        # The demo (`make run` sets it): a visitor of /admin/ without a session is signed in to the demo store.
+        "ASSAY_DEMO": os.environ.get("ASSAY_DEMO", "") in {"1", "true", "yes"},
     }
 
 
@@ -77,8 +82,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(admin_api_bp)  # the merchant's JSON API, signed in by session token or login link
+    app.register_blueprint(admin_api_places_bp)
     app.register_blueprint(admin_login_bp)
+    app.register_blueprint(admin_page_bp)  # the settings page itself, at / and /admin/
     # The platforms, one line each: adapter (handlers, planning, writing, verification) and its routes.
-    register(app, shopify.ADAPTER)
-    register(app, woocommerce.ADAPTER)
+    # A demo store's (a domain under .invalid) writes are recorded, never sent; every other store's go through.
+    register(app, DemoWrites(shopify.ADAPTER))
+    register(app, DemoWrites(woocommerce.ADAPTER))
     return app

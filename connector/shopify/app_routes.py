@@ -75,7 +75,8 @@ def app_home() -> Response | tuple[Response, int]:
         answer.status_code = found.status
         answer.headers.update(dict(found.headers))
         return answer
-    page = (f"<!doctype html><html><head><meta charset=utf-8><title>Assay</title>"
+    render = current_app.extensions.get("assay.app_home")  # the settings page (admin/page.py), when registered
+    page = render(app.client_id) if render else (f"<!doctype html><html><head><meta charset=utf-8><title>Assay</title>"
             f'<script data-api-key="{html.escape(app.client_id)}" '
             f'src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script></head>'
             f"<body><div id=assay-admin data-api=/admin/api></div></body></html>")

@@ -15,6 +15,7 @@ from connector.shopify.admin_api import AdminApi, RetryPolicy
 from storage.db import Storage, storage_of
 from webhooks.app import create_app
 
+from .browser import browser, page  # noqa: F401  (the browser tests' fixtures: one Chromium per session)
 from .fakes.server import LocalServer
 from .fakes.shopify import FakeShopify
 from .fakes.woocommerce import FakeWooCommerce

@@ -49,7 +49,10 @@ def test_the_first_document_load_installs_the_shop_by_token_exchange(
     assert answer.status_code == 200, answer.text
     assert answer.headers["Content-Security-Policy"] == (
         f"frame-ancestors https://{fake_shopify.shop_domain} https://admin.shopify.com;")
-    assert f'data-api-key="{CLIENT_ID}"' in answer.text
+    # App Bridge as Shopify's app-home docs set it up: the api-key meta tag and app-bridge.js, first in <head>.
+    head = answer.text.split("<head>", 1)[1].split("</head>", 1)[0].split()
+    assert head[:4] == ["<meta", 'name="shopify-api-key"', f'content="{CLIENT_ID}">',
+                        '<script'] and 'src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>' in head[4]
     store = shop_store(embedded_app, fake_shopify.shop_domain)
     assert (store.status, store.country, store.timezone, store.currency) == ("active", "DE", "Europe/Berlin", "EUR")
     token = offline_token(store, storage_of(embedded_app).cipher)

@@ -1,0 +1,19 @@
+"""The demo's adapter wrapper: a demo store's writes are recorded, every other store's pass through untouched."""
+
+from __future__ import annotations
+
+from connector import shopify, woocommerce
+from connector.demo import DemoWrites, is_demo_store
+
+
+def test_what_a_platform_may_offer_is_still_offered_through_the_wrapper() -> None:
+    # The clock runs WooCommerce's catch-up poll by asking each registered adapter for `catch_up`.
+    wrapped = DemoWrites(woocommerce.ADAPTER)
+    assert wrapped.catch_up == woocommerce.ADAPTER.catch_up
+    assert getattr(DemoWrites(shopify.ADAPTER), "catch_up", None) is None  # Shopify has none (yet)
+
+
+def test_only_a_domain_under_the_reserved_invalid_name_is_a_demo_store() -> None:
+    assert is_demo_store("pristine-crystals-demo.invalid")
+    assert not is_demo_store("pristine-crystals.myshopify.com")
+    assert not is_demo_store("invalid.example")
