@@ -119,11 +119,6 @@ class Request:
     photos: int = 0
     note: str = ""
 
-    @property
-    def claims_fault(self) -> bool:
-        """The customer says the item is at fault (a claim, a warranty, or a fault reason)."""
-        return self.kind in (Kind.CLAIM, Kind.WARRANTY) or self.reason in FAULT_REASONS
-
 
 @dataclass(frozen=True, slots=True)
 class Case:
