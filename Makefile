@@ -47,9 +47,11 @@ typecheck: $(STAMP)
 scenarios: $(STAMP)
 	../shared/tools/check-scenarios
 
+# Every benchmark writes its section to bench/results/; report.py joins them into bench/RESULTS.md.
 bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/page.py
+	$(PY) bench/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

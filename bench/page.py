@@ -3,7 +3,8 @@
 usage: .venv/bin/python bench/page.py [--repeat 5] [--cases 36]
 Builds the demo store in a fresh SQLite database, serves the app on 127.0.0.1 (a free port, jobs in-process), and
 for each screen opens /admin/#<screen> in a fresh tab: the browser's first-contentful-paint, and the time until
-the screen's data is on it. Medians over --repeat loads; written to bench/RESULTS.md with the command.
+the screen's data is on it. Medians over --repeat loads; written to bench/results/page.md (bench/report.py joins
+the sections into bench/RESULTS.md) with the command.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from report import write_section  # noqa: E402
+
 SCREENS = {"policy": "#policy-text h4", "try": "#try-order option", "decisions": "#cases tr",
            "reviews": "#reviews > li", "attention": "#failed-writes tr"}
 
@@ -68,14 +72,14 @@ def main() -> int:
         browser.close()
     server.shutdown()
     command = f".venv/bin/python bench/page.py --repeat {args.repeat} --cases {args.cases}"
-    lines = ["# The settings page: first paint per screen", "",
+    lines = ["## The settings page: first paint per screen", "",
              f"`{command}` (also run by `make bench`) on the demo store ({args.cases} sample cases), Debian's "
              "chromium headless, Shopify's CDN blocked, the app served from one process on this 2-core machine. "
              f"Medians of {args.repeat} fresh loads of `/admin/#<screen>`; target: first paint < 300 ms.", "",
              "| screen | first contentful paint | the screen's data on it |", "|---|---|---|"]
     lines += [f"| {screen} | {paint:.0f} ms | {filled:.0f} ms |" for screen, paint, filled in rows]
     text = "\n".join(lines) + "\n"
-    (ROOT / "bench" / "RESULTS.md").write_text(text)
+    write_section("page", text)
     print(text)
     return 0
 
