@@ -21,10 +21,26 @@ FIELDS = {"window": "time limit", "length": "how long", "unit": "counted in", "f
           "reasons": "problems and what happens", "photos_required": "photos needed",
           "original_shipping": "original shipping refunded", "return_shipping": "who pays return shipping",
           "restocking_fee_percent": "restocking fee (%)", "return_label_fee": "return label fee",
-          "respond_within": "reply within", "resolve_within": "resolve within", "fallback": "if unknown, from",
-          "fallback_delay": "plus", "unlisted_reason": "a problem not listed above",
+          "respond_within": "reply within", "resolve_within": "resolve within",
+          "fallback": "if that date is unknown, count from", "fallback_delay": "extra time after that date",
+          "skus": "SKUs", "properties": "order line properties", "product_types": "product types",
+          "promise": "reply promise", "unlisted_reason": "a problem not listed above",
           "photos_by_reason": "photos needed per problem", "unless_faulty": "unless the item is faulty",
           "international_shipping_refunded": "international shipping refunded"}
+
+
+# An optional part of the policy is switched on by a checkbox; these say what switching it on means.
+TOGGLES = {"window": "Set a time limit", "fallback_delay": "Add time after that date",
+           "promise": "Promise a reply time", "statutory_window": "Give a statutory cancellation period",
+           "condition": "Require an item condition", "cancellation": "Accept cancellations",
+           "claims": "Handle damage and defect claims", "warranty": "Offer a warranty", "refunds": "Set refund rules",
+           "respond_within": "Promise a first reply", "resolve_within": "Promise a resolution"}
+
+
+def toggle(path: str) -> str:
+    """The checkbox's words for an optional part: what it does, else 'Use "<its label>"'."""
+    last = path.split(".")[-1]
+    return TOGGLES.get(last) or f"Use “{label(path).split(' › ')[-1]}”"
 
 
 def label(path: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from admin.merchant_words import label
+from admin.merchant_words import label, toggle
 from policies.fields import Choice, Flag, Money, Whole
 from policies.policy_schema import PolicySchema
 
@@ -29,7 +29,7 @@ def _field(name: str, field: fields.Field[Any], path: str) -> dict[str, Any]:
         nested = field.nested
         schema = nested() if isinstance(nested, type) else nested
         assert isinstance(schema, Schema)
-        node.update(type="section", fields=_fields(schema, path))
+        node.update(type="section", fields=_fields(schema, path), toggle=toggle(path))
     elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
         inner = _field("item", field.inner, path + ".#")
         node.update(type="list", fields=inner["fields"])

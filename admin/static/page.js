@@ -31,24 +31,39 @@
   async function api(method, path, body) {
     const headers = { Accept: "application/json", ...(await authHeaders()) };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const answer = await fetch(`/admin/api${path}`, { method, headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body) });
+    let answer;
+    try {
+      answer = await fetch(`/admin/api${path}`, { method, headers, credentials: "same-origin",
+        body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {  // offline, or the app is down: an answer like any other, so every screen can say so
+      return { ok: false, status: 0, json: { detail: "Assay could not be reached; check the connection." } };
+    }
     const json = await answer.json().catch(() => ({}));
     if (answer.status === 401) say("Your session has ended: open Assay again from your store's admin or a new login link.");
     return { ok: answer.ok, status: answer.status, json };
   }
 
   // --- Screens ----------------------------------------------------------------------------------------------
-  const loaders = {};
+  const loaders = {};  // each returns false when its data did not arrive, so the screen loads again next time
   const loaded = new Set();
+  // A screen whose data did not arrive says so where the data would be, never an empty list that reads as "none".
+  function failure(answer, what) {
+    const detail = answer.json.detail || Object.values(answer.json.errors || {}).join(" ") || `the server answered ${answer.status}.`;
+    return `${what} could not be loaded: ${detail} Open this screen again to retry.`;
+  }
+  const failedRow = (cols, text) => el("tr", {}, el("td", { colspan: cols, class: "error", text }));
   function show(screen) {
     if (!document.getElementById(`screen-${screen}`)) screen = "policy";
+    say("");  // a message belongs to the screen it was said on
     for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== `screen-${screen}`;
     for (const link of document.querySelectorAll("[data-screen]")) {
       if (link.dataset.screen === screen) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
     }
     document.title = `${document.getElementById(`screen-${screen}`).dataset.title} — Assay`;
-    if (!loaded.has(screen) && loaders[screen]) { loaded.add(screen); loaders[screen](); }
+    if (!loaded.has(screen) && loaders[screen]) {
+      loaded.add(screen);
+      Promise.resolve(loaders[screen]()).then((ok) => { if (ok === false) loaded.delete(screen); });
+    }
   }
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
 
@@ -112,7 +127,7 @@
           box.append(el("div", { class: "field check" },
             el("input", { type: "checkbox", id, checked: value !== undefined && value !== null,
               onchange: (e) => changed(path, e.target.checked ? {} : undefined, true) }),
-            el("label", { for: id, text: `Use “${node.label}”` })));
+            el("label", { for: id, text: node.toggle || `Use “${node.label}”` })));
         }
         box.append(errorSlot(path.join(".")));
         if (node.required || (value !== undefined && value !== null)) renderNodes(node.fields, at, box);
@@ -230,6 +245,10 @@
   }
   loaders.policy = async () => {
     const [policy, list] = await Promise.all([api("GET", "/policy"), api("GET", "/presets")]);
+    if (!policy.ok || !list.ok) {  // never an editor on a preset the merchant could mistake for their policy
+      $("#policy-fields").replaceChildren(el("p", { class: "error", role: "alert", text: failure(policy.ok ? list : policy, "The policy") }));
+      return false;
+    }
     for (const p of list.json.presets || []) presets[p.name] = p.policy;
     current = policy.json.policy ? { label: policy.json.label, policy: policy.json.policy } : null;
     if (policy.json.version) $("#policy-version").textContent = `In use: version ${policy.json.version}`;
@@ -268,6 +287,10 @@
   loaders.try = async () => {
     if (!loaded.has("policy")) { loaded.add("policy"); await loaders.policy(); }
     const answer = await api("GET", "/orders");
+    if (!answer.ok) {
+      $("#try-lines").replaceChildren(el("p", { class: "error", role: "alert", text: failure(answer, "The store's recent orders") }));
+      return false;
+    }
     orders = answer.json.orders || [];
     $("#try-order").replaceChildren(...orders.map((o) => el("option", { value: o.id, text: o.sample ? "A sample order (a ring and a sale bracelet, delivered 5 days ago)" : `Order ${o.id} — placed ${when(o.placed_at)}` })));
     renderLines();
@@ -303,6 +326,10 @@
   // --- Decisions ------------------------------------------------------------------------------------------
   let cursor = null;
   function chart(weeks) {
+    if (!weeks.some((w) => w.approve + w.decline + w.review)) {
+      $("#chart").replaceChildren(el("p", { class: "muted", text: `No decisions in the last ${weeks.length} weeks.` }));
+      return;
+    }
     const ns = "http://www.w3.org/2000/svg";
     const W = 640, H = 180, pad = 24, colors = { approve: "#1a7f37", decline: "#b42318", review: "#8a5a00" };
     const max = Math.max(1, ...weeks.map((w) => w.approve + w.decline + w.review));
@@ -342,7 +369,11 @@
     const q = filters();
     if (more && cursor) q.set("cursor", cursor);
     const answer = await api("GET", `/cases?${q}`);
-    if (!answer.ok) { say(Object.values(answer.json.errors || {}).join(" ") || answer.json.detail); return; }
+    if (!answer.ok) {
+      if (!more) $("#cases").replaceChildren(failedRow(7, failure(answer, "The decisions")));
+      say(Object.values(answer.json.errors || {}).join(" ") || answer.json.detail);
+      return false;
+    }
     cursor = answer.json.next_cursor;
     $("#more-cases").hidden = !cursor;
     const rows = answer.json.cases.map((c) => el("tr", {},
@@ -351,7 +382,11 @@
       el("td", {}, el("span", { class: `badge outcome-${c.outcome}`, text: words(c.outcome) })),
       el("td", { text: words(c.status) }), el("td", { text: when(c.created_at) })));
     if (more) $("#cases").append(...rows); else $("#cases").replaceChildren(...rows);
-    if (!more) say(`${rows.length}${cursor ? "+" : ""} case${rows.length === 1 ? "" : "s"} shown.`);
+    const shown = $("#cases").children.length;
+    $("#cases-count").textContent = shown === 0
+      ? ([...filters().keys()].length ? "No case matches these filters."
+        : "No cases yet: each request the store receives is decided and listed here.")
+      : `${shown}${cursor ? "+" : ""} case${shown === 1 ? "" : "s"} shown.`;
   }
   function writeRow(a) {
     return el("tr", { class: a.state === "failed" ? "failed" : null },
@@ -378,8 +413,10 @@
     box.focus();
   }
   loaders.decisions = async () => {
-    const [summary] = await Promise.all([api("GET", "/summary"), loadCases()]);
-    chart(summary.json.weeks || []);
+    const [summary, cases] = await Promise.all([api("GET", "/summary"), loadCases()]);
+    if (summary.ok) chart(summary.json.weeks || []);
+    else $("#chart").replaceChildren(el("p", { class: "error", text: failure(summary, "The weekly outcomes") }));
+    return summary.ok && cases !== false;
   };
   $("#case-filters").addEventListener("submit", (e) => { e.preventDefault(); $("#case-detail").replaceChildren(); loadCases(); });
   $("#more-cases").addEventListener("click", () => loadCases(true));
@@ -393,6 +430,10 @@
   }
   async function loadReviews() {
     const answer = await api("GET", "/reviews");
+    if (!answer.ok) {
+      $("#reviews").replaceChildren(el("li", { class: "error", role: "alert", text: failure(answer, "The review queue") }));
+      return false;
+    }
     const list = answer.json.reviews || [];
     $("#count-reviews").textContent = list.length ? ` (${list.length})` : "";
     $("#reviews").replaceChildren(...(list.length ? list.map((r) => {
@@ -420,6 +461,9 @@
   async function loadAttention() {
     const [writes, events, exports] = await Promise.all([api("GET", "/write-backs/failed"), api("GET", "/events/failed"), api("GET", "/privacy/exports")]);
     const w = writes.json.write_backs || [], ev = events.json.events || [], ex = exports.json.exports || [];
+    const missing = [[writes, "#failed-writes", 5, "The failed write-backs"], [events, "#failed-events", 3, "The failed events"],
+      [exports, "#exports", 3, "The customer-data exports"]].filter(([answer]) => !answer.ok);
+
     $("#count-attention").textContent = w.length + ev.length + ex.length ? ` (${w.length + ev.length + ex.length})` : "";
     const none = (cols, text) => el("tr", {}, el("td", { colspan: cols, class: "muted", text }));
     $("#failed-writes").replaceChildren(...(w.length ? w.map((a) => el("tr", { class: "failed" },
@@ -433,6 +477,8 @@
         const one = await api("GET", `/privacy/exports/${x.id}`);
         const pre = $("#export-view"); pre.hidden = false; pre.textContent = JSON.stringify(one.json.export, null, 2); pre.focus();
       } })))) : [none(3, "No customer has asked.")]));
+    for (const [answer, table, cols, what] of missing) $(table).replaceChildren(failedRow(cols, failure(answer, what)));
+    return missing.length === 0;
   }
   loaders.attention = loadAttention;
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 from sqlalchemy import func, select
 from support.session_tokens import session_token
 
@@ -40,12 +40,12 @@ def sign_in(page: Page, app: Flask, base_url: str, store_id: int) -> None:
     expect(page).to_have_url(f"{base_url}/admin/")
 
 
-def open_screen(page: Page, screen: str) -> None:
+def open_screen(page: Page, screen: str, loaded: str | None = None) -> None:
     page.get_by_role("navigation", name="Screens").get_by_role("link").filter(
         has_text={"policy": "Policy", "try": "Try it", "decisions": "Decisions", "reviews": "Review queue",
                   "attention": "Needs attention"}[screen]).click()
     expect(page.locator(f"#screen-{screen}")).to_be_visible()
-    page.locator(LOADED[screen]).first.wait_for(state="attached")
+    page.locator(loaded or LOADED[screen]).first.wait_for(state="attached")
 
 
 @pytest.fixture
@@ -195,3 +195,70 @@ def test_embedded_in_shopify_the_page_signs_every_request_with_a_session_token_a
     screenshot(page, "shopify-embedded")
     with storage_of(app).sessions() as session:
         assert session.scalars(select(Store.platform).where(Store.domain == shop)).one() == Platform.SHOPIFY.value
+
+
+def test_a_new_store_with_no_request_yet_sees_each_screen_say_so(
+    app: Flask, base_url: str, page: Page, fake_woocommerce: FakeWooCommerce,
+) -> None:
+    store_id = woo.install(app, fake_woocommerce)
+    sign_in(page, app, base_url, store_id)
+    page.locator("#policy-text h4").first.wait_for()
+    assert serious_violations(page) == []
+    screenshot(page, "empty-policy")
+
+    open_screen(page, "decisions", "#cases-count:not(:empty)")
+    expect(page.locator("#cases tr")).to_have_count(0)
+    expect(page.locator("#cases-count")).to_have_text(
+        "No cases yet: each request the store receives is decided and listed here.")
+    expect(page.locator("#status")).to_be_empty()  # a screen's own words stay on that screen
+    screenshot(page, "empty-decisions")
+    open_screen(page, "reviews")
+    expect(page.locator("#reviews")).to_have_text("Nothing waits for you.")
+    open_screen(page, "attention")
+    expect(page.locator("#failed-writes")).to_have_text("None: every write reached the platform.")
+    assert serious_violations(page) == []
+    screenshot(page, "empty-attention")
+
+
+def test_a_screen_whose_data_does_not_arrive_says_so_and_loads_again_when_opened_again(
+    app: Flask, base_url: str, page: Page, site: Tenant,
+) -> None:
+    def refused(route: Route) -> None:
+        route.fulfill(status=503, json={"detail": "The database is busy; try again in a moment."})
+
+    page.route("**/admin/api/reviews", refused)
+    page.route("**/admin/api/cases?*", refused)
+    sign_in(page, app, base_url, site.store_id)
+    page.locator("#policy-text h4").first.wait_for()
+
+    open_screen(page, "reviews", "#reviews > li")
+    queue = page.locator("#reviews")
+    expect(queue).to_contain_text("The review queue could not be loaded: The database is busy")
+    expect(queue).not_to_contain_text("Nothing waits for you")  # a failed read is never shown as an empty queue
+    open_screen(page, "decisions", "#cases tr")
+    expect(page.locator("#cases")).to_contain_text("The decisions could not be loaded")
+    screenshot(page, "error-decisions")
+
+    page.unroute("**/admin/api/reviews")
+    page.unroute("**/admin/api/cases?*")
+    open_screen(page, "reviews", f"#reviews > li:has-text('Case {site.case_id}')")
+    open_screen(page, "decisions", f"#cases tr:has-text('Case {site.case_id}')")
+    expect(page.locator("#cases-count")).to_have_text("1 case shown.")
+
+
+def test_on_a_phone_wide_window_no_screen_scrolls_sideways(
+    app: Flask, base_url: str, browser: Browser, site: Tenant,
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # not is_mobile: it zooms out to fit
+    page = context.new_page()
+    try:
+        sign_in(page, app, base_url, site.store_id)
+        page.locator("#policy-text h4").first.wait_for()
+        for screen in SCREENS:
+            if screen != "policy":
+                open_screen(page, screen)
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{screen} is {overflow}px wider than the window"
+            screenshot(page, f"narrow-{screen}")
+    finally:
+        context.close()
