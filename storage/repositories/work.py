@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -82,13 +83,24 @@ class NotRetryable(LookupError):
     """The event or action named does not exist, or is not failed; the message says which."""
 
 
+FailedRow = TypeVar("FailedRow", Event, Action)
+
+
+def _locked_failed(session: Session, model: type[FailedRow], row_id: int, noun: str) -> FailedRow:
+    """The failed row, locked for the change; NotRetryable names what stands in the way."""
+    row = session.get(model, row_id, with_for_update=True)
+    if row is None:
+        raise NotRetryable(f"no {noun} with id {row_id}")
+    state, failed = ((row.status, EventStatus.FAILED.value) if isinstance(row, Event)
+                     else (row.state, ActionState.FAILED.value))
+    if state != failed:
+        raise NotRetryable(f"{noun} {row_id} is {state}, only a failed {noun} is retried")
+    return row
+
+
 def retry_event(session: Session, event_id: int) -> Event:
     """A failed event back to `received` with a fresh count of attempts; its error stays until it is handled."""
-    event = session.get(Event, event_id, with_for_update=True)
-    if event is None:
-        raise NotRetryable(f"no event with id {event_id}")
-    if event.status != EventStatus.FAILED.value:
-        raise NotRetryable(f"event {event_id} is {event.status}, only a failed event is retried")
+    event = _locked_failed(session, Event, event_id, "event")
     event.status, event.attempts, event.next_attempt_at, event.processed_at = EventStatus.RECEIVED.value, 0, None, None
     session.flush()
     return event
@@ -96,11 +108,7 @@ def retry_event(session: Session, event_id: int) -> Event:
 
 def retry_action(session: Session, action_id: int) -> Action:
     """A failed action back to `pending` with a fresh count of attempts; the write re-checks the platform first."""
-    action = session.get(Action, action_id, with_for_update=True)
-    if action is None:
-        raise NotRetryable(f"no action with id {action_id}")
-    if action.state != ActionState.FAILED.value:
-        raise NotRetryable(f"action {action_id} is {action.state}, only a failed action is retried")
+    action = _locked_failed(session, Action, action_id, "action")
     action.state, action.attempts, action.next_attempt_at, action.done_at = ActionState.PENDING.value, 0, None, None
     session.flush()
     return action
