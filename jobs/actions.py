@@ -10,6 +10,7 @@ from flask import current_app
 
 from connector.adapter import TransientWriteError
 from connector.registry import adapter_for
+from jobs.pause import pause_point
 from jobs.queue import job_id_for, queue_of
 from jobs.settings import action_lease, next_attempt
 from storage.columns import utc_now
@@ -32,6 +33,7 @@ def perform_action(idempotency_key: str) -> None:
 
     A claim whose lease ran out takes the write over; the platform's writers look for the idempotency key
     on the platform before they write, so the dead worker's write, if it landed, is found and not repeated."""
+    pause_point("taken")
     storage = storage_of(current_app)
     with storage.transaction() as session:
         action = claim_action(session, idempotency_key, lease=action_lease(current_app.config))
@@ -75,6 +77,7 @@ def _perform(key: str, kind: str, payload: dict[str, Any], case_id: int, attempt
             fail_action(session, key, f"{type(error).__name__}: {error}", retry=False)
         log.exception("action.failed", extra={**context, "error": f"{type(error).__name__}: {error}"})
         return
+    pause_point("answered")
     with storage.transaction() as session:
         complete_action(session, key, result)
     log.info("action.written", extra=context)

@@ -8,6 +8,7 @@ from flask import current_app
 
 from connector.registry import adapter_for
 from jobs.actions import perform_action
+from jobs.pause import pause_point
 from jobs.queue import job_id_for, queue_of
 from policies.batch import CaseError, decide_document
 from storage.db import storage_of
@@ -40,6 +41,7 @@ def decide_case(case_id: int) -> None:
             key = f"{record.store_id}:{planned.idempotency_key}"  # request keys are unique per store only
             enqueue_action(session, case_id=case_id, kind=planned.kind, payload=planned.payload, idempotency_key=key)
             keys.append(key)
+    pause_point("decided")
     queue = queue_of(app)
     for key in keys:
         queue.enqueue(perform_action, key, job_id=job_id_for("action", key))

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from redis import Redis
 from rq import Queue
+from support.own_redis import OwnRedis
 
 from connector.shopify.admin_api import AdminApi, RetryPolicy
 from storage.db import Storage, storage_of
@@ -90,12 +91,27 @@ def queue_name(redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def app(storage: Storage, storage_url: str, encryption_keys: str, redis_url: str, queue_name: str) -> Iterator[Flask]:
+def own_redis() -> Iterator[OwnRedis]:
+    """A Redis of the test's own, for tests that kill it or whose workers leave registrations behind."""
+    redis = OwnRedis().start()
+    yield redis
+    redis.kill()
+
+
+@pytest.fixture
+def app_database_url(storage_url: str) -> str:
+    """Where the app under test finds its database: the test database, unless a test puts a proxy between."""
+    return storage_url
+
+
+@pytest.fixture
+def app(storage: Storage, app_database_url: str, encryption_keys: str, redis_url: str, queue_name: str
+        ) -> Iterator[Flask]:
     """The app on the test database and its own queue; platform calls time out and back off fast.
 
     Shopify's timeout leaves room for a loaded CI machine: a repeatable write (a whole note) resent after a
     timeout is harmless, but it would show twice in the fake's log that the exactly-once tests read."""
-    made = create_app({"DATABASE_URL": storage_url, "ASSAY_ENCRYPTION_KEYS": encryption_keys,
+    made = create_app({"DATABASE_URL": app_database_url, "ASSAY_ENCRYPTION_KEYS": encryption_keys,
                        "REDIS_URL": redis_url, "RQ_QUEUE": queue_name, "SHOPIFY_API_SECRET": SECRET,
                        "SHOPIFY_TIMEOUT_SECONDS": 2.0, "WOOCOMMERCE_TIMEOUT_SECONDS": 0.5,
                        "WOOCOMMERCE_BACKOFF_SECONDS": 0.01, "TESTING": True,

@@ -7,6 +7,7 @@ import hmac
 import json
 import time
 import urllib.parse
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -142,3 +143,10 @@ def ask_return(base_url: str, fake: FakeShopify, order: SeededOrder, delivery: s
     post_webhook(base_url, fake, "returns/request", return_payload(fake, return_gid, order.gid, "unwanted"), delivery,
                  triggered_at=asked_at)
     return return_gid
+
+
+def approvals_and_refunds(fake: FakeShopify) -> tuple[Counter[str], Counter[str]]:
+    """How often the fake shop approved each return, and refunded it: the exactly-once tests' measure."""
+    approved = Counter(str(r.variables["id"]) for r in fake.operations("ReturnApproveRequest"))
+    refunded = Counter(str(refund["returnId"]) for refund in fake.state.refunds if refund["returnId"])
+    return approved, refunded

@@ -4,11 +4,9 @@ every return is written back exactly once. The Redis is the test's own (tests/su
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -19,7 +17,7 @@ from storage.models import Action, Event
 
 from .fakes.shopify import FakeShopify
 from .shopify_app import ORDER, SECRET, install, order_created, post_webhook, return_payload, run_worker
-from .worker_process import ASSAY, kill_worker, needs_proc, start_worker
+from .worker_process import kill_worker, needs_proc, start_clock, start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,22 +28,9 @@ RETURNS = 6
 
 
 @pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    redis = OwnRedis().start()
-    yield redis
-    redis.kill()
-
-
-@pytest.fixture
 def redis_url(own_redis: OwnRedis) -> str:
     """The app under test, its worker and its clock all use the test's own Redis."""
     return own_redis.url
-
-
-def clock(environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`assay clock` (RQ's cron) in a session of its own, as the Procfile's `clock:` runs it."""
-    return subprocess.Popen([ASSAY, "clock"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 @needs_proc
@@ -61,7 +46,7 @@ def test_redis_down_then_back_empty_loses_no_webhook_and_writes_none_twice(
     environment = {"DATABASE_URL": storage_url, "REDIS_URL": own_redis.url, "ASSAY_ENCRYPTION_KEYS": encryption_keys,
                    "SHOPIFY_API_SECRET": SECRET, "RQ_QUEUE": queue_name, "SHOPIFY_TIMEOUT_SECONDS": "5",
                    "ASSAY_RELAY_INTERVAL_SECONDS": "1", "ASSAY_RELAY_GRACE_SECONDS": "2"}
-    worker, ticking = start_worker(environment), clock(environment)
+    worker, ticking = start_worker(environment), start_clock(environment)
     answers: list[int] = []
     try:
         # A steady stream across the outage: a third before, a third during, a third after Redis is back.

@@ -1,4 +1,4 @@
-"""A real `assay worker` process for the tests that kill one mid-job, and the kill itself."""
+"""Real `assay worker` and `assay clock` processes for the tests that kill one mid-job, and the kill itself."""
 
 from __future__ import annotations
 
@@ -11,13 +11,28 @@ from collections.abc import Mapping
 
 import pytest
 
+from .shopify_app import SECRET
+
 ASSAY = os.path.join(os.path.dirname(sys.executable), "assay")
 needs_proc = pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the worker's work horse through /proc")
+
+
+def assay_environment(database_url: str, redis_url: str, encryption_keys: str, queue_name: str,
+                      **settings: str) -> dict[str, str]:
+    """What `assay worker` and `assay clock` need to serve the test's app: its database, Redis, keys and queue."""
+    return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "ASSAY_ENCRYPTION_KEYS": encryption_keys,
+            "SHOPIFY_API_SECRET": SECRET, "RQ_QUEUE": queue_name, "SHOPIFY_TIMEOUT_SECONDS": "5", **settings}
 
 
 def start_worker(environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """`assay worker` in a session of its own, so everything it forks can be found and killed with it."""
     return subprocess.Popen([ASSAY, "worker"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def start_clock(environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """`assay clock` (RQ's cron) in a session of its own, as the Procfile's `clock:` runs it."""
+    return subprocess.Popen([ASSAY, "clock"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
 

@@ -186,6 +186,12 @@ class FakeShopify:
         with self._lock:
             self._faults.extend(_PlannedFault(fault, status, retry_after, operation) for _ in range(count))
 
+    def release_hanging(self) -> None:
+        """Let every request hanging now answer at once: a test acts while one is in flight, then lets it go."""
+        with self._lock:
+            self._release.set()
+            self._release = threading.Event()
+
     def advance_clock(self, seconds: float) -> None:
         """Move the bucket's clock, as a test's injected sleep does, so it refills without waiting."""
         with self._lock:
