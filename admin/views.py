@@ -14,10 +14,9 @@ def _iso(at: datetime | None) -> str | None:
 
 
 def case_row(case: CaseLine) -> dict[str, Any]:
-    request = case.request
     return {"id": case.id, "order_id": case.order_id, "kind": case.kind, "status": case.status,
-            "created_at": _iso(case.created_at), "outcome": case.outcome,
-            "reason": request.get("reason"), "submitted_at": request.get("submitted_at")}
+            "created_at": _iso(case.created_at), "outcome": case.outcome, "reason": case.reason,
+            "submitted_at": case.submitted_at}
 
 
 def decision_view(decision: DecisionRecord) -> dict[str, Any]:

@@ -155,9 +155,10 @@ class CaseRecord(Base):
         Index(None, "store_id", "order_id"),
         Index(None, "status", "created_at"),
         # The admin's screens (storage/repositories/admin_queries.py): the decision log newest first by id (its
-        # cursor), the weekly summary by when the decision in force was made, and the review queue — decided
-        # cases whose decision in force is `review`, the one due first first — as a partial index of just those.
+        # cursor), alone or by outcome; the weekly summary by when the decision in force was made; the review
+        # queue — decided cases whose decision in force is `review`, due first first — a partial index of those.
         Index(None, "store_id", "id"),
+        Index(None, "store_id", "outcome", "id"),
         Index(None, "store_id", "decided_at", "outcome"),
         Index("ix_cases_review_queue", "store_id", "respond_by", "id",
               postgresql_where=text(REVIEW_QUEUE), sqlite_where=text(REVIEW_QUEUE)),

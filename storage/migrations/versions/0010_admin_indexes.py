@@ -30,6 +30,7 @@ def upgrade() -> None:
     op.add_column("cases", sa.Column("respond_by", TIMESTAMP, nullable=True))
     _copy_decisions_in_force()
     op.create_index(op.f("ix_cases_store_id_id"), "cases", ["store_id", "id"])
+    op.create_index(op.f("ix_cases_store_id_outcome_id"), "cases", ["store_id", "outcome", "id"])
     op.create_index(op.f("ix_cases_store_id_decided_at_outcome"), "cases", ["store_id", "decided_at", "outcome"])
     op.create_index("ix_cases_review_queue", "cases", ["store_id", "respond_by", "id"],
                     postgresql_where=sa.text(REVIEW_QUEUE), sqlite_where=sa.text(REVIEW_QUEUE))
@@ -59,6 +60,7 @@ def _copy_decisions_in_force() -> None:
 def downgrade() -> None:
     op.drop_index("ix_cases_review_queue", table_name="cases")
     op.drop_index(op.f("ix_cases_store_id_decided_at_outcome"), table_name="cases")
+    op.drop_index(op.f("ix_cases_store_id_outcome_id"), table_name="cases")
     op.drop_index(op.f("ix_cases_store_id_id"), table_name="cases")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("respond_by")
