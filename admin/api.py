@@ -31,6 +31,7 @@ from storage.repositories import InvalidPolicy, current_policy_version, find_ord
 from storage.repositories.admin_access import csrf_token_for, end_admin_session
 from storage.repositories.admin_queries import (
     CaseFilter,
+    CaseLine,
     cases_page,
     decisions_of,
     failed_actions,
@@ -184,7 +185,7 @@ def cases() -> Response:
     with storage_of(current_app).sessions() as session:
         rows, cursor = cases_page(session, current_principal().store_id, where, before_id=query["cursor"],
                                   limit=query["limit"])
-        return jsonify(cases=[case_row(case, decision) for case, decision in rows], next_cursor=cursor)
+        return jsonify(cases=[case_row(line) for line in rows], next_cursor=cursor)
 
 
 @bp.get("/cases/<int:case_id>")
@@ -195,7 +196,7 @@ def one_case(case_id: int) -> tuple[Response, int] | Response:
         if case is None:
             return _error(404, "not_found", f"no case {case_id}")
         decisions = decisions_of(session, case_id)
-        return jsonify(case=case_row(case, decisions[-1] if decisions else None),
+        return jsonify(case=case_row(CaseLine.of(case)),
                        request=case.document.get("request"), order=case.document.get("order"),
                        decision=decision_view(decisions[-1]) if decisions else None,
                        history=[decision_view(d) for d in decisions],
@@ -209,8 +210,8 @@ def one_case(case_id: int) -> tuple[Response, int] | Response:
 def reviews() -> Response:
     with storage_of(current_app).sessions() as session:
         rows = review_queue(session, current_principal().store_id)
-        return jsonify(reviews=[{**case_row(case, decision), "respond_by": decision.document.get("respond_by"),
-                                 "reasons": decision.document.get("reasons", [])} for case, decision in rows])
+        return jsonify(reviews=[{**case_row(row.case), "respond_by": row.respond_by, "reasons": row.reasons}
+                                for row in rows])
 
 
 @bp.post("/reviews/<int:case_id>/<any(approve, decline):answer>")

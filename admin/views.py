@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from storage.models import Action, CaseRecord, DecisionRecord
+from storage.models import Action, DecisionRecord
+from storage.repositories.admin_queries import CaseLine
 
 
 def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.isoformat()
 
 
-def case_row(case: CaseRecord, decision: DecisionRecord | None) -> dict[str, Any]:
-    request = case.document.get("request", {})
+def case_row(case: CaseLine) -> dict[str, Any]:
     return {"id": case.id, "order_id": case.order_id, "kind": case.kind, "status": case.status,
-            "created_at": _iso(case.created_at), "outcome": decision.outcome if decision else None,
-            "reason": request.get("reason"), "submitted_at": request.get("submitted_at")}
+            "created_at": _iso(case.created_at), "outcome": case.outcome, "reason": case.reason,
+            "submitted_at": case.submitted_at}
 
 
 def decision_view(decision: DecisionRecord) -> dict[str, Any]:

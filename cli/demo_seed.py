@@ -17,10 +17,11 @@ from jobs.cases import decide_case
 from jobs.queue import queue_of
 from policies.presets import preset_document
 from storage.db import storage_of
-from storage.models import Action, ActionState, CaseRecord, DecisionRecord, EventStatus, Store
+from storage.models import Action, ActionState, CaseRecord, EventStatus, Store
 from storage.repositories import (
     add_woocommerce_store,
     customer_export,
+    date_decision,
     latest_decision,
     record_event,
     save_order_snapshot,
@@ -111,7 +112,7 @@ def _date_back(session: Any, case_ids: list[int]) -> None:
         case.created_at = at
         decision = latest_decision(session, case_id)
         if decision is not None:
-            session.get_one(DecisionRecord, decision.id).decided_at = at + timedelta(seconds=2)
+            date_decision(session, decision, at + timedelta(seconds=2))
 
 
 def _attention(session: Any, store_id: int) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.columns import Document, Id, UTCDateTime, metadata, utc_now
@@ -141,6 +141,10 @@ class Event(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# The cases waiting in the review queue: decided, and the decision in force asks a person to look.
+REVIEW_QUEUE = "status = 'decided' AND outcome = 'review'"
+
+
 class CaseRecord(Base):
     """A customer's request as a case document; the request key makes recording it twice a no-op."""
 
@@ -150,6 +154,14 @@ class CaseRecord(Base):
         one_of("status", CaseStatus),
         Index(None, "store_id", "order_id"),
         Index(None, "status", "created_at"),
+        # The admin's screens (storage/repositories/admin_queries.py): the decision log newest first by id (its
+        # cursor), alone or by outcome; the weekly summary by when the decision in force was made; the review
+        # queue — decided cases whose decision in force is `review`, due first first — a partial index of those.
+        Index(None, "store_id", "id"),
+        Index(None, "store_id", "outcome", "id"),
+        Index(None, "store_id", "decided_at", "outcome"),
+        Index("ix_cases_review_queue", "store_id", "respond_by", "id",
+              postgresql_where=text(REVIEW_QUEUE), sqlite_where=text(REVIEW_QUEUE)),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -161,6 +173,11 @@ class CaseRecord(Base):
     document: Mapped[dict[str, Any]] = mapped_column(Document)
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # The decision in force (the newest), copied here by save_decision so the admin's lists read one table:
+    # its outcome, when it was made, and the first answer it promised (`respond_by`, reviews only).
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DecisionRecord(Base):

@@ -6,6 +6,7 @@ Functions flush but never commit: the caller owns the transaction (`with storage
 from storage.repositories.cases import (
     add_case,
     close_cases,
+    date_decision,
     find_case,
     get_case,
     latest_decision,
@@ -112,6 +113,7 @@ __all__ = [
     "StatusChange",
     "advance_platform_status",
     "close_cases",
+    "date_decision",
     "reopen_closed_cases",
     "find_order_snapshot",
     "record_delivery",

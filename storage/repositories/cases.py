@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.columns import utc_now
 from storage.models import CaseRecord, CaseStatus, DecisionRecord
 from storage.repositories._once import insert_once
 
@@ -78,16 +80,32 @@ def reopen_closed_cases(session: Session, store_id: int, order_id: str) -> list[
 
 
 def save_decision(session: Session, case_id: int, decision: Mapping[str, Any]) -> DecisionRecord:
-    """Store a decision document (policies.decision_schema's shape) and mark its case decided."""
+    """Store a decision document (policies.decision_schema's shape), mark its case decided and copy what the
+    admin's lists show of the decision in force onto the case (see CaseRecord.outcome)."""
     record = DecisionRecord(
         case_id=case_id,
         outcome=decision["outcome"],
         policy_version=decision["policy_version"],
         document=dict(decision),
+        decided_at=utc_now(),
     )
     session.add(record)
-    set_case_status(session, case_id, CaseStatus.DECIDED)
+    case = set_case_status(session, case_id, CaseStatus.DECIDED)
+    respond_by = decision.get("respond_by") if record.outcome == "review" else None
+    case.outcome, case.decided_at = record.outcome, record.decided_at
+    case.respond_by = datetime.fromisoformat(respond_by) if respond_by else None
+    session.flush()
     return record
+
+
+def date_decision(session: Session, decision: DecisionRecord, at: datetime) -> None:
+    """Set when a decision was made (the demo dates its sample data back), on the case too if it is in force."""
+    decision.decided_at = at
+    case = session.get_one(CaseRecord, decision.case_id)
+    latest = latest_decision(session, decision.case_id)
+    if latest is not None and latest.id == decision.id:
+        case.decided_at = at
+    session.flush()
 
 
 def latest_decision(session: Session, case_id: int) -> DecisionRecord | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy.exc import IntegrityError
 
@@ -58,6 +60,22 @@ def test_a_saved_decision_marks_its_case_decided_and_the_latest_one_counts(stora
         assert decision is not None
         assert (decision.outcome, decision.policy_version, decision.document) == ("decline", "kestia@2", DECISION)
         assert get_case(session, case_id).status == "decided"  # type: ignore[union-attr]
+
+
+def test_the_decision_in_force_is_copied_onto_its_case_for_the_admins_lists(storage: Storage) -> None:
+    case_id, _ = open_case(storage, new_store(storage))
+    with storage.transaction() as session:
+        review = save_decision(session, case_id, {**DECISION, "outcome": "review",
+                                                  "respond_by": "2026-12-03T10:00:00+01:00"})
+        case = get_case(session, case_id)
+        assert case is not None
+        assert (case.outcome, case.decided_at, case.respond_by) == (
+            "review", review.decided_at, datetime(2026, 12, 3, 9, tzinfo=UTC))
+        answer = save_decision(session, case_id, {**DECISION, "outcome": "approve"})
+    with storage.transaction() as session:
+        case = get_case(session, case_id)
+        assert case is not None
+        assert (case.outcome, case.decided_at, case.respond_by) == ("approve", answer.decided_at, None)
 
 
 def test_cases_are_listed_newest_first_and_by_status(storage: Storage) -> None:
