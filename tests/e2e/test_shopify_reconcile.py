@@ -220,4 +220,5 @@ def test_the_fake_answers_the_search_like_shopify(fake_shopify: FakeShopify, adm
     waiting = admin_api.execute(reconcile.RECENT_ORDERS, {"query": reconcile.WAITING_RETURNS, "first": 5})
     assert [node["id"] for node in waiting["orders"]["nodes"]] == [orders[2].gid]
     assert waiting["orders"]["nodes"][0]["returns"]["nodes"][0]["status"] == "REQUESTED"
-    assert admin_api.last_cost["requestedQueryCost"] == 3 + 5 * 8  # pageInfo, and per order itself and its returns connection
+    # pageInfo once, and per order: the order itself and its returns connection (2 + 5 returns).
+    assert admin_api.last_cost["requestedQueryCost"] == 3 + 5 * 8

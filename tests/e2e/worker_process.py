@@ -15,10 +15,16 @@ ASSAY = os.path.join(os.path.dirname(sys.executable), "assay")
 needs_proc = pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the worker's work horse through /proc")
 
 
-def start_worker(environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """`assay worker` in a session of its own, so everything it forks can be found and killed with it."""
-    return subprocess.Popen([ASSAY, "worker"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+def start_worker(environment: Mapping[str, str], log_path: str | None = None) -> subprocess.Popen[bytes]:
+    """`assay worker` in a session of its own, so everything it forks can be found and killed with it; its JSON
+    log lines (stderr) go to `log_path` when given."""
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child holds it; closed here once started
+    try:
+        return subprocess.Popen([ASSAY, "worker"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
+                                stderr=log or subprocess.DEVNULL, start_new_session=True)
+    finally:
+        if log is not None:
+            log.close()
 
 
 def session_processes(session_id: int) -> list[int]:
