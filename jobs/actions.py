@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from connector.adapter import TransientWriteError
 from connector.registry import adapter_for
@@ -15,17 +16,21 @@ from jobs.queue import job_id_for, queue_of
 from jobs.settings import action_lease, next_attempt
 from storage.columns import utc_now
 from storage.db import storage_of
-from storage.models import CaseRecord, Store
+from storage.models import ActionState, CaseRecord, Store
 from storage.repositories import (
     claim_action,
     claim_next_action,
     complete_action,
     fail_action,
+    find_action,
     reschedule_action,
     store_credentials,
 )
 
 log = logging.getLogger("assay.jobs")
+# RQ's scheduler files a job under its time truncated to the second: a second more and it is never early again.
+SCHEDULER_RESOLUTION_SECONDS = 1.0
+RECONCILE_BUDGET_SECONDS = 1.0
 
 
 def perform_action(idempotency_key: str) -> None:
@@ -38,16 +43,36 @@ def perform_action(idempotency_key: str) -> None:
     with storage.transaction() as session:
         action = claim_action(session, idempotency_key, lease=action_lease(current_app.config))
         if action is None:
+            _come_back_when_due(session, idempotency_key)
             return
         kind, payload, case_id, attempts = action.kind, dict(action.payload), action.case_id, action.attempts
     _perform(idempotency_key, kind, payload, case_id, attempts)
 
 
-def reconcile_actions(limit: int = 100) -> int:
-    """Finish actions whose worker died mid-write (their lease ran out) or that were never picked up."""
+def _come_back_when_due(session: Session, key: str) -> None:
+    """A retry started before its time is queued again for then: RQ's scheduler keeps whole seconds, so a retry
+    due at 12:00:03.7 may start at 12:00:03.0, and left alone it would wait for the relay."""
+    waiting = find_action(session, key)
+    if waiting is None or waiting.state != ActionState.PENDING.value or waiting.next_attempt_at is None:
+        return
+    delay = (waiting.next_attempt_at - utc_now()).total_seconds()
+    if delay > 0:
+        log.info("action.early", extra={"action_key": key, "delay_seconds": delay})
+        queue_of(current_app).enqueue_in(delay + SCHEDULER_RESOLUTION_SECONDS, perform_action, key,
+                                         job_id=job_id_for("action", f"{key}:{time.time_ns()}"))
+
+
+def reconcile_actions(limit: int = 100, budget_seconds: float = RECONCILE_BUDGET_SECONDS) -> int:
+    """Finish actions whose worker died mid-write (their lease ran out) or that were never picked up.
+
+    It stops taking more once it has run `budget_seconds`: each write may wait on a slow platform, and the clock
+    runs this again soon (the relay queues the rest meanwhile), so no one job holds a worker for long."""
     storage = storage_of(current_app)
     done = 0
+    started = time.monotonic()
     for _ in range(limit):
+        if time.monotonic() - started > budget_seconds:
+            break
         with storage.transaction() as session:
             action = claim_next_action(session, lease=action_lease(current_app.config))
             if action is None:

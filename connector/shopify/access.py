@@ -28,8 +28,10 @@ def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str
     if not token:
         raise PermissionError(f"store {store.domain} has no access token (uninstalled?)")
     timeout = float(config.get("SHOPIFY_TIMEOUT_SECONDS", 10))
-    # A job waits at most a second in place; a longer backoff or throttle wait reschedules the job instead.
-    retry = RetryPolicy(max_inline_wait_seconds=INLINE_WAIT_SECONDS)
+    # A job waits at most a second in place, in all; a longer backoff or throttle wait reschedules the job
+    # instead, and so does a request Shopify left unanswered (a hanging shop holds a job for one timeout).
+    retry = RetryPolicy(max_inline_wait_seconds=INLINE_WAIT_SECONDS, inline_wait_budget_seconds=INLINE_WAIT_SECONDS,
+                        retry_timeouts_inline=False)
     return AdminApi(store.domain, token, admin_origin=store.api_base_url, timeout_seconds=timeout, retry=retry)
 
 

@@ -43,9 +43,16 @@ class RetryPolicy:
     backoff_base_seconds: float = 0.5
     backoff_cap_seconds: float = 30.0
     max_throttle_wait_seconds: float = 60.0
-    # A wait longer than this is not slept: the failure goes to the caller with it as `retry_after`, so a job
-    # reschedules itself instead of holding a worker (jobs pass 1 s; the default keeps the old behaviour).
+    # A wait longer than this is not slept: the failure goes to the caller (with the wait as `retry_after` when
+    # Shopify named it), so a job reschedules itself instead of holding a worker (jobs pass 1 s; the default
+    # keeps the old behaviour).
     max_inline_wait_seconds: float = float("inf")
+    # All the waiting one client may do in its life (a job's: retries, throttle waits, polls of Shopify's
+    # background jobs); past it a wait is handed to the caller like a long one (jobs pass 1 s).
+    inline_wait_budget_seconds: float = float("inf")
+    # A request Shopify did not answer within the timeout is asked again in place (False: handed to the
+    # caller at once, so a shop that hangs holds a job for one timeout, not one per attempt).
+    retry_timeouts_inline: bool = True
 
     def backoff(self, failures: int) -> float:
         """Exponential: base, 2x base, 4x base... capped."""
@@ -56,6 +63,8 @@ class RetryPolicy:
 class _Retry:
     reason: str
     delay: float
+    said_by_shopify: bool = False  # a throttle or Retry-After wait: a pause Shopify asked for, not a failure
+    timed_out: bool = False
 
 
 class AdminApi:
@@ -80,14 +89,27 @@ class AdminApi:
         transport = OriginOverride(admin_origin) if admin_origin else None
         self._http = httpx.Client(timeout=timeout_seconds, transport=transport)
         self.last_cost: dict[str, Any] | None = None
+        self.waited_seconds = 0.0  # slept so far, against retry.inline_wait_budget_seconds
 
     def __repr__(self) -> str:  # the token stays out of logs and tracebacks
         return f"AdminApi(shop={self.shop!r}, api_version={self.api_version!r})"
 
     @property
     def sleep(self) -> Sleep:
-        """The injected sleep, for callers that wait on Shopify's background work between polls."""
-        return self._sleep
+        """The injected sleep, for callers that wait on Shopify's background work between polls; a wait past
+        the client's budget raises ShopifyUnavailable instead (the job is rescheduled)."""
+        return self._pause
+
+    def _pause(self, seconds: float, *, operation: str = "wait", reason: str = "waiting on Shopify") -> None:
+        if not self._may_wait(seconds):
+            raise ShopifyUnavailable(f"{reason}; {seconds:.1f}s more is past this job's waiting budget",
+                                     shop=self.shop, operation=operation)
+        self.waited_seconds += seconds
+        self._sleep(seconds)
+
+    def _may_wait(self, seconds: float) -> bool:
+        return (seconds <= self.retry.max_inline_wait_seconds
+                and self.waited_seconds + seconds <= self.retry.inline_wait_budget_seconds)
 
     def close(self) -> None:
         self._http.close()
@@ -122,16 +144,20 @@ class AdminApi:
                     shop=self.shop,
                     operation=document.operation_name,
                 )
-            if outcome.delay > self.retry.max_inline_wait_seconds:
+            if outcome.timed_out and not self.retry.retry_timeouts_inline:
+                raise ShopifyUnavailable(f"{outcome.reason}; not asked again in this job", shop=self.shop,
+                                         operation=document.operation_name)
+            if not self._may_wait(outcome.delay):
+                # Only a wait Shopify named is `retry_after` (not counted as a try); our own backoff is a failure.
                 raise ShopifyUnavailable(f"{outcome.reason}; wait {outcome.delay:.1f}s before trying again",
                                          shop=self.shop, operation=document.operation_name,
-                                         retry_after=outcome.delay)
+                                         retry_after=outcome.delay if outcome.said_by_shopify else None)
             log.warning(
                 "shopify.retry",
                 extra={"shop": self.shop, "operation": document.operation_name, "reason": outcome.reason,
                        "attempt": failures, "delay_seconds": outcome.delay},
             )
-            self._sleep(outcome.delay)
+            self._pause(outcome.delay, operation=document.operation_name, reason=outcome.reason)
 
     def _outcome(self, document: Document, result: GQLResult, failures: int) -> dict[str, Any] | _Retry:
         name = document.operation_name
@@ -148,17 +174,17 @@ class AdminApi:
             body = _json(response.body)
             errors = errors_list(body.get("errors"))
             if any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors):
-                return _Retry("throttled", self._throttle_wait(body.get("extensions") or {}))
+                return _Retry("throttled", self._throttle_wait(body.get("extensions") or {}), said_by_shopify=True)
             raise ShopifyGraphQLError(errors, shop=self.shop, operation=name)
         if status == 429:
-            return _Retry("429 rate limited", self._retry_after(response.headers))
+            return _Retry("429 rate limited", self._retry_after(response.headers), said_by_shopify=True)
         if code == "network_error" or status >= 500:
             reason = "network error or timeout" if code == "network_error" else f"http {status}"
             if not document.safe_to_resend:
                 # The write may have happened: the caller checks the platform's state before trying again.
                 raise ShopifyUnavailable(f"{reason}; not resent, it may have been applied", shop=self.shop,
                                          operation=name)
-            return _Retry(reason, self.retry.backoff(failures + 1))
+            return _Retry(reason, self.retry.backoff(failures + 1), timed_out=code == "network_error")
         if status in (401, 403):
             raise ShopifyAccessDenied(result.log.detail, shop=self.shop, operation=name, status=status)
         raise ShopifyRequestRejected(f"http {status}: {result.log.detail}", shop=self.shop, operation=name,

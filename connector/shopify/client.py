@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 STAFF_NOTE_LIMIT = 255  # orderCancel(staffNote:), per the 2026-07 schema
 JOB_MAX_POLLS = 8
 JOB_FIRST_DELAY_SECONDS = 0.5
-# Nothing sleeps more than a second inside a job: 8 polls wait about 7 seconds in all, then the job is
-# rescheduled and its retry finds the order cancelled.
+# Nothing sleeps more than a second inside a job: 8 polls wait about 7 seconds in all, or less where the client's
+# waiting budget ends first (a job's: a second in all); then the job is rescheduled and its retry finds the order
+# cancelled.
 JOB_DELAY_CAP_SECONDS = 1.0
 # orderCancel's refusal of a repeat has only the generic code INVALID; its message tells it from other refusals.
 _ALREADY_CANCELLED = re.compile(r"already\s+(?:been\s+|being\s+)?cancel", re.IGNORECASE)

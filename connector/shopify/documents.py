@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from connector.shopify.document import API_VERSION as API_VERSION
 from connector.shopify.document import Document as Document
+from connector.shopify.documents_listing import RECENT_ORDERS as RECENT_ORDERS
 from connector.shopify.documents_money import ORDER_PAYMENTS as ORDER_PAYMENTS
 from connector.shopify.documents_money import PAYMENT_FACTS
 from connector.shopify.documents_money import RETURN_PROCESS as RETURN_PROCESS
@@ -258,3 +259,6 @@ ALL_DOCUMENTS = (*ALL_DOCUMENTS, ORDER_CANCELLATION, RETURN_STATE)
 
 # The money documents (documents_money.py): an order's payments now, and refunding a return as decided.
 ALL_DOCUMENTS = (*ALL_DOCUMENTS, ORDER_PAYMENTS, RETURN_TO_REFUND, RETURN_PROCESS)
+
+# The reconciliation's listing (documents_listing.py): orders updated since a watermark, or with a return waiting.
+ALL_DOCUMENTS = (*ALL_DOCUMENTS, RECENT_ORDERS)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from connector.catch_up import record_poll_error
 from connector.personal import pseudonymize
 from connector.registry import runner_of
 from connector.woocommerce.access import woocommerce_api
@@ -57,19 +58,11 @@ def poll_woocommerce() -> list[PollReport]:
         except Exception as error:  # its site, its data or its key: recorded against it, the next store still polled
             message = str(error) if isinstance(error, WooCommerceError) else f"{type(error).__name__}: {error}"
             log.warning("poll.failed", extra={"store_id": store_id, "error": message})
-            _record_poll_error(store_id, message)
+            record_poll_error(store_id, message)
             reports.append(PollReport(store_id, "", error=message))
             continue
         reports.append(report)
     return reports
-
-
-def _record_poll_error(store_id: int, message: str) -> None:
-    try:
-        with storage_of(current_app).transaction() as session:
-            session.get_one(Store, store_id).poll_error = message[:2000]
-    except Exception:  # the database itself is down: the log line above says what happened
-        log.exception("poll.error_not_recorded", extra={"store_id": store_id})
 
 
 def poll_store(store_id: int, now: datetime | None = None) -> PollReport:

@@ -24,10 +24,16 @@ def assay_environment(database_url: str, redis_url: str, encryption_keys: str, q
             "SHOPIFY_API_SECRET": SECRET, "RQ_QUEUE": queue_name, "SHOPIFY_TIMEOUT_SECONDS": "5", **settings}
 
 
-def start_worker(environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """`assay worker` in a session of its own, so everything it forks can be found and killed with it."""
-    return subprocess.Popen([ASSAY, "worker"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+def start_worker(environment: Mapping[str, str], log_path: str | None = None) -> subprocess.Popen[bytes]:
+    """`assay worker` in a session of its own, so everything it forks can be found and killed with it; its JSON
+    log lines (stderr) go to `log_path` when given."""
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child holds it; closed here once started
+    try:
+        return subprocess.Popen([ASSAY, "worker"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
+                                stderr=log or subprocess.DEVNULL, start_new_session=True)
+    finally:
+        if log is not None:
+            log.close()
 
 
 def start_clock(environment: Mapping[str, str]) -> subprocess.Popen[bytes]:

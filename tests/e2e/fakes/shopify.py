@@ -23,6 +23,7 @@ from support.shopify_schema import API_VERSION, admin_schema
 from werkzeug.wrappers import Request, Response
 
 from .server import LocalServer
+from .shopify_listing import install_listing
 from .shopify_money import Part, payments, record_refund
 from .shopify_resolvers import FakeAdminRoot, ShopifyState, finish_job
 from .shopify_seed import SeededOrder, build_order, build_return
@@ -134,6 +135,7 @@ class FakeShopify:
             self.requests: list[Recorded] = []
             self._faults: deque[_PlannedFault] = deque()
             self._root = FakeAdminRoot(self.state)
+            install_listing(self._root, self.state)  # the reconciliation's `orders` search (shopify_listing.py)
 
     # --- Seeding and inspecting ------------------------------------------------------------------
 
@@ -191,6 +193,11 @@ class FakeShopify:
         with self._lock:
             self._release.set()
             self._release = threading.Event()
+
+    def clear_faults(self) -> None:
+        """Forget the faults planned and not yet taken: the shop answers normally again."""
+        with self._lock:
+            self._faults.clear()
 
     def advance_clock(self, seconds: float) -> None:
         """Move the bucket's clock, as a test's injected sleep does, so it refills without waiting."""
