@@ -32,7 +32,10 @@ from connector.shopify.documents import API_VERSION, Document
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], None]
+# Told of each answer's `extensions.cost`, and whether the call ran (charged) or was THROTTLED (pace_store.py).
+CostObserver = Callable[[Mapping[str, Any] | None, bool], None]
 SHOPIFY_DOMAIN_SUFFIX = ".myshopify.com"
+THROTTLED_REASON = "throttled"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class AdminApi:
         retry: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
         admin_origin: str | None = None,
+        on_cost: CostObserver | None = None,
     ) -> None:
         self.shop = shop_handle(shop_domain)
         self._access_token = access_token
@@ -80,6 +84,7 @@ class AdminApi:
         transport = OriginOverride(admin_origin) if admin_origin else None
         self._http = httpx.Client(timeout=timeout_seconds, transport=transport)
         self.last_cost: dict[str, Any] | None = None
+        self.on_cost = on_cost
 
     def __repr__(self) -> str:  # the token stays out of logs and tracebacks
         return f"AdminApi(shop={self.shop!r}, api_version={self.api_version!r})"
@@ -117,10 +122,12 @@ class AdminApi:
                 return outcome
             failures += 1
             if failures >= self.retry.max_attempts:
+                # Still throttled: a pause Shopify asked for, so the job waits it out without counting a failure.
                 raise ShopifyUnavailable(
                     f"gave up after {failures} attempts, last: {outcome.reason}",
                     shop=self.shop,
                     operation=document.operation_name,
+                    retry_after=outcome.delay if outcome.reason == THROTTLED_REASON else None,
                 )
             if outcome.delay > self.retry.max_inline_wait_seconds:
                 raise ShopifyUnavailable(f"{outcome.reason}; wait {outcome.delay:.1f}s before trying again",
@@ -141,6 +148,7 @@ class AdminApi:
         status = response.status
         if result.ok:
             self.last_cost = (result.extensions or {}).get("cost")
+            self._report_cost(self.last_cost, executed=True)
             data = result.data or {}
             raise_user_errors(data, shop=self.shop, operation=name)
             return data
@@ -148,7 +156,9 @@ class AdminApi:
             body = _json(response.body)
             errors = errors_list(body.get("errors"))
             if any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors):
-                return _Retry("throttled", self._throttle_wait(body.get("extensions") or {}))
+                extensions = body.get("extensions") or {}
+                self._report_cost(extensions.get("cost"), executed=False)
+                return _Retry(THROTTLED_REASON, self._throttle_wait(extensions))
             raise ShopifyGraphQLError(errors, shop=self.shop, operation=name)
         if status == 429:
             return _Retry("429 rate limited", self._retry_after(response.headers))
@@ -163,6 +173,10 @@ class AdminApi:
             raise ShopifyAccessDenied(result.log.detail, shop=self.shop, operation=name, status=status)
         raise ShopifyRequestRejected(f"http {status}: {result.log.detail}", shop=self.shop, operation=name,
                                      status=status)
+
+    def _report_cost(self, cost: Mapping[str, Any] | None, *, executed: bool) -> None:
+        if self.on_cost is not None:
+            self.on_cost(cost, executed)
 
     def _throttle_wait(self, extensions: Mapping[str, Any]) -> float:
         """Wait until the bucket holds the query's cost again: (cost - available) / restore rate."""
