@@ -9,15 +9,23 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
+from sqlalchemy import select
 
+from connector.shopify import pacing
+from connector.shopify.actions import RETURN_DECLINE
+from connector.shopify.pace_store import pace_store
+from connector.shopify.pacing import Bucket
+from jobs.actions import perform_action
 from storage.db import Storage
+from storage.models import Action
 
 from .backlog import add_store, outcome, queue_actions, seed_declines
 from .fakes.shopify import FakeShopify
 from .shopify_app import SECRET
 from .worker_process import kill_worker, needs_proc, start_worker
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 # A decline costs 16 points (a read of 2, the mutation's 14): 20 points a second let about 1.2 of them through,
 # fewer than two loaded workers can write, so the bucket, not the workers, sets the pace (~25 s for the backlog).
@@ -33,7 +41,44 @@ def small_bucket() -> Iterator[FakeShopify]:
     fake.stop()
 
 
+def test_a_write_that_wont_fit_is_put_off_unsent_to_its_slot_exactly_and_uses_no_attempt(
+        app: Flask, fake_shopify: FakeShopify, storage: Storage) -> None:
+    store = add_store(storage, fake_shopify, fake_shopify.shop_domain)
+    [key] = seed_declines(storage, fake_shopify, store, 1, "one")
+    ledger = pace_store(app.config, app.extensions)
+    assert ledger is not None
+    now = time.time()
+    # Shopify said a moment ago the bucket was empty, and another job holds the next 300 points.
+    ledger.change(fake_shopify.shop_domain, "other", now,
+                  lambda state: pacing.admit(pacing.observe(state, Bucket(0.0, now, 2000, 100), 0), 300, now))
+    ledger.learn(RETURN_DECLINE, 16)
+    with app.app_context():
+        perform_action(key)
+    assert fake_shopify.requests == [], "nothing was sent"
+    with storage.sessions() as session:
+        action = session.scalars(select(Action).where(Action.idempotency_key == key)).one()
+        assert (action.state, action.attempts) == ("pending", 0)
+        assert action.next_attempt_at is not None
+        wait = action.next_attempt_at.timestamp() - now
+    assert 3.1 <= wait <= 3.3, "the 300 points promised, then its own 16, at 100 a second: no jitter added"
+
+
+def test_a_throttled_answer_reschedules_by_the_throttle_status_and_uses_no_attempt(
+        app: Flask, fake_shopify: FakeShopify, storage: Storage) -> None:
+    store = add_store(storage, fake_shopify, fake_shopify.shop_domain)
+    [key] = seed_declines(storage, fake_shopify, store, 1, "one")
+    app.config["SHOPIFY_PACING"] = "off"  # as if the ledger knew nothing: Shopify's answer is the only word
+    fake_shopify.fail_next(10, "throttled")
+    with app.app_context():
+        perform_action(key)
+    with storage.sessions() as session:
+        action = session.scalars(select(Action).where(Action.idempotency_key == key)).one()
+        assert (action.state, action.attempts) == ("pending", 0), action.last_error
+        assert action.last_error is not None and "throttled" in action.last_error
+
+
 @needs_proc
+@pytest.mark.slow
 def test_a_backlog_is_paced_to_the_bucket_and_another_store_is_written_meanwhile(
         small_bucket: FakeShopify, storage: Storage, storage_url: str, encryption_keys: str, redis_url: str,
         queue_name: str) -> None:
