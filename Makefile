@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/page.py
 	$(PY) bench/admin_queries.py
+	$(PY) bench/rate_limit.py
 	$(PY) bench/report.py
 
 clean:

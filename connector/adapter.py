@@ -36,6 +36,16 @@ class TransientWriteError(Exception):
         self.retry_after = retry_after
 
 
+class WriteDeferred(TransientWriteError):
+    """Not a failure: the platform's budget has no room for this write yet, and its code has kept the write a slot
+    in exactly `retry_after` seconds (after other waiting writes of the store). The job tries again then, no
+    sooner, no later (no jitter: the slots are already spread), and the try does not count as an attempt."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after: float = retry_after
+
+
 @dataclass
 class FollowUps:
     """Work a handler wants done once its transaction has committed (it reads what the handler wrote)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from connector.adapter import TransientWriteError
+from connector.adapter import TransientWriteError, WriteDeferred
 from connector.registry import adapter_for
 from jobs.pause import pause_point
 from jobs.queue import job_id_for, queue_of
@@ -113,7 +114,10 @@ def _reschedule(key: str, error: TransientWriteError, context: dict[str, Any]) -
     so a slow platform holds no worker while it waits."""
     counted = error.retry_after is None  # throttled or Retry-After: a pause the platform asked for, not a failure
     attempts = int(context["attempts"]) - (0 if counted else 1)
-    at = next_attempt(current_app.config, attempts, utc_now(), error.retry_after)
+    if isinstance(error, WriteDeferred):  # the platform kept this write a slot of its own: exactly then
+        at: datetime | None = utc_now() + timedelta(seconds=error.retry_after)
+    else:
+        at = next_attempt(current_app.config, attempts, utc_now(), error.retry_after)
     with storage_of(current_app).transaction() as session:
         if at is None:
             fail_action(session, key, f"gave up after {attempts} attempts: {error}", retry=False)
@@ -123,5 +127,8 @@ def _reschedule(key: str, error: TransientWriteError, context: dict[str, Any]) -
         log.error("action.failed", extra={**context, "error": str(error)})
         return
     delay = (at - utc_now()).total_seconds()
-    log.warning("action.retry", extra={**context, "error": str(error), "delay_seconds": delay})
+    if isinstance(error, WriteDeferred):
+        log.info("action.deferred", extra={**context, "delay_seconds": delay})
+    else:
+        log.warning("action.retry", extra={**context, "error": str(error), "delay_seconds": delay})
     queue_of(current_app).enqueue_in(delay, perform_action, key, job_id=job_id_for("action", f"{key}:{time.time_ns()}"))

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from flask import Flask
@@ -87,12 +87,18 @@ class RedisQueue:
 
         scoped = self._scoped(job_id)
         try:
-            self.queue.enqueue_in(timedelta(seconds=max(delay_seconds, 0.0)), func, *args, job_id=scoped,
-                                  job_timeout=self.timeout)
+            self.queue.enqueue_at(run_at(delay_seconds), func, *args, job_id=scoped, job_timeout=self.timeout)
         except RedisError as error:
             log.warning("job.schedule_failed", extra={"job": func.__name__, "job_id": scoped, "error": repr(error)})
             return False
         return True
+
+
+def run_at(delay_seconds: float) -> datetime:
+    """When a job delayed this long is due, rounded up to the second: RQ's scheduled registry keeps whole seconds,
+    truncated, so a job due at 12.7 s would run at 12 s, before its write may be claimed, and wait for the relay."""
+    due = datetime.now(UTC) + timedelta(seconds=max(delay_seconds, 0.0))
+    return due.replace(microsecond=0) + timedelta(seconds=1) if due.microsecond else due
 
 
 class InProcessQueue:

@@ -7,12 +7,13 @@ from typing import Any
 
 from flask import current_app
 
-from connector.adapter import TransientWriteError
+from connector.adapter import TransientWriteError, WriteDeferred
 from connector.shopify.admin_api import AdminApi, RetryPolicy
 from connector.shopify.admin_errors import ShopifyUnavailable
 from connector.shopify.app_config import WHAT_TO_SET, shopify_app
 from connector.shopify.client import write_back
 from connector.shopify.offline_tokens import fresh_access_token
+from connector.shopify.pace_store import JobPacer, pace_store
 from storage.db import storage_of
 from storage.models import Store
 from storage.repositories import StoreCredentials
@@ -21,7 +22,8 @@ from storage.repositories.offline_tokens import OfflineToken
 INLINE_WAIT_SECONDS = 1.0
 
 
-def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> AdminApi:
+def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any],
+                pacer: JobPacer | None = None) -> AdminApi:
     token = credentials.access_token
     if store.access_token_expires_at is not None and not offline_token_usable(store, token):
         token = _refreshed(store, config)  # an expiring offline token near its end: refreshed under the lock
@@ -32,7 +34,8 @@ def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str
     # instead, and so does a request Shopify left unanswered (a hanging shop holds a job for one timeout).
     retry = RetryPolicy(max_inline_wait_seconds=INLINE_WAIT_SECONDS, inline_wait_budget_seconds=INLINE_WAIT_SECONDS,
                         retry_timeouts_inline=False)
-    return AdminApi(store.domain, token, admin_origin=store.api_base_url, timeout_seconds=timeout, retry=retry)
+    return AdminApi(store.domain, token, admin_origin=store.api_base_url, timeout_seconds=timeout, retry=retry,
+                    on_cost=pacer.observe if pacer else None)
 
 
 def offline_token_usable(store: Store, token: str | None) -> bool:
@@ -48,8 +51,23 @@ def _refreshed(store: Store, config: Mapping[str, Any]) -> str:
 
 def write_shopify_action(store: Store, credentials: StoreCredentials, payload: dict[str, Any], key: str,
                          kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    with shopify_api(store, credentials, config) as api:
-        try:
-            return write_back(api, kind, payload, key)
-        except ShopifyUnavailable as error:
-            raise TransientWriteError(str(error), retry_after=error.retry_after) from error
+    """The write, paced to the store's bucket: a job whose cost won't fit yet is put off to its slot unsent (before
+    a client is even made, so a put-off job costs the worker next to nothing)."""
+    ledger = pace_store(config, current_app.extensions)
+    pacer = JobPacer(ledger, store.domain, key, kind) if ledger else None
+    wait = pacer.admit() if pacer else 0.0
+    if wait > INLINE_WAIT_SECONDS:
+        raise WriteDeferred(f"{store.domain}'s Shopify bucket has room for this write in {wait:.2f}s", retry_after=wait)
+    completed = False
+    try:
+        with shopify_api(store, credentials, config, pacer) as api:
+            if wait > 0:
+                api.sleep(wait)
+            result = write_back(api, kind, payload, key)
+            completed = True
+            return result
+    except ShopifyUnavailable as error:
+        raise TransientWriteError(str(error), retry_after=error.retry_after) from error
+    finally:
+        if pacer:
+            pacer.release(completed=completed)

@@ -32,7 +32,10 @@ from connector.shopify.documents import API_VERSION, Document
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], None]
+# Told of each answer's `extensions.cost`, and whether the call ran (charged) or was THROTTLED (pace_store.py).
+CostObserver = Callable[[Mapping[str, Any] | None, bool], None]
 SHOPIFY_DOMAIN_SUFFIX = ".myshopify.com"
+THROTTLED_REASON = "throttled"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class AdminApi:
         retry: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
         admin_origin: str | None = None,
+        on_cost: CostObserver | None = None,
     ) -> None:
         self.shop = shop_handle(shop_domain)
         self._access_token = access_token
@@ -90,6 +94,7 @@ class AdminApi:
         self._http = httpx.Client(timeout=timeout_seconds, transport=transport)
         self.last_cost: dict[str, Any] | None = None
         self.waited_seconds = 0.0  # slept so far, against retry.inline_wait_budget_seconds
+        self.on_cost = on_cost
 
     def __repr__(self) -> str:  # the token stays out of logs and tracebacks
         return f"AdminApi(shop={self.shop!r}, api_version={self.api_version!r})"
@@ -139,10 +144,12 @@ class AdminApi:
                 return outcome
             failures += 1
             if failures >= self.retry.max_attempts:
+                # Still throttled or told to wait: a pause Shopify asked for, waited out without counting a failure.
                 raise ShopifyUnavailable(
                     f"gave up after {failures} attempts, last: {outcome.reason}",
                     shop=self.shop,
                     operation=document.operation_name,
+                    retry_after=outcome.delay if outcome.said_by_shopify else None,
                 )
             if outcome.timed_out and not self.retry.retry_timeouts_inline:
                 raise ShopifyUnavailable(f"{outcome.reason}; not asked again in this job", shop=self.shop,
@@ -167,6 +174,7 @@ class AdminApi:
         status = response.status
         if result.ok:
             self.last_cost = (result.extensions or {}).get("cost")
+            self._report_cost(self.last_cost, executed=True)
             data = result.data or {}
             raise_user_errors(data, shop=self.shop, operation=name)
             return data
@@ -174,7 +182,9 @@ class AdminApi:
             body = _json(response.body)
             errors = errors_list(body.get("errors"))
             if any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors):
-                return _Retry("throttled", self._throttle_wait(body.get("extensions") or {}), said_by_shopify=True)
+                extensions = body.get("extensions") or {}
+                self._report_cost(extensions.get("cost"), executed=False)
+                return _Retry(THROTTLED_REASON, self._throttle_wait(extensions), said_by_shopify=True)
             raise ShopifyGraphQLError(errors, shop=self.shop, operation=name)
         if status == 429:
             return _Retry("429 rate limited", self._retry_after(response.headers), said_by_shopify=True)
@@ -189,6 +199,10 @@ class AdminApi:
             raise ShopifyAccessDenied(result.log.detail, shop=self.shop, operation=name, status=status)
         raise ShopifyRequestRejected(f"http {status}: {result.log.detail}", shop=self.shop, operation=name,
                                      status=status)
+
+    def _report_cost(self, cost: Mapping[str, Any] | None, *, executed: bool) -> None:
+        if self.on_cost is not None:
+            self.on_cost(cost, executed)
 
     def _throttle_wait(self, extensions: Mapping[str, Any]) -> float:
         """Wait until the bucket holds the query's cost again: (cost - available) / restore rate."""

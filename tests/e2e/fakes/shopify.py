@@ -2,8 +2,9 @@
 
 It serves POST /admin/api/2026-07/graphql.json on 127.0.0.1, checks X-Shopify-Access-Token, answers
 invalid documents the way Shopify does (HTTP 200 with `errors`), keeps a leaky-bucket cost budget
-reported in `extensions.cost`, records every request, and can be told to fail the next requests
-(THROTTLED, 429, 5xx, or hanging past the client's timeout) for retry tests.
+reported in `extensions.cost` (one bucket per shop the Host header names, refilling in real time), records
+every request, and can be told to fail the next requests (THROTTLED, 429, 5xx, or hanging past the client's
+timeout) for retry tests.
 """
 
 from __future__ import annotations
@@ -60,20 +61,23 @@ class _PlannedFault:
 
 
 class ThrottleBucket:
-    """Shopify's leaky bucket: requests spend their cost, the bucket refills at restore_rate per second."""
+    """Shopify's leaky bucket: requests spend their cost, the bucket refills at restore_rate per second of wall
+    time (plus whatever a test's injected sleeps add through `clock`)."""
 
-    def __init__(self, maximum_available: float = 2000.0, restore_rate: float = 100.0) -> None:
+    def __init__(self, maximum_available: float = 2000.0, restore_rate: float = 100.0,
+                 clock: _Clock | None = None) -> None:
         self.maximum_available = maximum_available
         self.restore_rate = restore_rate
+        self._clock = clock or _Clock()
         self._available = maximum_available
-        self._clock_offset = 0.0
         self._updated = self.now()
+        self.spent = 0.0  # every point charged, for throughput measurements
 
     def now(self) -> float:
-        return time.monotonic() + self._clock_offset
+        return self._clock.now()
 
     def advance(self, seconds: float) -> None:
-        self._clock_offset += seconds
+        self._clock.offset += seconds
 
     def available(self) -> float:
         now = self.now()
@@ -89,6 +93,7 @@ class ThrottleBucket:
         if self.available() < cost:
             return False
         self._available -= cost
+        self.spent += cost
         return True
 
     def status(self, available: float | None = None) -> dict[str, float]:
@@ -97,12 +102,24 @@ class ThrottleBucket:
                 "restoreRate": self.restore_rate}
 
 
+class _Clock:
+    """Monotonic time plus the seconds a test's injected sleeps moved it on; shared by a fake's buckets."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.monotonic() + self.offset
+
+
 class FakeShopify:
     """One shop's Admin API on a free local port; `reset()` between tests."""
 
-    def __init__(self, shop_domain: str = "assay-test.myshopify.com", access_token: str = "shpat_fake_token") -> None:
+    def __init__(self, shop_domain: str = "assay-test.myshopify.com", access_token: str = "shpat_fake_token", *,
+                 maximum_available: float = 2000.0, restore_rate: float = 100.0) -> None:
         self.shop_domain = shop_domain
         self.access_token = access_token
+        self.maximum_available, self.restore_rate = maximum_available, restore_rate  # each shop's bucket
         self.schema = admin_schema()
         self.hang_seconds = 5.0
         self._lock = threading.RLock()
@@ -131,7 +148,9 @@ class FakeShopify:
             self._release.set()  # let hanging handlers finish
             self._release = threading.Event()
             self.state = ShopifyState()
-            self.bucket = ThrottleBucket()
+            self._clock = _Clock()
+            self.buckets: dict[str, ThrottleBucket] = {}  # by shop domain: Shopify's limit is per app and store
+            self.bucket = self.bucket_of(self.shop_domain)
             self.requests: list[Recorded] = []
             self._faults: deque[_PlannedFault] = deque()
             self._root = FakeAdminRoot(self.state)
@@ -200,9 +219,16 @@ class FakeShopify:
             self._faults.clear()
 
     def advance_clock(self, seconds: float) -> None:
-        """Move the bucket's clock, as a test's injected sleep does, so it refills without waiting."""
+        """Move the buckets' clock, as a test's injected sleep does, so they refill without waiting."""
         with self._lock:
-            self.bucket.advance(seconds)
+            self._clock.offset += seconds
+
+    def bucket_of(self, shop_domain: str) -> ThrottleBucket:
+        """The shop's own bucket (made full on its first request); requests name their shop in the Host header."""
+        with self._lock:
+            if shop_domain not in self.buckets:
+                self.buckets[shop_domain] = ThrottleBucket(self.maximum_available, self.restore_rate, self._clock)
+            return self.buckets[shop_domain]
 
     # --- HTTP ------------------------------------------------------------------------------------
 
@@ -241,7 +267,8 @@ class FakeShopify:
         if fault.kind == "5xx":
             return record(fault.status, {"errors": "Internal Server Error"}, fault.kind)
         cost = self._cost_of(query, variables, record)
-        return record(200, {"errors": [THROTTLED], "extensions": self._cost(cost, None, available=0.0)}, fault.kind)
+        extensions = self._cost(record.bucket, cost, None, available=0.0)
+        return record(200, {"errors": [THROTTLED], "extensions": extensions}, fault.kind)
 
     def _take_fault(self, operation_name: str | None) -> _PlannedFault | None:
         fault = next((f for f in self._faults if f.operation in (None, operation_name)), None)
@@ -265,14 +292,14 @@ class FakeShopify:
             message = f"Query cost is {cost}, which exceeds the single query max cost limit ({MAX_SINGLE_QUERY_COST})."
             return 200, {"errors": [{"message": message, "extensions": {"code": "MAX_COST_EXCEEDED", "cost": cost}}]}
         with self._lock:
-            if not self.bucket.try_spend(cost):
-                return 200, {"errors": [THROTTLED], "extensions": self._cost(cost, None)}
+            if not record.bucket.try_spend(cost):
+                return 200, {"errors": [THROTTLED], "extensions": self._cost(record.bucket, cost, None)}
             result = execute_sync(self.schema, document, root_value=self._root, variable_values=variables,
                                   operation_name=name)
             payload: dict[str, Any] = {"data": result.data}
             if result.errors:
                 payload["errors"] = [error.formatted for error in result.errors]
-            payload["extensions"] = self._cost(cost, cost)
+            payload["extensions"] = self._cost(record.bucket, cost, cost)
         return 200, payload
 
     def _cost_of(self, query: str, variables: dict[str, Any], record: _Recorder) -> int:
@@ -281,9 +308,11 @@ class FakeShopify:
         except GraphQLError:
             return 1
 
-    def _cost(self, requested: int, actual: int | None, available: float | None = None) -> dict[str, Any]:
+    @staticmethod
+    def _cost(bucket: ThrottleBucket, requested: int, actual: int | None,
+              available: float | None = None) -> dict[str, Any]:
         return {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
-                         "throttleStatus": self.bucket.status(available)}}
+                         "throttleStatus": bucket.status(available)}}
 
 
 class _Recorder:
@@ -293,6 +322,8 @@ class _Recorder:
         self.fake, self.query, self.variables, self.host = fake, query, variables, host
         self.operation_name = name or _first_operation_name(query)
         self.log = fake.requests  # a request still hanging at reset lands in the old test's log
+        shop = host.split(":")[0].lower()  # the client keeps the shop's name in Host when it calls another origin
+        self.bucket = fake.bucket_of(shop if shop.endswith(".myshopify.com") else fake.shop_domain)
 
     def __call__(
         self, status: int, payload: dict[str, Any], fault: str | None = None, headers: dict[str, str] | None = None
