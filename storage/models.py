@@ -85,7 +85,8 @@ class Store(Base):
     status: Mapped[str] = mapped_column(String(16), default=StoreStatus.ACTIVE.value)
     # WooCommerce: which order statuses are requests and which the decisions set; null means the defaults.
     status_mapping: Mapped[dict[str, Any] | None] = mapped_column(Document)
-    # WooCommerce: when the catch-up poll last listed the store's changed orders.
+    # The catch-up's watermark: when WooCommerce's poll last listed the store's changed orders, or up to when the
+    # Shopify reconciliation has read the store's updated orders.
     polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why the last catch-up poll of this store failed (its data, its site), or null when it went through.
     poll_error: Mapped[str | None] = mapped_column(Text)

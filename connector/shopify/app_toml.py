@@ -19,6 +19,9 @@ ROOT_FIELD_SCOPES: dict[str, tuple[str, ...]] = {
     "shop": (),
     "job": (),
     "order": ("read_orders",),
+    # The reconciliation's listing, with each order's returns. Without read_all_orders Shopify lists only the
+    # last 60 days' orders: enough for a two-day look-back, and for returns asked within 60 days of the order.
+    "orders": ("read_orders", "read_returns"),
     "return": ("read_returns",),
     "orderCancel": ("write_orders",),
     "orderUpdate": ("write_orders",),

@@ -31,6 +31,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from connector.catch_up import record_poll_error
+from connector.demo import is_demo_store
 from connector.registry import runner_of
 from connector.shopify.access import shopify_api
 from connector.shopify.admin_api import AdminApi
@@ -143,7 +144,7 @@ def reconcile_shopify() -> int:
     """Queue one reconciliation job per active Shopify store; returns how many stores' last run failed."""
     with storage_of(current_app).transaction() as session:
         stores = list_stores(session, status=StoreStatus.ACTIVE.value, platform=SHOPIFY)
-        pending = [(store.id, store.poll_error) for store in stores]
+        pending = [(store.id, store.poll_error) for store in stores if not is_demo_store(store.domain)]
     runner = runner_of(current_app)
     for store_id, _ in pending:
         runner.later(reconcile_store, store_id, job_id=f"shopify-reconcile-{store_id}-{time.time_ns()}")

@@ -220,8 +220,8 @@ def test_flaky_shops_are_written_once_in_seconds_and_the_hanging_one_fails_then_
         runs = job_runs(own_redis.url, queue_name)
         assert len(runs) >= FLAKY_SHOPS * RETURNS_PER_SHOP * 2
         slowest = max(seconds for _, seconds in runs)
-        bound = INLINE_WAIT_SECONDS + TIMEOUT_SECONDS + MACHINE_MARGIN_SECONDS
-        assert slowest < bound, sorted(runs, key=lambda r: r[1])[-5:]
+        longest = sorted(runs, key=lambda run: run[1])[-5:]
+        assert slowest < INLINE_WAIT_SECONDS + TIMEOUT_SECONDS + MACHINE_MARGIN_SECONDS, longest
         print(f"jobs: {len(runs)}, slowest {slowest:.2f} s")
         waits = [float(line["delay_seconds"]) for line in log_lines(logs) if line.get("event") == "shopify.retry"]
         assert waits and max(waits) <= INLINE_WAIT_SECONDS
