@@ -11,6 +11,8 @@ from flask import Flask
 
 from cli.main import cli
 from connector.woocommerce.poll import poll_store, poll_woocommerce
+from storage.db import storage_of
+from storage.repositories import add_woocommerce_store
 
 from ..fakes.woocommerce import FakeWooCommerce
 from .steps import deliver, install, run_worker, store_of
@@ -82,6 +84,25 @@ def test_one_unreachable_store_does_not_stop_the_poll_of_the_others(
     with app.app_context():
         [report] = poll_woocommerce()
     assert report.error is not None and "gave up after" in report.error
+
+
+def test_a_store_that_breaks_the_poll_is_recorded_against_it_and_the_store_after_it_is_still_polled(
+    app: Flask, fake_woocommerce: FakeWooCommerce
+) -> None:
+    storage = storage_of(app)
+    with storage.transaction() as session:  # first in line, and nothing listens on its port: every call refused
+        broken = add_woocommerce_store(session, storage.cipher, url="https://127.0.0.1:9",
+                                       consumer_key="ck_" + "a" * 40, consumer_secret="cs_" + "b" * 40,
+                                       webhook_secret="whsec-broken-site").id
+    working = install(app, fake_woocommerce)
+    fake_woocommerce.state.add_order(created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"))  # no webhook came
+    with app.app_context():
+        reports = {report.store_id: report for report in poll_woocommerce()}
+
+    assert reports[broken].error is not None
+    assert reports[working].error is None and reports[working].events_recorded  # its missed order, recorded
+    assert store_of(app, broken).poll_error == reports[broken].error
+    assert store_of(app, working).poll_error is None and store_of(app, working).polled_at is not None
 
 
 def test_assay_poll_woocommerce_runs_the_poll_from_the_command_line(
