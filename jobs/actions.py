@@ -10,7 +10,7 @@ from flask import current_app
 
 from connector.adapter import TransientWriteError
 from connector.registry import adapter_for
-from jobs.queue import job_id_for, queue_of
+from jobs.queue import Stage, job_id_for, queue_of, runs_in
 from jobs.settings import action_lease, next_attempt
 from storage.columns import utc_now
 from storage.db import storage_of
@@ -27,6 +27,12 @@ from storage.repositories import (
 log = logging.getLogger("assay.jobs")
 
 
+def store_of_action(idempotency_key: str) -> str:
+    """The fair key of a write: every action key starts with its store's id (jobs/cases.py makes them)."""
+    return "store-" + idempotency_key.split(":", 1)[0]
+
+
+@runs_in(Stage.WRITE)
 def perform_action(idempotency_key: str) -> None:
     """Claim the action (a done, failed, waiting or freshly claimed one is left alone), write it, record it.
 

@@ -7,8 +7,8 @@ import logging
 from flask import current_app
 
 from connector.registry import adapter_for
-from jobs.actions import perform_action
-from jobs.queue import job_id_for, queue_of
+from jobs.actions import perform_action, store_of_action
+from jobs.queue import Stage, job_id_for, queue_of, runs_in
 from policies.batch import CaseError, decide_document
 from storage.db import storage_of
 from storage.models import CaseStatus, Store
@@ -17,6 +17,7 @@ from storage.repositories import current_policy_version, enqueue_action, get_cas
 log = logging.getLogger("assay.jobs")
 
 
+@runs_in(Stage.DECIDE)
 def decide_case(case_id: int) -> None:
     """Safe to run twice: only an open case is decided, and planned actions are unique by idempotency key."""
     app = current_app
@@ -42,7 +43,7 @@ def decide_case(case_id: int) -> None:
             keys.append(key)
     queue = queue_of(app)
     for key in keys:
-        queue.enqueue(perform_action, key, job_id=job_id_for("action", key))
+        queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=store_of_action(key))
     log.info("case.decided", extra={"case_id": case_id, "outcome": decision["outcome"], "actions": len(keys)})
 
 
