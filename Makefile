@@ -51,6 +51,7 @@ scenarios: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/page.py
+	$(PY) bench/throughput.py
 	$(PY) bench/report.py
 
 clean:

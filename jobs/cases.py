@@ -8,7 +8,7 @@ from flask import current_app
 
 from connector.registry import adapter_for
 from jobs.actions import perform_action, store_of_action
-from jobs.queue import Stage, job_id_for, queue_of, runs_in
+from jobs.queue import job_id_for, queue_of
 from policies.batch import CaseError, decide_document
 from storage.db import storage_of
 from storage.models import CaseStatus, Store
@@ -17,7 +17,6 @@ from storage.repositories import current_policy_version, enqueue_action, get_cas
 log = logging.getLogger("assay.jobs")
 
 
-@runs_in(Stage.DECIDE)
 def decide_case(case_id: int) -> None:
     """Safe to run twice: only an open case is decided, and planned actions are unique by idempotency key."""
     app = current_app

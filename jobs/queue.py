@@ -4,11 +4,13 @@ Enqueueing is best effort. Every job's work is a row in the database first (an e
 open, an action pending), so a job Redis never took, or lost, is handed out again by the relay
 (jobs/relay.py); a request that has recorded its work answers, whatever Redis says.
 
-Each stage has a queue of its own, and workers take from them in priority order (writes, then decisions, then
-intake), so in a burst a store's write-back never waits behind everyone's intake. Within a stage, a job given a
-`fair_key` (its store) is held back by RQ 3's concurrency limit once that store has STORE_SLOTS jobs queued or
-running there: one store's backlog or slow platform fills at most that many places, and every other store's
-jobs go past it."""
+Writes have a queue of their own, which workers empty first, so in a burst a store's write-back never waits
+behind everyone's intake. Decisions share the intake queue on purpose: a store's events and decisions keep
+their order (an order deleted before its case was decided is seen first; tests/e2e/woocommerce/test_lifecycle.py).
+What keeps a decision from waiting behind a whole burst is fairness: a job given a `fair_key` (its store) is
+held back by RQ 3's concurrency limit once that store has ASSAY_STORE_SLOTS jobs queued or running in the
+queue, so a queue holds at most that many of one store's jobs, a decision waits behind at most that many of
+its own store's, and one store's backlog or slow platform never delays the others."""
 
 from __future__ import annotations
 
@@ -39,12 +41,11 @@ Job = TypeVar("Job", bound=Callable[..., Any])
 class Stage(StrEnum):
     """A job's place in line: workers empty the earlier stages first."""
 
-    WRITE = "write"
-    DECIDE = "decide"
-    INTAKE = "intake"
+    WRITE = "write"  # perform_action: the platform write-backs
+    INTAKE = "intake"  # process_event, decide_case and everything else
 
 
-PRIORITY = (Stage.WRITE, Stage.DECIDE, Stage.INTAKE)
+PRIORITY = (Stage.WRITE, Stage.INTAKE)
 
 
 def runs_in(stage: Stage) -> Callable[[Job], Job]:
