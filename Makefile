@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(PY) bench/page.py
 	$(PY) bench/admin_queries.py
 	$(PY) bench/rate_limit.py
+	$(PY) bench/throughput.py
 	$(PY) bench/report.py
 
 clean:

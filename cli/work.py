@@ -116,17 +116,22 @@ def clock_command() -> None:
 
 
 def work_until_stopped(burst: bool) -> None:
-    """An RQ worker that outlives a Redis outage: RQ's loop ends at an error it can't handle, and this starts a
-    new worker (a new registration, for a Redis that may have come back empty) with backoff until it can."""
+    """A warm RQ worker (jobs/worker.py) that outlives a Redis outage: RQ's loop ends at an error it can't
+    handle, and this starts a new worker (a new registration, for a Redis that may have come back empty) with
+    backoff until it can. It listens on every stage's queue, writes first."""
     from redis.exceptions import RedisError
-    from rq import Worker
 
     from jobs.queue import RedisQueue, queue_of, redis_connection
+    from jobs.worker import WarmWorker, warm_up
 
     queue = queue_of(current_app)
     if not isinstance(queue, RedisQueue):
         raise click.UsageError("REDIS_URL must be set to run a worker; without it jobs run inside the web process")
-    from rq import Queue
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        warm_up(app)
+    except Exception as error:  # the database is down: the first job will find out again, and be retried
+        log.warning("worker.warm_up_failed", extra={"error": repr(error)})
 
     backoff = 0.5
     while True:
@@ -134,8 +139,8 @@ def work_until_stopped(burst: bool) -> None:
         worker = None
         try:
             connection = redis_connection(queue.redis_url, fail_fast=False)
-            worker = Worker([Queue(queue.queue.name, connection=connection)], connection=connection,
-                            maintenance_interval=WORKER_MAINTENANCE_SECONDS)
+            worker = WarmWorker(queue.listening(connection), connection=connection,
+                                maintenance_interval=WORKER_MAINTENANCE_SECONDS)
             worker.work(burst=burst, with_scheduler=True)
         except RedisError as error:
             log.warning("worker.redis_unavailable", extra={"error": repr(error), "retry_seconds": backoff})

@@ -40,7 +40,7 @@ def admit(adapter: PlatformAdapter, verdict: WebhookVerdict, body: bytes, storag
     except InputRefused as refused:
         return Admission(refused=("not_json", str(refused)))
     payload = document if isinstance(document, dict) else {"body": document}
-    with storage.sessions() as session:
+    with storage.reads() as session:
         store = find_store(session, adapter.name, verdict.shop_domain)
         if store is None:
             return Admission(dropped="unknown_store")

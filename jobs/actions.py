@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from connector.adapter import TransientWriteError, WriteDeferred
 from connector.registry import adapter_for
 from jobs.pause import pause_point
-from jobs.queue import job_id_for, queue_of
+from jobs.queue import Stage, job_id_for, queue_of, runs_in
 from jobs.settings import action_lease, next_attempt
 from storage.columns import utc_now
 from storage.db import storage_of
@@ -34,6 +34,12 @@ SCHEDULER_RESOLUTION_SECONDS = 1.0
 RECONCILE_BUDGET_SECONDS = 1.0
 
 
+def store_of_action(idempotency_key: str) -> str:
+    """The fair key of a write: every action key starts with its store's id (jobs/cases.py makes them)."""
+    return "store-" + idempotency_key.split(":", 1)[0]
+
+
+@runs_in(Stage.WRITE)
 def perform_action(idempotency_key: str) -> None:
     """Claim the action (a done, failed, waiting or freshly claimed one is left alone), write it, record it.
 

@@ -45,8 +45,9 @@ def process_event(event_id: int) -> None:
         _reschedule(event_id, error, context)
         return
     queue = queue_of(app)
+    shop = f"{context['platform']}:{context['store']}"
     for case_id, job_id in follow_ups.decisions:
-        queue.enqueue(decide_case, case_id, job_id=job_id)
+        queue.enqueue(decide_case, case_id, job_id=job_id, fair_key=shop)
     log.info("event.processed", extra={**context, "cases": [case_id for case_id, _ in follow_ups.decisions]})
 
 

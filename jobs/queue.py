@@ -2,7 +2,15 @@
 
 Enqueueing is best effort. Every job's work is a row in the database first (an event `received`, a case
 open, an action pending), so a job Redis never took, or lost, is handed out again by the relay
-(jobs/relay.py); a request that has recorded its work answers, whatever Redis says."""
+(jobs/relay.py); a request that has recorded its work answers, whatever Redis says.
+
+Writes have a queue of their own, which workers empty first, so in a burst a store's write-back never waits
+behind everyone's intake. Decisions share the intake queue on purpose: a store's events and decisions keep
+their order (an order deleted before its case was decided is seen first; tests/e2e/woocommerce/test_lifecycle.py).
+What keeps a decision from waiting behind a whole burst is fairness: a job given a `fair_key` (its store) is
+held back by RQ 3's concurrency limit once that store has ASSAY_STORE_SLOTS jobs queued or running in the
+queue, so a queue holds at most that many of one store's jobs, a decision waits behind at most that many of
+its own store's, and one store's backlog or slow platform never delays the others."""
 
 from __future__ import annotations
 
@@ -12,11 +20,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
 
 from flask import Flask
 
-from jobs.settings import DEFAULT_JOB_TIMEOUT_SECONDS, job_timeout
+from jobs.settings import DEFAULT_JOB_TIMEOUT_SECONDS, job_timeout, store_slots
 
 log = logging.getLogger("assay.jobs")
 
@@ -24,6 +33,36 @@ QUEUE_NAME = "assay"
 EXTENSION = "assay.queue"
 # The web process must answer within Shopify's 5 seconds even when Redis hangs: fail fast, the relay re-sends.
 WEB_REDIS_TIMEOUT_SECONDS = 1.0
+STAGE_ATTRIBUTE = "assay_stage"
+
+Job = TypeVar("Job", bound=Callable[..., Any])
+
+
+class Stage(StrEnum):
+    """A job's place in line: workers empty the earlier stages first."""
+
+    WRITE = "write"  # perform_action: the platform write-backs
+    INTAKE = "intake"  # process_event, decide_case and everything else
+
+
+PRIORITY = (Stage.WRITE, Stage.INTAKE)
+
+
+def runs_in(stage: Stage) -> Callable[[Job], Job]:
+    """Mark a job function with its stage; unmarked jobs are intake (the base queue)."""
+    def mark(func: Job) -> Job:
+        setattr(func, STAGE_ATTRIBUTE, stage)
+        return func
+    return mark
+
+
+def stage_of(func: Callable[..., Any]) -> Stage:
+    return Stage(getattr(func, STAGE_ATTRIBUTE, Stage.INTAKE))
+
+
+def stage_queue_name(base: str, stage: Stage) -> str:
+    """Intake keeps the base name, so jobs queued before stages existed (and their readers) still meet."""
+    return base if stage is Stage.INTAKE else f"{base}-{stage.value}"
 
 
 def job_id_for(prefix: str, key: str) -> str:
@@ -32,10 +71,11 @@ def job_id_for(prefix: str, key: str) -> str:
 
 
 class JobQueue(Protocol):
-    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> bool: ...
+    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None, stage: Stage | None = None,
+                fair_key: str | None = None) -> bool: ...
 
     def enqueue_in(self, delay_seconds: float, func: Callable[..., Any], *args: Any,
-                   job_id: str | None = None) -> bool: ...
+                   job_id: str | None = None, stage: Stage | None = None) -> bool: ...
 
 
 def redis_connection(redis_url: str, *, fail_fast: bool) -> Any:
@@ -53,26 +93,42 @@ def redis_connection(redis_url: str, *, fail_fast: bool) -> Any:
 class RedisQueue:
     """RQ: a job id makes a second enqueue of the same work a no-op while the first is known."""
 
-    def __init__(self, redis_url: str, name: str = QUEUE_NAME, timeout: int = DEFAULT_JOB_TIMEOUT_SECONDS) -> None:
+    def __init__(self, redis_url: str, name: str = QUEUE_NAME, timeout: int = DEFAULT_JOB_TIMEOUT_SECONDS,
+                 slots: int = 0) -> None:
         from rq import Queue
 
         self.redis_url = redis_url
         self.timeout = timeout
-        self.queue = Queue(name, connection=redis_connection(redis_url, fail_fast=True))
+        self.slots = slots  # 0: no per-store limit
+        self.connection = redis_connection(redis_url, fail_fast=True)
+        self.queues = {stage: Queue(stage_queue_name(name, stage), connection=self.connection) for stage in Stage}
+        self.queue = self.queues[Stage.INTAKE]  # the base queue: the clock's and older readers' name
+
+    def listening(self, connection: Any = None) -> list[Any]:
+        """Every stage's queue in priority order (on `connection`, a worker's own, when given)."""
+        from rq import Queue
+
+        return [self.queues[stage] if connection is None else Queue(self.queues[stage].name, connection=connection)
+                for stage in PRIORITY]
 
     def _scoped(self, job_id: str | None) -> str | None:
         # Job ids live in one namespace per Redis; the queue's name keeps two deployments (or test runs) apart.
         return None if job_id is None else f"{self.queue.name}-{job_id}"
 
-    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> bool:
+    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None, stage: Stage | None = None,
+                fair_key: str | None = None) -> bool:
         """True once Redis holds the job (or already held it); False when Redis could not be reached."""
         from redis.exceptions import RedisError
         from rq.exceptions import DuplicateJobError
 
+        queue = self.queues[stage or stage_of(func)]
         scoped = self._scoped(job_id)
         try:
-            # No RQ retries: a failed try is rescheduled by the job itself, from the database's count.
-            self.queue.enqueue_call(func, args=args, job_id=scoped, unique=scoped is not None, timeout=self.timeout)
+            if fair_key and self.slots and scoped is not None:
+                self._enqueue_fairly(queue, func, args, scoped, fair_key)
+            else:
+                # No RQ retries: a failed try is rescheduled by the job itself, from the database's count.
+                queue.enqueue_call(func, args=args, job_id=scoped, unique=scoped is not None, timeout=self.timeout)
         except DuplicateJobError:
             log.info("job.duplicate", extra={"job_id": scoped})  # the same work is already queued or kept
         except RedisError as error:
@@ -80,14 +136,28 @@ class RedisQueue:
             return False
         return True
 
+    def _enqueue_fairly(self, queue: Any, func: Callable[..., Any], args: tuple[Any, ...], job_id: str,
+                        fair_key: str) -> None:
+        """Behind the store's concurrency limit. RQ refuses `unique` with a limit, so a known job id is looked
+        for first; two racing enqueues may both pass, which costs a second run of a job that is safe twice."""
+        from rq.exceptions import DuplicateJobError
+        from rq.job import Job
+        from rq.rate_limit import RateLimit
+
+        if self.connection.exists(Job.key_for(job_id)):
+            raise DuplicateJobError(job_id)
+        limit = RateLimit(f"{queue.name}:{fair_key}", concurrency=self.slots)
+        queue.enqueue_call(func, args=args, job_id=job_id, timeout=self.timeout, rate_limit=limit)
+
     def enqueue_in(self, delay_seconds: float, func: Callable[..., Any], *args: Any,
-                   job_id: str | None = None) -> bool:
+                   job_id: str | None = None, stage: Stage | None = None) -> bool:
         """Run the job after the delay (RQ's scheduler, which runs inside `assay worker`)."""
         from redis.exceptions import RedisError
 
         scoped = self._scoped(job_id)
         try:
-            self.queue.enqueue_at(run_at(delay_seconds), func, *args, job_id=scoped, job_timeout=self.timeout)
+            self.queues[stage or stage_of(func)].enqueue_at(run_at(delay_seconds), func, *args, job_id=scoped,
+                                                             job_timeout=self.timeout)
         except RedisError as error:
             log.warning("job.schedule_failed", extra={"job": func.__name__, "job_id": scoped, "error": repr(error)})
             return False
@@ -108,12 +178,13 @@ class InProcessQueue:
         self.app = app
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="assay-job")
 
-    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> bool:
+    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None, stage: Stage | None = None,
+                fair_key: str | None = None) -> bool:
         self.pool.submit(self._run, func, args, job_id)
         return True
 
     def enqueue_in(self, delay_seconds: float, func: Callable[..., Any], *args: Any,
-                   job_id: str | None = None) -> bool:
+                   job_id: str | None = None, stage: Stage | None = None) -> bool:
         timer = threading.Timer(max(delay_seconds, 0.0), self.enqueue, (func, *args), {"job_id": job_id})
         timer.daemon = True  # the row waits in the database; the relay finds it after a restart
         timer.start()
@@ -130,8 +201,8 @@ class InProcessQueue:
 def init_app(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
     name = app.config.get("RQ_QUEUE") or QUEUE_NAME
-    app.extensions[EXTENSION] = (RedisQueue(redis_url, name, job_timeout(app.config)) if redis_url
-                                 else InProcessQueue(app))
+    app.extensions[EXTENSION] = (RedisQueue(redis_url, name, job_timeout(app.config), store_slots(app.config))
+                                 if redis_url else InProcessQueue(app))
 
 
 def queue_of(app: Flask) -> JobQueue:

@@ -16,6 +16,8 @@ LEASE_MARGIN_SECONDS = 10
 DEFAULT_RELAY_GRACE_SECONDS = 15
 DEFAULT_MAX_ATTEMPTS = 10
 DEFAULT_RETRY_BASE_SECONDS = 2.0
+# Jobs of one store queued or running at once in one stage; more wait their turn, so other stores go past.
+DEFAULT_STORE_SLOTS = 8
 RETRY_CAP_SECONDS = 900.0
 
 
@@ -26,6 +28,11 @@ def _number(config: Mapping[str, Any], name: str, default: float) -> float:
 
 def job_timeout(config: Mapping[str, Any]) -> int:
     return int(_number(config, "ASSAY_JOB_TIMEOUT_SECONDS", DEFAULT_JOB_TIMEOUT_SECONDS))
+
+
+def store_slots(config: Mapping[str, Any]) -> int:
+    """ASSAY_STORE_SLOTS: 0 turns the per-store limit off (one FIFO per stage)."""
+    return max(0, int(_number(config, "ASSAY_STORE_SLOTS", DEFAULT_STORE_SLOTS)))
 
 
 def action_lease(config: Mapping[str, Any]) -> timedelta:

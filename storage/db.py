@@ -7,6 +7,8 @@ touch one (`assay decide`) start as fast as before.
 from __future__ import annotations
 
 import os
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
     from storage.secrets import Cipher
 
 EXTENSION = "assay.storage"
+# A pooled connection idle longer than this is pinged before use (the server may have closed it meanwhile);
+# one reused within it is not: under load that is every request, and a ping on each was a round trip each.
+IDLE_PING_SECONDS = 2.0
 
 
 class DatabaseUrlError(ValueError):
@@ -63,8 +68,44 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
             cursor.close()
 
         return engine
-    options.setdefault("pool_pre_ping", True)
-    return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    _ping_when_idle(engine)
+    _forget_pool_in_forked_children(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping, for connections that sat idle: a failed ping makes the pool connect afresh (and a
+    connection lost under load fails its statement, which invalidates the whole pool: see webhooks/intake.py)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import DisconnectionError
+
+    @event.listens_for(engine, "checkin")
+    def idle_from(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("a pooled connection failed its ping") from error
+
+
+def _forget_pool_in_forked_children(engine: Engine) -> None:
+    """A forked child (RQ's scheduler, a gunicorn worker forked after use) must never talk on its parent's
+    sockets: it drops the inherited pool without closing it, and connects on its own (SQLAlchemy's advice)."""
+    reference = weakref.ref(engine)
+
+    def forget() -> None:
+        forked = reference()
+        if forked is not None:
+            forked.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget)
 
 
 class Storage:
@@ -96,6 +137,19 @@ class Storage:
 
         # Rows stay readable after commit, so a caller can return what it just saved.
         return sessionmaker(self.engine, expire_on_commit=False)
+
+    @cached_property
+    def _reader(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+
+    @contextmanager
+    def reads(self) -> Iterator[Session]:
+        """A session for a lookup that writes nothing: each statement is its own transaction, so a read costs
+        one round trip instead of BEGIN, the query and the ROLLBACK the pool does on return."""
+        with self._reader() as session:
+            yield session
 
     @cached_property
     def cipher(self) -> Cipher:

@@ -51,7 +51,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         **{name: os.environ.get(name) or None for name in (
             "ASSAY_JOB_TIMEOUT_SECONDS", "ASSAY_RELAY_GRACE_SECONDS", "ASSAY_MAX_ATTEMPTS", "ASSAY_RETRY_BASE_SECONDS",
             "ASSAY_RELAY_INTERVAL_SECONDS", "ASSAY_RECONCILE_INTERVAL_SECONDS", "ASSAY_POLL_INTERVAL_SECONDS",
-            "ASSAY_PRUNE_INTERVAL_SECONDS")},
+            "ASSAY_PRUNE_INTERVAL_SECONDS", "ASSAY_STORE_SLOTS")},
         "ASSAY_ENCRYPTION_KEYS": os.environ.get("ASSAY_ENCRYPTION_KEYS") or None,
         # Where platforms reach Assay (https): WooCommerce's install callback and webhook deliveries go here.
         "ASSAY_PUBLIC_URL": os.environ.get("ASSAY_PUBLIC_URL", ""),

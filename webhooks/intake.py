@@ -10,17 +10,20 @@ else is the same for every platform.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
+from sqlalchemy.exc import DBAPIError
 
-from connector.admission import admit
+from connector.adapter import WebhookVerdict
+from connector.admission import Admission, admit
 from connector.registry import platforms_of
 from jobs.events import process_event
 from jobs.queue import queue_of
 from storage.columns import utc_now
-from storage.db import storage_of
+from storage.db import Storage, storage_of
 from storage.models import EventStatus
-from storage.repositories import claim_delivery_digest, link_delivery_digest, mark_event, record_event, safe_headers
+from storage.repositories import Delivery, record_delivery_once
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -56,32 +59,52 @@ def receive(platform: str) -> tuple[Response, int]:
     if admitted.dropped:  # answered, so the platform stops sending it, and not kept: it is no shop of ours
         log.info("webhook.dropped", extra={"platform": platform, "topic": check.topic, "reason": admitted.dropped})
         return jsonify(status="dropped"), 200
-    with storage.transaction() as session:
-        digest_id = claim_delivery_digest(session, platform=platform, topic=check.topic, digest=admitted.digest,
-                                          now=utc_now(), horizon=adapter.replay_horizon)
-        if digest_id is None:  # the same signed body again, whatever its delivery id or shop header says
-            log.info("webhook.replayed", extra={"platform": platform, "topic": check.topic})
-            return jsonify(status="duplicate"), 200
-        event, created = record_event(
-            session, platform=platform, delivery_id=check.delivery_key, topic=check.topic,
-            shop_domain=check.shop_domain, payload=admitted.payload, headers=safe_headers(request.headers.items()),
-        )
-        link_delivery_digest(session, digest_id, event.id)
-        handled = check.topic in adapter.topics
-        if created and not handled:
-            mark_event(session, event.id, EventStatus.IGNORED)
-        event_id, waiting = event.id, event.status == EventStatus.RECEIVED.value
+    handled = check.topic in adapter.topics
+    delivery = _record(storage, platform, check, admitted, handled=handled, replay_horizon=adapter.replay_horizon)
+    if delivery is None:  # the same signed body again, whatever its delivery id or shop header says
+        log.info("webhook.replayed", extra={"platform": platform, "topic": check.topic})
+        return jsonify(status="duplicate"), 200
+    created, event_id, waiting = delivery.created, delivery.event_id, delivery.status == EventStatus.RECEIVED.value
     context = {"platform": platform, "topic": check.topic, "store": check.shop_domain, "event_id": event_id}
-    queue = queue_of(current_app)
+    queue, shop = queue_of(current_app), f"{platform}:{check.shop_domain}"
     if not created:
         if waiting:  # a resend of what is still to do: its first job may be the one that was lost
-            queue.enqueue(process_event, event_id, job_id=f"event-{event_id}")
+            queue.enqueue(process_event, event_id, job_id=f"event-{event_id}", fair_key=shop)
         log.info("webhook.duplicate", extra=context)
         return jsonify(status="duplicate"), 200
     if not handled:
         log.info("webhook.ignored", extra=context)
         return jsonify(status="ignored"), 200
-    if not queue.enqueue(process_event, event_id, job_id=f"event-{event_id}"):
+    if not queue.enqueue(process_event, event_id, job_id=f"event-{event_id}", fair_key=shop):
         log.warning("webhook.accepted_not_queued", extra=context)  # recorded: the relay queues it
     log.info("webhook.accepted", extra=context)
     return jsonify(status="accepted"), 200
+
+
+class _Replayed(Exception):
+    """Leaves the intake's transaction so it rolls back."""
+
+
+def _record(storage: Storage, platform: str, check: WebhookVerdict, admitted: Admission, *, handled: bool,
+            replay_horizon: timedelta) -> Delivery | None:
+    """One transaction: the inbox row and the body's digest (or nothing, for a replay). No ping before it: a
+    connection the server dropped fails its first statement, which invalidates the pool, and the delivery is
+    recorded again once on a fresh connection; only a second failure answers 503."""
+    assert check.topic and check.shop_domain and check.delivery_key
+    for attempt in (1, 2):
+        try:
+            with storage.transaction() as session:
+                delivery = record_delivery_once(
+                    session, platform=platform, delivery_id=check.delivery_key, topic=check.topic,
+                    shop_domain=check.shop_domain, payload=admitted.payload, headers=dict(request.headers.items()),
+                    digest=admitted.digest, now=utc_now(), horizon=replay_horizon, handled=handled)
+                if delivery is None:
+                    raise _Replayed  # rolled back: a replay keeps nothing, not even the inbox row it would have had
+                return delivery
+        except _Replayed:
+            return None
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise
+            log.warning("webhook.reconnected", extra={"platform": platform, "error": type(error).__name__})
+    raise AssertionError("unreachable")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import httpx
 from shopify_app.graphql import admin_graphql_request
 from shopify_app.types import GQLResult
 
+from connector.http_clients import shared_client
 from connector.shopify.admin_errors import (
     ShopifyAccessDenied,
     ShopifyGraphQLError,
@@ -90,8 +92,11 @@ class AdminApi:
         self.api_version = api_version
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        transport = OriginOverride(admin_origin) if admin_origin else None
-        self._http = httpx.Client(timeout=timeout_seconds, transport=transport)
+        # One client per shop and origin for the whole process: kept-alive connections, one SSLContext.
+        self._http = shared_client(("shopify", self.shop, admin_origin, timeout_seconds),
+                                   lambda context: httpx.Client(timeout=timeout_seconds, verify=context,
+                                                                transport=OriginOverride(admin_origin, context)
+                                                                if admin_origin else None))
         self.last_cost: dict[str, Any] | None = None
         self.waited_seconds = 0.0  # slept so far, against retry.inline_wait_budget_seconds
         self.on_cost = on_cost
@@ -117,7 +122,7 @@ class AdminApi:
                 and self.waited_seconds + seconds <= self.retry.inline_wait_budget_seconds)
 
     def close(self) -> None:
-        self._http.close()
+        """Nothing to close: the HTTP client is the process's, shared with the shop's next job."""
 
     def __enter__(self) -> AdminApi:
         return self
@@ -252,12 +257,12 @@ class OriginOverride(httpx.BaseTransport):
     Only scheme, host and port change; the Host header still names the shop, as behind a proxy.
     """
 
-    def __init__(self, origin: str) -> None:
+    def __init__(self, origin: str, verify: ssl.SSLContext | bool = True) -> None:
         url = httpx.URL(origin)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"`admin_origin` must be an http(s) origin, got {origin!r}")
         self._origin = url
-        self._inner = httpx.HTTPTransport()
+        self._inner = httpx.HTTPTransport(verify=verify)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.url = request.url.copy_with(scheme=self._origin.scheme, host=self._origin.host,

@@ -41,7 +41,7 @@ def own_webhook_secret(storage: Storage, domain: str | None) -> str | None:
         check_text("X-Shopify-Shop-Domain", domain, max_length=255)
     except InputRefused:
         return None
-    with storage.sessions() as session:
+    with storage.reads() as session:
         store = find_store(session, Platform.SHOPIFY.value, str(domain).lower())
         if store is None or store.webhook_secret_encrypted is None:
             return None

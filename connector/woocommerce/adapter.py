@@ -58,7 +58,7 @@ class WooCommerceAdapter:
         if delivery.reason != "headers_present":
             return WebhookVerdict(False, delivery.reason, delivery.detail)
         assert delivery.source is not None
-        with storage.transaction() as session:
+        with storage.reads() as session:
             store = next((s for s in find_stores_by_domain(session, delivery.source) if s.platform == WOOCOMMERCE),
                          None)
             secret = store_credentials(store, storage.cipher).webhook_secret if store is not None else None

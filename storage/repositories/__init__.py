@@ -16,9 +16,11 @@ from storage.repositories.cases import (
     set_case_status,
 )
 from storage.repositories.inbox import (
+    Delivery,
     find_event,
     mark_event,
     prune_handled_events,
+    record_delivery_once,
     record_event,
     reschedule_event,
     safe_headers,
@@ -153,6 +155,8 @@ __all__ = [
     "mark_store_uninstalled",
     "policy_history",
     "record_event",
+    "record_delivery_once",
+    "Delivery",
     "rotate_store_secrets",
     "safe_headers",
     "save_decision",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from storage.columns import utc_now
 from storage.models import Event, EventStatus
 from storage.repositories._once import insert_once
+from storage.repositories.privacy import claim_delivery_digest
 
 # Signatures and credentials prove a delivery once; stored, they would only be something to leak.
 _SENSITIVE_HEADER_WORDS = ("hmac", "signature", "authorization", "token", "secret", "cookie", "api-key", "apikey")
@@ -37,6 +39,48 @@ def record_event(session: Session, *, platform: str, delivery_id: str, topic: st
         "headers": safe_headers(headers or {}),
     }
     return insert_once(session, Event, values, unique=("platform", "delivery_id"))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the intake needs to answer: the inbox row's id and status, and whether this request recorded it."""
+
+    event_id: int
+    status: str
+    created: bool
+
+
+def record_delivery_once(session: Session, *, platform: str, delivery_id: str, topic: str, shop_domain: str,
+                         payload: Mapping[str, Any], headers: Mapping[str, str], digest: str, now: datetime,
+                         horizon: timedelta, handled: bool) -> Delivery | None:
+    """The intake's write, in the fewest statements: the inbox row (ignored at once when no handler wants its
+    topic), then the body's digest pointing at it. None for a replayed body: the caller rolls back, so nothing
+    of it is kept. Only the id and status come back, not the whole row (the payload is what was just sent)."""
+    values: dict[str, Any] = {"platform": platform, "delivery_id": delivery_id, "topic": topic,
+                              "shop_domain": shop_domain, "payload": dict(payload), "headers": safe_headers(headers),
+                              "received_at": now}
+    if not handled:
+        values.update(status=EventStatus.IGNORED.value, processed_at=now)
+    statement = _insert(session, Event).values(**values).on_conflict_do_nothing(
+        index_elements=["platform", "delivery_id"]).returning(Event.id, Event.status)
+    row = session.execute(statement).first()
+    created = row is not None
+    if row is None:  # this delivery id is known: the digest still decides whether the body is a replay
+        row = session.execute(select(Event.id, Event.status).where(Event.platform == platform,
+                                                                   Event.delivery_id == delivery_id)).one()
+    event_id, status = int(row[0]), str(row[1])
+    if claim_delivery_digest(session, platform=platform, topic=topic, digest=digest, now=now, horizon=horizon,
+                             event_id=event_id) is None:
+        return None
+    return Delivery(event_id, status, created)
+
+
+def _insert(session: Session, model: type[Event]) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    return insert(model)
 
 
 def find_event(session: Session, event_id: int, *, lock: bool = False) -> Event | None:

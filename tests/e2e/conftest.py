@@ -13,6 +13,7 @@ from rq import Queue
 from support.own_redis import OwnRedis
 
 from connector.shopify.admin_api import AdminApi, RetryPolicy
+from jobs.queue import Stage, stage_queue_name
 from storage.db import Storage, storage_of
 from webhooks.app import create_app
 
@@ -87,7 +88,8 @@ def queue_name(redis_url: str) -> Iterator[str]:
     """A queue of this test's own, so other test runs sharing the Redis never take or drop its jobs."""
     name = f"assay-test-{uuid.uuid4().hex[:12]}"
     yield name
-    Queue(name, connection=Redis.from_url(redis_url)).delete(delete_jobs=True)
+    for stage in Stage:
+        Queue(stage_queue_name(name, stage), connection=Redis.from_url(redis_url)).delete(delete_jobs=True)
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def run_worker(app: Flask, settle_seconds: float = 15.0) -> None:
     deadline = time.monotonic() + settle_seconds
     with app.app_context():
         while True:
-            SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
+            SimpleWorker(queue.listening(), connection=queue.connection).work(burst=True)
             waiting = _next_retry(app)
             if waiting is None or time.monotonic() > deadline:
                 return

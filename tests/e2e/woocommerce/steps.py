@@ -66,5 +66,5 @@ def run_worker(app: Flask) -> None:
     queue = queue_of(app)
     assert isinstance(queue, RedisQueue)
     with app.app_context():
-        SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
-    assert queue.queue.failed_job_registry.count == 0, "a job failed; see the captured log"
+        SimpleWorker(queue.listening(), connection=queue.connection).work(burst=True)
+    assert not any(q.failed_job_registry.count for q in queue.listening()), "a job failed; see the captured log"
