@@ -1,7 +1,7 @@
 """Shopify's rate limit used well: a backlog of one store's write-backs against the fake's leaky bucket (2,000 points,
 restored at 100 a second, per shop, in real time), and another store's steady trickle meanwhile.
 
-usage: .venv/bin/python bench/rate_limit.py [--actions 1000] [--baseline-actions 300] [--workers 2]
+usage: .venv/bin/python bench/rate_limit.py [--actions 1000] [--baseline-actions 200] [--workers 2]
 Each action declines a requested return (a read of 2 points and returnDeclineRequest's 14, Shopify's costs
 for Assay's documents). Real `assay worker` processes on a PostgreSQL database and a queue of the bench's own,
 the fake Shopify served from this process. Three phases, each on fresh shops (fresh buckets):
@@ -59,7 +59,7 @@ class Phase:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--actions", type=int, default=1000, help="the busy store's backlog when paced")
-    parser.add_argument("--baseline-actions", type=int, default=300, help="its backlog with pacing off")
+    parser.add_argument("--baseline-actions", type=int, default=200, help="its backlog with pacing off")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
