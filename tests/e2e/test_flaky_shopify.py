@@ -29,6 +29,7 @@ from support.own_redis import OwnRedis
 
 from jobs.cases import decide_case
 from jobs.events import process_event
+from jobs.queue import Stage, stage_queue_name
 from storage.db import storage_of
 from storage.models import Action, CaseRecord, Event, Store
 
@@ -127,8 +128,10 @@ def wait_until(condition: Any, seconds: float) -> bool:
 def job_runs(redis_url: str, queue_name: str) -> list[tuple[str, float]]:
     """Every job the workers ran, with how long it ran: RQ's own started_at and ended_at."""
     connection = Redis.from_url(redis_url)
-    queue = Queue(queue_name, connection=connection)
-    ids = FinishedJobRegistry(queue=queue).get_job_ids() + FailedJobRegistry(queue=queue).get_job_ids()
+    ids = []
+    for stage in Stage:  # the writes have a queue of their own
+        queue = Queue(stage_queue_name(queue_name, stage), connection=connection)
+        ids += FinishedJobRegistry(queue=queue).get_job_ids() + FailedJobRegistry(queue=queue).get_job_ids()
     runs = []
     for job in Job.fetch_many(ids, connection=connection):
         if job is not None and job.started_at and job.ended_at:

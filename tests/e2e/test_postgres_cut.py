@@ -19,6 +19,8 @@ from rq.registry import FailedJobRegistry
 from support.own_redis import OwnRedis
 from support.tcp_proxy import TcpProxy
 
+from jobs.actions import perform_action
+from jobs.queue import stage_of, stage_queue_name
 from storage.db import Storage
 from storage.models import Action, CaseRecord, Event
 
@@ -165,7 +167,8 @@ def test_postgres_cut_while_a_write_is_in_flight_lands_it_once_and_finishes_the_
         assert wait_for(lambda: bool(fake_shopify.operations("ReturnApproveRequest")), 30), "the write was made"
         proxy.cut()
         fake_shopify.release_hanging()  # the answer arrives: the worker has written, and can't record it
-        failed = FailedJobRegistry(queue_name, connection=Redis.from_url(own_redis.url))
+        failed = FailedJobRegistry(stage_queue_name(queue_name, stage_of(perform_action)),
+                                   connection=Redis.from_url(own_redis.url))  # the writes' queue
         assert wait_for(lambda: "jobs.actions.perform_action" in _failed_jobs(failed), 30), \
             "the write's job ended in the database's error, its action left `running`"
         with storage.sessions() as session:
