@@ -82,6 +82,10 @@ def test_a_worker_killed_at_any_step_leaves_every_action_done_once_within_a_minu
         settings = {"ASSAY_TEST_PAUSE_AT": step.pause, "ASSAY_TEST_PAUSE_FILE": str(marker)} if step.pause else {}
         if step.fault:
             fake_shopify.fail_next(1, step.fault, operation="ReturnApproveRequest")
+        # A full bucket: this worker reaches its step on its own. A throttled write would be rescheduled on RQ's
+        # scheduler, whose lock the killed workers still hold (up to a minute); in production the clock's relay
+        # hands a due retry out within its 5 s tick, but this phase runs without a clock on purpose.
+        fake_shopify.bucket.set_available(fake_shopify.bucket.maximum_available)
         worker = start_worker({**environment, **settings})
         try:
             return_gid = fake_shopify.seed_return(order, [{"reason": "changed-my-mind"}])
