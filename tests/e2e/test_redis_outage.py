@@ -66,7 +66,8 @@ def test_redis_down_then_back_empty_loses_no_webhook_and_writes_none_twice(
         back.join()
 
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and _written(fake_shopify) < 2 * RETURNS:
+        # Until Shopify has every write and the database has recorded the last of them (the worker is killed next).
+        while time.monotonic() < deadline and not (_written(fake_shopify) >= 2 * RETURNS and _all_recorded(app)):
             time.sleep(0.5)
     finally:
         kill_worker(worker)
@@ -86,6 +87,12 @@ def test_redis_down_then_back_empty_loses_no_webhook_and_writes_none_twice(
     with storage_of(app).sessions() as session:
         assert {a.state for a in session.query(Action)} == {"done"}
         assert {e.status for e in session.query(Event)} == {"processed"}
+
+
+def _all_recorded(app: Flask) -> bool:
+    with storage_of(app).sessions() as session:
+        return {a.state for a in session.query(Action)} == {"done"} and \
+            {e.status for e in session.query(Event)} == {"processed"}
 
 
 def _written(fake: FakeShopify) -> int:
