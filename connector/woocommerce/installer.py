@@ -196,5 +196,5 @@ def register_woocommerce_webhooks(store_id: int) -> None:
     assert credentials.webhook_secret is not None
     with woocommerce_api(store, credentials, current_app.config) as api:
         done = register_webhooks(api, delivery_url, credentials.webhook_secret)
-    log.info("install.webhooks_registered", extra={"store_id": store_id, "created": done.created,
-                                                   "updated": done.updated})
+    log.info("install.webhooks_registered", extra={"store_id": store_id, "webhooks_created": done.created,
+                                                   "webhooks_updated": done.updated})

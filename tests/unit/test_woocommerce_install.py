@@ -39,7 +39,8 @@ def test_a_user_id_made_for_a_site_parses_back_to_its_ticket() -> None:
 @pytest.mark.parametrize("value", [
     None, 12, "", "12", "12:" + NONCE, USER_ID + "!", " " + USER_ID, USER_ID + ".3", USER_ID.replace(".", ":"),
     "a" * 129 + USER_ID[43:], USER_ID[:-1],
-])
+], ids=["none", "a-number", "empty", "no-nonce", "no-signature", "a-bang", "a-space", "a-third-part", "colons",
+        "too-long", "cut-short"])  # stable ids: the nonce is random per process, and xdist's workers must agree
 def test_a_user_id_assay_did_not_make_is_malformed(value: object) -> None:
     with pytest.raises(InstallRefused) as refused:
         parse_user_id(value, KEY)
