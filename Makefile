@@ -51,8 +51,8 @@ scenarios: $(STAMP)
 
 # Every benchmark writes its section to bench/results/; report.py joins them into bench/RESULTS.md.
 bench: $(STAMP)
-	$(PY) bench/run.py
-	$(PY) bench/page.py
+	$(PY) bench/run.py --repeat 3
+	$(PY) bench/page.py --repeat 3
 	$(PY) bench/admin_queries.py
 	$(PY) bench/rate_limit.py
 	$(PY) bench/throughput.py
