@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from flask import current_app
 
@@ -11,6 +12,17 @@ from storage.models import Store
 
 log = logging.getLogger("assay.jobs")
 POLL_ERROR_LIMIT = 2000
+
+
+@dataclass
+class CatchUpReport:
+    """What one store's catch-up found and did; each platform's report adds its own findings."""
+
+    store_id: int
+    domain: str
+    orders_seen: int = 0
+    events_recorded: list[int] = field(default_factory=list)
+    error: str | None = None
 
 
 def record_poll_error(store_id: int, message: str) -> None:

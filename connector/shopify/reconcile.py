@@ -23,14 +23,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from connector.catch_up import record_poll_error
+from connector.catch_up import CatchUpReport, record_poll_error
 from connector.demo import is_demo_store
 from connector.registry import runner_of
 from connector.shopify.access import shopify_api
@@ -63,15 +63,10 @@ class Missed:
 
 
 @dataclass
-class ReconcileReport:
-    """What one store's run found and did."""
+class ReconcileReport(CatchUpReport):
+    """What one store's run found and did, and whether it read everything it was due to."""
 
-    store_id: int
-    domain: str
-    orders_seen: int = 0
-    events_recorded: list[int] = field(default_factory=list)
     complete: bool = True  # False: stopped early to leave the shop's budget to the write-backs
-    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

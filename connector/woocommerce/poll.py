@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from connector.catch_up import record_poll_error
+from connector.catch_up import CatchUpReport, record_poll_error
 from connector.personal import pseudonymize
 from connector.registry import runner_of
 from connector.woocommerce.access import woocommerce_api
@@ -36,15 +36,10 @@ FIRST_LOOK_BACK = timedelta(days=2)  # a store never polled: the webhooks cover 
 
 
 @dataclass
-class PollReport:
-    """What one store's poll found and did."""
+class PollReport(CatchUpReport):
+    """What one store's poll found and did, and which of Assay's webhooks it turned back on."""
 
-    store_id: int
-    domain: str
-    orders_seen: int = 0
-    events_recorded: list[int] = field(default_factory=list)
     webhooks_reenabled: list[int] = field(default_factory=list)
-    error: str | None = None
 
 
 def poll_woocommerce() -> list[PollReport]:

@@ -56,13 +56,6 @@ RETURN_WRITES = ("ReturnApproveRequest", "ReturnProcess")
 
 
 @pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    redis = OwnRedis().start()
-    yield redis
-    redis.kill()
-
-
-@pytest.fixture
 def redis_url(own_redis: OwnRedis) -> str:
     return own_redis.url
 
