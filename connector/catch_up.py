@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from flask import current_app
 
 from storage.db import storage_of
 from storage.models import Store
+from storage.repositories import StoreCredentials, store_credentials
 
 log = logging.getLogger("assay.jobs")
 POLL_ERROR_LIMIT = 2000
+OVERLAP = timedelta(minutes=5)  # clock skew between the platform and us, and orders saved while a run reads
+FIRST_LOOK_BACK = timedelta(days=2)  # a store never caught up: its webhooks' retries cover what came before
 
 
 @dataclass
@@ -23,6 +28,27 @@ class CatchUpReport:
     orders_seen: int = 0
     events_recorded: list[int] = field(default_factory=list)
     error: str | None = None
+
+
+Report = TypeVar("Report", bound=CatchUpReport)
+
+
+def store_to_catch_up(store_id: int, started: datetime) -> tuple[Store, StoreCredentials, datetime]:
+    """The store (detached), its credentials, and since when to read: its last catch-up less the overlap."""
+    storage = storage_of(current_app)
+    with storage.sessions() as session:
+        store = session.get_one(Store, store_id)
+        credentials = store_credentials(store, storage.cipher)
+        since = store.polled_at - OVERLAP if store.polled_at else started - FIRST_LOOK_BACK
+        session.expunge(store)
+    return store, credentials, since
+
+
+def failed_catch_up(report: type[Report], store_id: int, message: str, event: str) -> Report:
+    """A store's catch-up that failed: logged, recorded against the store, reported; never raised."""
+    log.warning(event, extra={"store_id": store_id, "error": message})
+    record_poll_error(store_id, message)
+    return report(store_id, "", error=message)
 
 
 def record_poll_error(store_id: int, message: str) -> None:

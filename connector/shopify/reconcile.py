@@ -24,13 +24,13 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from connector.catch_up import CatchUpReport, record_poll_error
+from connector.catch_up import CatchUpReport, failed_catch_up, store_to_catch_up
 from connector.demo import is_demo_store
 from connector.registry import runner_of
 from connector.shopify.access import shopify_api
@@ -40,12 +40,10 @@ from connector.shopify.schemas_common import ShopifyPayloadError
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
-from storage.repositories import find_case, find_order_snapshot, list_stores, record_event, store_credentials
+from storage.repositories import find_case, find_order_snapshot, list_stores, record_event
 
 log = logging.getLogger("assay.jobs")
 SHOPIFY = Platform.SHOPIFY.value
-OVERLAP = timedelta(minutes=5)  # clock skew between Shopify and us, and orders saved while a run reads
-FIRST_LOOK_BACK = timedelta(days=2)  # a store never reconciled: its webhooks' retries cover what came before
 PAGE_SIZE = 25
 MAX_PAGES = 20  # per search and run: the rest waits for the next run, so one job stays short
 BUDGET_KEPT = 0.5  # of the shop's bucket, left for the write-backs: a run stops before it would spend it
@@ -151,19 +149,11 @@ def reconcile_store(store_id: int, now: datetime | None = None) -> ReconcileRepo
     try:
         return _reconcile(store_id, now or utc_now())
     except Exception as error:  # its API, its data or its token: recorded against it, other stores unaffected
-        message = f"{type(error).__name__}: {error}"
-        log.warning("reconcile.failed", extra={"store_id": store_id, "error": message})
-        record_poll_error(store_id, message)
-        return ReconcileReport(store_id, "", error=message)
+        return failed_catch_up(ReconcileReport, store_id, f"{type(error).__name__}: {error}", "reconcile.failed")
 
 
 def _reconcile(store_id: int, started: datetime) -> ReconcileReport:
-    storage = storage_of(current_app)
-    with storage.sessions() as session:
-        store = session.get_one(Store, store_id)
-        credentials = store_credentials(store, storage.cipher)
-        since = store.polled_at - OVERLAP if store.polled_at else started - FIRST_LOOK_BACK
-        session.expunge(store)
+    store, credentials, since = store_to_catch_up(store_id, started)
     report = ReconcileReport(store_id, store.domain)
     watermark: datetime | None = started
     with shopify_api(store, credentials, current_app.config) as api:
@@ -178,7 +168,7 @@ def _reconcile(store_id: int, started: datetime) -> ReconcileReport:
                 # orders (oldest first), everything up to the last order seen is handled.
                 watermark = last_seen if search != WAITING_RETURNS else None
                 break
-    with storage.transaction() as session:
+    with storage_of(current_app).transaction() as session:
         reconciled = session.get_one(Store, store_id)
         if watermark is not None and (reconciled.polled_at is None or watermark > reconciled.polled_at):
             reconciled.polled_at = watermark

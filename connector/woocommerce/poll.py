@@ -13,11 +13,11 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 
-from connector.catch_up import CatchUpReport, record_poll_error
+from connector.catch_up import CatchUpReport, failed_catch_up, store_to_catch_up
 from connector.personal import pseudonymize
 from connector.registry import runner_of
 from connector.woocommerce.access import woocommerce_api
@@ -26,13 +26,11 @@ from connector.woocommerce.errors import WooCommerceError
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
-from storage.repositories import list_stores, record_event, store_credentials
+from storage.repositories import list_stores, record_event
 
 log = logging.getLogger("assay.jobs")
 WOOCOMMERCE = Platform.WOOCOMMERCE.value
 INTAKE_PATH = "/webhooks/woocommerce"
-OVERLAP = timedelta(minutes=5)
-FIRST_LOOK_BACK = timedelta(days=2)  # a store never polled: the webhooks cover what came before
 
 
 @dataclass
@@ -52,9 +50,7 @@ def poll_woocommerce() -> list[PollReport]:
             report = poll_store(store_id)
         except Exception as error:  # its site, its data or its key: recorded against it, the next store still polled
             message = str(error) if isinstance(error, WooCommerceError) else f"{type(error).__name__}: {error}"
-            log.warning("poll.failed", extra={"store_id": store_id, "error": message})
-            record_poll_error(store_id, message)
-            reports.append(PollReport(store_id, "", error=message))
+            reports.append(failed_catch_up(PollReport, store_id, message, "poll.failed"))
             continue
         reports.append(report)
     return reports
@@ -64,11 +60,7 @@ def poll_store(store_id: int, now: datetime | None = None) -> PollReport:
     """Re-enable disabled webhooks and record the store's changed orders as events; enqueue the new ones."""
     storage = storage_of(current_app)
     started = now or utc_now()
-    with storage.sessions() as session:
-        store = session.get_one(Store, store_id)
-        credentials = store_credentials(store, storage.cipher)
-        since = store.polled_at - OVERLAP if store.polled_at else started - FIRST_LOOK_BACK
-        session.expunge(store)
+    store, credentials, since = store_to_catch_up(store_id, started)
     report = PollReport(store_id, store.domain)
     with woocommerce_api(store, credentials, current_app.config) as api:
         report.webhooks_reenabled = reenable_webhooks(api)

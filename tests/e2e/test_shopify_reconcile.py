@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from connector.catch_up import OVERLAP
 from connector.shopify import reconcile
 from connector.shopify.reconcile import ReconcileReport, reconcile_store
 from jobs.schedule import catch_up_platforms
@@ -193,7 +194,7 @@ def test_the_watermark_advances_and_a_run_short_of_budget_resumes_where_it_stopp
     assert (second.orders_seen, len(second.events_recorded)) == (4, 3)
     searches = [r.variables["query"] for r in fake_shopify.operations("RecentOrders")]
     assert searches.count(reconcile.WAITING_RETURNS) == 2
-    assert reconcile.updated_since(datetime.fromisoformat(times[1]) - reconcile.OVERLAP) in searches
+    assert reconcile.updated_since(datetime.fromisoformat(times[1]) - OVERLAP) in searches
     with storage_of(app).sessions() as session:
         watermark = session.get_one(Store, identity).polled_at
     assert watermark is not None and watermark >= started
