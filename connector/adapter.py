@@ -136,7 +136,7 @@ class PlatformAdapter(Protocol):
     def replay_horizon(self) -> timedelta:
         """How long the platform may resend a delivery: the same topic and body within it is a duplicate."""
 
-    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], store: Store) -> str | None:
+    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], domain: str) -> str | None:
         """Why this signed payload is not the store's (it names another shop), or None when it may be."""
 
     @property

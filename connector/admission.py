@@ -17,7 +17,6 @@ from connector.guard import InputRefused, parse_json
 from connector.personal import pseudonymize
 from storage.db import Storage
 from storage.models import StoreStatus
-from storage.repositories import find_store
 
 
 @dataclass(frozen=True)
@@ -40,14 +39,13 @@ def admit(adapter: PlatformAdapter, verdict: WebhookVerdict, body: bytes, storag
     except InputRefused as refused:
         return Admission(refused=("not_json", str(refused)))
     payload = document if isinstance(document, dict) else {"body": document}
-    with storage.reads() as session:
-        store = find_store(session, adapter.name, verdict.shop_domain)
-        if store is None:
-            return Admission(dropped="unknown_store")
-        mismatch = adapter.tenant_mismatch(verdict.topic, payload, store)
-        if mismatch:
-            return Admission(refused=("wrong_shop", mismatch))
-        if store.status != StoreStatus.ACTIVE.value and verdict.topic not in adapter.privacy_topics:
-            return Admission(dropped=f"store_{store.status}")
+    store = storage.store_facts(adapter.name, verdict.shop_domain)
+    if store is None:
+        return Admission(dropped="unknown_store")
+    mismatch = adapter.tenant_mismatch(verdict.topic, payload, store.domain)
+    if mismatch:
+        return Admission(refused=("wrong_shop", mismatch))
+    if store.status != StoreStatus.ACTIVE.value and verdict.topic not in adapter.privacy_topics:
+        return Admission(dropped=f"store_{store.status}")
     return Admission(payload=pseudonymize(payload, str(config["SECRET_KEY"])),
                      digest=hashlib.sha256(body).hexdigest())

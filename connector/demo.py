@@ -50,8 +50,8 @@ class DemoWrites:
     def replay_horizon(self) -> timedelta:
         return self.inner.replay_horizon
 
-    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], store: Store) -> str | None:
-        return self.inner.tenant_mismatch(topic, payload, store)
+    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], domain: str) -> str | None:
+        return self.inner.tenant_mismatch(topic, payload, domain)
 
     @property
     def handlers(self) -> Mapping[str, Handler]:

@@ -105,15 +105,15 @@ def parse_json(body: bytes, *, field: str = "body", max_depth: int = MAX_DEPTH, 
 
 
 def nesting_depth(document: Any) -> int:
-    """How deeply lists and objects nest (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(document, 1)]
+    """How deeply lists and objects nest (a scalar is 0), without recursion; only containers are visited."""
+    if not isinstance(document, dict | list):
+        return 0
+    deepest, stack = 1, [(document, 1)]
     while stack:
         value, depth = stack.pop()
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
-        if children is None:
-            continue
         deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children)
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
 
 

@@ -28,41 +28,62 @@ KEPT_IN_ADDRESSES = frozenset({"id", "country", "country_code", "province_code",
                                "currency", "created_at", "updated_at", "tax_exempt", "verified_email", "state_code"})
 
 
+_NOT_PHONE = re.compile(r"[^0-9]")
+_PHONE = re.compile(r"[0-9 +()./-]+")
+_CONTACT = CONTACT_FIELDS | CONTACT_OBJECTS  # a field that makes everything under it contact data
+
+
 def normalised(value: str) -> str:
     """Emails and names compare case-free and trimmed; phones by their digits alone."""
     text = value.strip().casefold()
-    digits = re.sub(r"[^0-9]", "", text)
-    if text and re.fullmatch(r"[0-9 +()./-]+", text) and len(digits) >= 6:
+    digits = _NOT_PHONE.sub("", text)
+    if text and _PHONE.fullmatch(text) and len(digits) >= 6:
         return digits
     return text
 
 
 def pseudonym(value: str, key: str) -> str:
-    digest = hmac.new(key.encode(), normalised(value).encode(), hashlib.sha256).hexdigest()[:40]
-    return PREFIX + digest
+    return _pseudonym(value, key.encode())
+
+
+def _pseudonym(value: str, key: bytes) -> str:
+    return PREFIX + hmac.digest(key, normalised(value).encode(), hashlib.sha256).hex()[:40]
 
 
 def pseudonymize(document: Any, key: str) -> Any:
     """A copy of the payload with every contact field's text replaced by its pseudonym."""
-    return _walk(document, key, inside_contact=False)
+    return _Pseudonymizer(key.encode()).walk(document, False)
 
 
-def _walk(value: Any, key: str, *, inside_contact: bool, name: str = "") -> Any:
-    if isinstance(value, dict):
-        return {field: _field(field, child, key, inside_contact) for field, child in value.items()}
-    if isinstance(value, list):
-        return [_walk(item, key, inside_contact=inside_contact, name=name) for item in value]
-    if isinstance(value, str) and inside_contact and value and not value.startswith(PREFIX):
-        return pseudonym(value, key)
-    return value
+class _Pseudonymizer:
+    """One payload's walk. Every webhook is walked whole before it is kept, so what needs no change (numbers,
+    flags, text outside contact data) is returned at once, only the names of fields holding text or more fields
+    are lower-cased, and a value met again (an order's email is in four places) is digested once."""
 
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self.known: dict[str, str] = {}
 
-def _field(field: str, child: Any, key: str, inside_contact: bool) -> Any:
-    lowered = field.lower()
-    if lowered in CONTACT_FIELDS:
-        return _walk(child, key, inside_contact=True)
-    if lowered in CONTACT_OBJECTS:
-        return _walk(child, key, inside_contact=True)
-    if inside_contact and lowered in KEPT_IN_ADDRESSES:
-        return _walk(child, key, inside_contact=False)
-    return _walk(child, key, inside_contact=inside_contact)
+    def walk(self, value: Any, inside_contact: bool) -> Any:
+        if isinstance(value, dict):
+            return {field: self.field(field, child, inside_contact) for field, child in value.items()}
+        if isinstance(value, list):
+            return [self.walk(item, inside_contact) for item in value]
+        if isinstance(value, str) and inside_contact and value and not value.startswith(PREFIX):
+            digest = self.known.get(value)
+            if digest is None:
+                digest = self.known[value] = _pseudonym(value, self.key)
+            return digest
+        return value
+
+    def field(self, field: str, child: Any, inside_contact: bool) -> Any:
+        if not isinstance(child, str | dict | list):
+            return child
+        lowered = field.lower()
+        if lowered in _CONTACT:
+            inside_contact = True
+        elif inside_contact and lowered in KEPT_IN_ADDRESSES:
+            inside_contact = False
+        if isinstance(child, str) and not inside_contact:
+            return child
+        return self.walk(child, inside_contact)

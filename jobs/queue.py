@@ -72,7 +72,7 @@ def job_id_for(prefix: str, key: str) -> str:
 
 class JobQueue(Protocol):
     def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None, stage: Stage | None = None,
-                fair_key: str | None = None) -> bool: ...
+                fair_key: str | None = None, first: bool = False) -> bool: ...
 
     def enqueue_in(self, delay_seconds: float, func: Callable[..., Any], *args: Any,
                    job_id: str | None = None, stage: Stage | None = None) -> bool: ...
@@ -116,8 +116,9 @@ class RedisQueue:
         return None if job_id is None else f"{self.queue.name}-{job_id}"
 
     def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None, stage: Stage | None = None,
-                fair_key: str | None = None) -> bool:
-        """True once Redis holds the job (or already held it); False when Redis could not be reached."""
+                fair_key: str | None = None, first: bool = False) -> bool:
+        """True once Redis holds the job (or already held it); False when Redis could not be reached. `first`:
+        the job id names a row made just now, so no job can have it yet and it is not looked for."""
         from redis.exceptions import RedisError
         from rq.exceptions import DuplicateJobError
 
@@ -125,7 +126,7 @@ class RedisQueue:
         scoped = self._scoped(job_id)
         try:
             if fair_key and self.slots and scoped is not None:
-                self._enqueue_fairly(queue, func, args, scoped, fair_key)
+                self._enqueue_fairly(queue, func, args, scoped, fair_key, first=first)
             else:
                 # No RQ retries: a failed try is rescheduled by the job itself, from the database's count.
                 queue.enqueue_call(func, args=args, job_id=scoped, unique=scoped is not None, timeout=self.timeout)
@@ -137,14 +138,14 @@ class RedisQueue:
         return True
 
     def _enqueue_fairly(self, queue: Any, func: Callable[..., Any], args: tuple[Any, ...], job_id: str,
-                        fair_key: str) -> None:
+                        fair_key: str, *, first: bool) -> None:
         """Behind the store's concurrency limit. RQ refuses `unique` with a limit, so a known job id is looked
         for first; two racing enqueues may both pass, which costs a second run of a job that is safe twice."""
         from rq.exceptions import DuplicateJobError
         from rq.job import Job
         from rq.rate_limit import RateLimit
 
-        if self.connection.exists(Job.key_for(job_id)):
+        if not first and self.connection.exists(Job.key_for(job_id)):
             raise DuplicateJobError(job_id)
         limit = RateLimit(f"{queue.name}:{fair_key}", concurrency=self.slots)
         queue.enqueue_call(func, args=args, job_id=job_id, timeout=self.timeout, rate_limit=limit)
@@ -179,7 +180,7 @@ class InProcessQueue:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="assay-job")
 
     def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None, stage: Stage | None = None,
-                fair_key: str | None = None) -> bool:
+                fair_key: str | None = None, first: bool = False) -> bool:
         self.pool.submit(self._run, func, args, job_id)
         return True
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from storage.secrets import Cipher
+    from storage.store_directory import StoreDirectory, StoreFacts
 
 EXTENSION = "assay.storage"
 # A pooled connection idle longer than this is pinged before use (the server may have closed it meanwhile);
@@ -132,6 +133,10 @@ class Storage:
         return make_engine(self.url)
 
     @cached_property
+    def is_postgresql(self) -> bool:
+        return database_url(self.url).get_backend_name() == "postgresql"
+
+    @cached_property
     def sessions(self) -> sessionmaker[Session]:
         from sqlalchemy.orm import sessionmaker
 
@@ -151,11 +156,37 @@ class Storage:
         with self._reader() as session:
             yield session
 
+    @contextmanager
+    def single_statements(self) -> Iterator[Session]:
+        """A session whose every statement is its own transaction, committed when it returns: for a write that
+        is whole in one statement (the intake's), one round trip instead of BEGIN, the statement and COMMIT."""
+        with self._reader() as session:
+            yield session
+
     @cached_property
     def cipher(self) -> Cipher:
         from storage.secrets import load_cipher  # cryptography: kept out of `assay decide`'s start-up
 
         return load_cipher(self._encryption_keys, self._key_folder)
+
+    @cached_property
+    def _directory(self) -> StoreDirectory:
+        from storage.store_directory import StoreDirectory
+
+        return StoreDirectory()
+
+    def store_facts(self, platform: str, domain: str) -> StoreFacts | None:
+        """The intake's few facts of a store, kept a moment (storage/store_directory.py); None for an unknown one."""
+        directory = self._directory
+        kept = directory.kept(platform, domain)
+        if kept is not None:
+            return kept
+        with self.reads() as session:
+            return directory.facts(session, self.cipher, platform, domain)
+
+    def forget_store_facts(self) -> None:
+        """After stores changed behind the ORM's back (a raw statement, a table emptied): look them up again."""
+        self._directory.forget()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError
@@ -23,7 +24,7 @@ from jobs.queue import queue_of
 from storage.columns import utc_now
 from storage.db import Storage, storage_of
 from storage.models import EventStatus
-from storage.repositories import Delivery, record_delivery_once
+from storage.repositories import Delivery, NotAtOnce, record_delivery_at_once, record_delivery_once
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -75,36 +76,49 @@ def receive(platform: str) -> tuple[Response, int]:
     if not handled:
         log.info("webhook.ignored", extra=context)
         return jsonify(status="ignored"), 200
-    if not queue.enqueue(process_event, event_id, job_id=f"event-{event_id}", fair_key=shop):
+    if not queue.enqueue(process_event, event_id, job_id=f"event-{event_id}", fair_key=shop, first=True):
         log.warning("webhook.accepted_not_queued", extra=context)  # recorded: the relay queues it
     log.info("webhook.accepted", extra=context)
     return jsonify(status="accepted"), 200
+
+
+def _record(storage: Storage, platform: str, check: WebhookVerdict, admitted: Admission, *, handled: bool,
+            replay_horizon: timedelta) -> Delivery | None:
+    """The inbox row and the body's digest, wholly or not at all (nothing, for a replay): on PostgreSQL one
+    statement in autocommit, one round trip; elsewhere, or when a twin delivery raced it, one transaction.
+
+    No ping before it: a connection the server dropped fails its first statement, which invalidates the pool,
+    and the delivery is recorded again once on a fresh connection; only a second failure answers 503."""
+    assert check.topic and check.shop_domain and check.delivery_key
+    facts: dict[str, Any] = {"platform": platform, "delivery_id": check.delivery_key, "topic": check.topic,
+             "shop_domain": check.shop_domain, "payload": admitted.payload, "headers": dict(request.headers.items()),
+             "digest": admitted.digest, "now": utc_now(), "horizon": replay_horizon, "handled": handled}
+    for attempt in (1, 2):
+        try:
+            if storage.is_postgresql:
+                try:
+                    with storage.single_statements() as session:
+                        return record_delivery_at_once(session, **facts)
+                except NotAtOnce:
+                    pass
+            return _record_in_transaction(storage, facts)
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise
+            log.warning("webhook.reconnected", extra={"platform": platform, "error": type(error).__name__})
+    raise AssertionError("unreachable")
 
 
 class _Replayed(Exception):
     """Leaves the intake's transaction so it rolls back."""
 
 
-def _record(storage: Storage, platform: str, check: WebhookVerdict, admitted: Admission, *, handled: bool,
-            replay_horizon: timedelta) -> Delivery | None:
-    """One transaction: the inbox row and the body's digest (or nothing, for a replay). No ping before it: a
-    connection the server dropped fails its first statement, which invalidates the pool, and the delivery is
-    recorded again once on a fresh connection; only a second failure answers 503."""
-    assert check.topic and check.shop_domain and check.delivery_key
-    for attempt in (1, 2):
-        try:
-            with storage.transaction() as session:
-                delivery = record_delivery_once(
-                    session, platform=platform, delivery_id=check.delivery_key, topic=check.topic,
-                    shop_domain=check.shop_domain, payload=admitted.payload, headers=dict(request.headers.items()),
-                    digest=admitted.digest, now=utc_now(), horizon=replay_horizon, handled=handled)
-                if delivery is None:
-                    raise _Replayed  # rolled back: a replay keeps nothing, not even the inbox row it would have had
-                return delivery
-        except _Replayed:
-            return None
-        except DBAPIError as error:
-            if attempt == 2 or not error.connection_invalidated:
-                raise
-            log.warning("webhook.reconnected", extra={"platform": platform, "error": type(error).__name__})
-    raise AssertionError("unreachable")
+def _record_in_transaction(storage: Storage, facts: dict[str, Any]) -> Delivery | None:
+    try:
+        with storage.transaction() as session:
+            delivery = record_delivery_once(session, **facts)
+            if delivery is None:
+                raise _Replayed  # rolled back: a replay keeps nothing, not even the inbox row it would have had
+            return delivery
+    except _Replayed:
+        return None

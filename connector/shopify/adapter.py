@@ -56,8 +56,8 @@ class ShopifyAdapter:
         return WebhookVerdict(True, check.reason, topic=check.topic, shop_domain=check.shop_domain,
                               delivery_key=check.webhook_id)
 
-    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], store: Store) -> str | None:
-        return shop_named_elsewhere(topic, payload, store.domain)
+    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], domain: str) -> str | None:
+        return shop_named_elsewhere(topic, payload, domain)
 
     def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
         refs: dict[str, Any] = record.document.get("platform", {})

@@ -13,7 +13,6 @@ from typing import Any
 from connector.guard import InputRefused, check_text
 from storage.db import Storage
 from storage.models import Platform
-from storage.repositories import find_store, store_credentials
 
 # Where each topic's payload names its shop: the domain field, then the numeric id field.
 _SHOP_FIELDS = {
@@ -41,8 +40,5 @@ def own_webhook_secret(storage: Storage, domain: str | None) -> str | None:
         check_text("X-Shopify-Shop-Domain", domain, max_length=255)
     except InputRefused:
         return None
-    with storage.reads() as session:
-        store = find_store(session, Platform.SHOPIFY.value, str(domain).lower())
-        if store is None or store.webhook_secret_encrypted is None:
-            return None
-        return store_credentials(store, storage.cipher).webhook_secret
+    store = storage.store_facts(Platform.SHOPIFY.value, str(domain).lower())
+    return None if store is None else store.webhook_secret

@@ -29,7 +29,7 @@ from connector.woocommerce.topics import HANDLED_TOPICS
 from connector.woocommerce.verify import read_delivery, verify_webhook
 from storage.db import Storage
 from storage.models import CaseRecord, Platform, Store
-from storage.repositories import StoreCredentials, find_stores_by_domain, store_credentials
+from storage.repositories import StoreCredentials, stored_domain
 
 WOOCOMMERCE = Platform.WOOCOMMERCE.value
 
@@ -58,11 +58,9 @@ class WooCommerceAdapter:
         if delivery.reason != "headers_present":
             return WebhookVerdict(False, delivery.reason, delivery.detail)
         assert delivery.source is not None
-        with storage.reads() as session:
-            store = next((s for s in find_stores_by_domain(session, delivery.source) if s.platform == WOOCOMMERCE),
-                         None)
-            secret = store_credentials(store, storage.cipher).webhook_secret if store is not None else None
-            domain = store.domain if store is not None else None
+        store = storage.store_facts(WOOCOMMERCE, stored_domain(delivery.source))
+        secret = store.webhook_secret if store is not None else None
+        domain = store.domain if store is not None else None
         if domain is None or not secret:
             return WebhookVerdict(False, "unknown_store", f"no WooCommerce store is set up for {delivery.source}")
         check = verify_webhook(headers, body, secret)
@@ -72,9 +70,9 @@ class WooCommerceAdapter:
         inbox_key = f"{check.delivery_id}:{check.topic}:{hashlib.sha256(body).hexdigest()[:16]}"
         return WebhookVerdict(True, check.reason, topic=check.topic, shop_domain=domain, delivery_key=inbox_key)
 
-    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], store: Store) -> str | None:
+    def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], domain: str) -> str | None:
         """An order names the REST URL it lives at (`_links.self`): it must be on the store's own site."""
-        return links_elsewhere(payload, store.domain)
+        return links_elsewhere(payload, domain)
 
     def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
         return plan_woocommerce_actions(decision, record, store)

@@ -17,9 +17,11 @@ from storage.repositories.cases import (
 )
 from storage.repositories.inbox import (
     Delivery,
+    NotAtOnce,
     find_event,
     mark_event,
     prune_handled_events,
+    record_delivery_at_once,
     record_delivery_once,
     record_event,
     reschedule_event,
@@ -85,6 +87,7 @@ from storage.repositories.stores import (
     rotate_store_secrets,
     set_store_credentials,
     store_credentials,
+    stored_domain,
 )
 from storage.repositories.work import (
     FailedCounts,
@@ -145,6 +148,7 @@ __all__ = [
     "find_policy_version",
     "find_store",
     "find_stores_by_domain",
+    "stored_domain",
     "get_case",
     "latest_decision",
     "list_actions",
@@ -155,6 +159,8 @@ __all__ = [
     "mark_store_uninstalled",
     "policy_history",
     "record_event",
+    "NotAtOnce",
+    "record_delivery_at_once",
     "record_delivery_once",
     "Delivery",
     "rotate_store_secrets",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -73,6 +75,70 @@ def record_delivery_once(session: Session, *, platform: str, delivery_id: str, t
                              event_id=event_id) is None:
         return None
     return Delivery(event_id, status, created)
+
+
+class NotAtOnce(Exception):
+    """The one statement could not settle this delivery (a twin with its delivery id is being recorded right
+    now): nothing was kept; record it with record_delivery_once in a transaction instead."""
+
+
+# record_delivery_once in one statement, on PostgreSQL, for the intake: the digest is claimed first (a replay
+# matches nothing, so nothing is inserted and nothing is kept), then the inbox row is inserted with an id taken
+# up front, so the digest can point at it. A known delivery id with a new body keeps its row and points the
+# digest at it. In autocommit this is the delivery's whole transaction: one round trip, committed on return.
+_RECORD_AT_ONCE = """
+WITH fresh AS (SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id),
+known AS (SELECT id, status FROM events WHERE platform = %(platform)s AND delivery_id = %(delivery_id)s),
+claimed AS (
+    INSERT INTO delivery_digests (platform, topic, digest, seen_at, event_id)
+    SELECT %(platform)s, %(topic)s, %(digest)s, %(now)s::timestamptz,
+           COALESCE((SELECT id FROM known), (SELECT id FROM fresh))
+    ON CONFLICT (platform, topic, digest) DO UPDATE SET seen_at = EXCLUDED.seen_at, event_id = EXCLUDED.event_id
+        WHERE delivery_digests.seen_at < %(stale_before)s::timestamptz
+    RETURNING event_id),
+inserted AS (
+    INSERT INTO events (id, platform, delivery_id, topic, shop_domain, payload, headers, received_at, status,
+                        processed_at, attempts)
+    SELECT fresh.id, %(platform)s, %(delivery_id)s, %(topic)s, %(shop_domain)s, %(payload)s::jsonb,
+           %(headers)s::jsonb, %(now)s::timestamptz, %(status)s, %(processed_at)s::timestamptz, 0
+    FROM fresh WHERE EXISTS (SELECT 1 FROM claimed) AND NOT EXISTS (SELECT 1 FROM known)
+    ON CONFLICT (platform, delivery_id) DO NOTHING
+    RETURNING id, status)
+SELECT (SELECT count(*) FROM claimed), inserted.id, inserted.status, known.id, known.status
+FROM (SELECT 1) AS one LEFT JOIN inserted ON true LEFT JOIN known ON true
+"""
+
+
+def record_delivery_at_once(session: Session, *, platform: str, delivery_id: str, topic: str, shop_domain: str,
+                            payload: Mapping[str, Any], headers: Mapping[str, str], digest: str, now: datetime,
+                            horizon: timedelta, handled: bool) -> Delivery | None:
+    """record_delivery_once as one statement, for a session in autocommit on PostgreSQL (the intake's fast path).
+    NotAtOnce when a concurrent twin kept it from settling; an IntegrityError from the same race says so too."""
+    from sqlalchemy.exc import IntegrityError
+
+    status = EventStatus.RECEIVED.value if handled else EventStatus.IGNORED.value
+    values = {"platform": platform, "delivery_id": delivery_id, "topic": topic, "shop_domain": shop_domain,
+              "payload": _json(payload), "headers": _json(safe_headers(headers)), "digest": digest, "now": now,
+              "stale_before": now - horizon, "status": status, "processed_at": None if handled else now}
+    try:
+        claimed, new_id, new_status, known_id, known_status = session.connection().exec_driver_sql(
+            _RECORD_AT_ONCE, values).one()
+    except IntegrityError as race:  # the digest pointed at a row a twin's insert kept from being made
+        raise NotAtOnce from race
+    if not claimed:
+        return None
+    if new_id is not None:
+        return Delivery(int(new_id), str(new_status), True)
+    if known_id is not None:
+        return Delivery(int(known_id), str(known_status), False)
+    raise NotAtOnce
+
+
+def _json(document: Mapping[str, Any]) -> str:
+    try:
+        return orjson.dumps(document).decode()
+    except TypeError:  # what orjson can't write (an integer past 64 bits), the standard library can
+        return json.dumps(document)
 
 
 def _insert(session: Session, model: type[Event]) -> Any:

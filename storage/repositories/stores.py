@@ -108,12 +108,17 @@ def find_store(session: Session, platform: str, domain: str) -> Store | None:
     return session.scalars(select(Store).where(Store.platform == platform, Store.domain == domain)).first()
 
 
-def find_stores_by_domain(session: Session, domain: str) -> Sequence[Store]:
-    """Stores on any platform with this domain (or URL); usually one, two only if both platforms share a host."""
+def stored_domain(domain: str) -> str:
+    """A domain or URL as stores keep it: lower case, a URL's host (and path), no trailing slash."""
     text = domain.strip().lower()
     if "://" in text:
         text = site_domain(text)
-    return session.scalars(select(Store).where(Store.domain == text.rstrip("/")).order_by(Store.id)).all()
+    return text.rstrip("/")
+
+
+def find_stores_by_domain(session: Session, domain: str) -> Sequence[Store]:
+    """Stores on any platform with this domain (or URL); usually one, two only if both platforms share a host."""
+    return session.scalars(select(Store).where(Store.domain == stored_domain(domain)).order_by(Store.id)).all()
 
 
 def list_stores(session: Session, *, status: str | None = None, platform: str | None = None) -> Sequence[Store]:

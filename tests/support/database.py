@@ -119,3 +119,4 @@ def storage(session_storage: Storage) -> Iterator[Storage]:
     with session_storage.engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+    session_storage.forget_store_facts()  # the tables were emptied behind the ORM, which would have said so

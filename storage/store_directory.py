@@ -1,0 +1,126 @@
+"""Who a delivery's shop is, for the intake: a store's few facts, read once and kept for a moment.
+
+Every webhook needs its store before it is recorded (the shop's own secret, its status, its domain), and under a
+platform's burst that is the same few rows thousands of times a second: a lookup each time cost the intake two
+round trips and most of its CPU. Kept here for FACTS_SECONDS, they cost none.
+
+What a stale moment can do, and why it is safe: a store uninstalled or paused elsewhere may still have a delivery
+recorded for up to that long, and its worker then refuses it (connector/shopify/events.py checks the status before
+any platform call); a store just installed is looked up at once (an unknown shop is never kept); a changed webhook
+secret applies within that long. Any change to a store made in this process forgets what was kept at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from storage.secrets import Cipher
+
+FACTS_SECONDS = 2.0
+# Every directory in this process, so a store change reaches them all (weakly: a test makes many apps).
+_directories: weakref.WeakSet[StoreDirectory] = weakref.WeakSet()
+_CHANGED = "assay.stores_changed"
+_listening = threading.Lock()
+_listener_installed = False
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What the intake needs of a store; the webhook secret decrypted, kept out of repr."""
+
+    id: int
+    platform: str
+    domain: str
+    status: str
+    webhook_secret: str | None = field(default=None, repr=False)
+
+
+class StoreDirectory:
+    """A read-through cache of StoreFacts by (platform, domain); unknown shops are looked up every time."""
+
+    def __init__(self, lookup_seconds: float = FACTS_SECONDS) -> None:
+        self.lookup_seconds = lookup_seconds
+        self._facts: dict[tuple[str, str], tuple[float, StoreFacts]] = {}
+        _forget_on_store_changes(self)
+
+    def kept(self, platform: str, domain: str) -> StoreFacts | None:
+        """The facts kept for this store if they are fresh; None means look it up."""
+        kept = self._facts.get((platform, domain))
+        if kept is not None and time.monotonic() - kept[0] < self.lookup_seconds:
+            return kept[1]
+        return None
+
+    def facts(self, session: Session, cipher: Cipher, platform: str, domain: str) -> StoreFacts | None:
+        """The fresh facts kept, or the store read now (and kept)."""
+        key = (platform, domain)
+        fresh = self.kept(platform, domain)
+        if fresh is not None:
+            return fresh
+        now = time.monotonic()
+        facts = _read(session, cipher, platform, domain)
+        if facts is None:
+            self._facts.pop(key, None)
+        elif self.lookup_seconds > 0:
+            self._facts[key] = (now, facts)
+        return facts
+
+    def forget(self) -> None:
+        self._facts.clear()
+
+
+def _read(session: Session, cipher: Cipher, platform: str, domain: str) -> StoreFacts | None:
+    from sqlalchemy import select
+
+    from storage.models import Store
+
+    row = session.execute(select(Store.id, Store.status, Store.webhook_secret_encrypted)
+                          .where(Store.platform == platform, Store.domain == domain)).first()
+    if row is None:
+        return None
+    secret = None if row.webhook_secret_encrypted is None else cipher.decrypt(row.webhook_secret_encrypted)
+    return StoreFacts(int(row.id), platform, domain, str(row.status), secret)
+
+
+def _forget_on_store_changes(directory: StoreDirectory) -> None:
+    """A Store row this process inserts, updates or deletes through the ORM (rows or bulk statements) empties every
+    directory, at the flush and again at the commit: a lookup between the two would have kept the old row."""
+    global _listener_installed
+    with _listening:
+        _directories.add(directory)
+        if _listener_installed:
+            return
+        from sqlalchemy import event
+        from sqlalchemy.orm import ORMExecuteState, Session, object_session
+
+        from storage.models import Store
+
+        def forget_all(session: Session | None = None) -> None:
+            if session is not None:
+                session.info[_CHANGED] = True
+            for each in list(_directories):
+                each.forget()
+
+        def row_changed(_mapper: object, _connection: object, store: Store) -> None:
+            forget_all(object_session(store))
+
+        def bulk_statement(state: ORMExecuteState) -> None:
+            if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+                    and state.bind_mapper.class_ is Store:
+                forget_all(state.session)
+
+        def committed(session: Session) -> None:
+            if session.info.pop(_CHANGED, False):
+                forget_all()
+
+        for change in ("after_insert", "after_update", "after_delete"):
+            event.listen(Store, change, row_changed)
+        event.listen(Session, "do_orm_execute", bulk_statement)
+        event.listen(Session, "after_commit", committed)
+        _listener_installed = True
