@@ -97,6 +97,9 @@ def run_phase(phase: Phase, fake: object, environment: dict[str, str], workers: 
     assert isinstance(fake, FakeShopify)
     storage = Storage(environment["DATABASE_URL"], encryption_keys=environment["ASSAY_ENCRYPTION_KEYS"])
     tag = phase.name.split()[0].replace("(", "")
+    # A queue of the phase's own: the last phase's workers were SIGKILLed, and their RQ scheduler's lock on a shared
+    # queue would keep this phase's scheduled writes from being released for a minute (the lock's TTL).
+    environment = {**environment, "RQ_QUEUE": f"{environment['RQ_QUEUE']}-{tag}"}
     busy_domain, calm_domain = f"busy-{tag}.myshopify.com", f"calm-{tag}.myshopify.com"
     busy, calm = add_store(storage, fake, busy_domain), add_store(storage, fake, calm_domain)
     backlog = seed_declines(storage, fake, busy, phase.backlog, f"{tag}-busy")
@@ -196,7 +199,7 @@ def forget_queue(queue: str) -> None:
     from redis import Redis
 
     redis = Redis.from_url(REDIS_URL)
-    for pattern in (f"{queue}:*", f"rq:*{queue}*"):
+    for pattern in (f"{queue}*", f"rq:*{queue}*"):
         for key in redis.scan_iter(pattern):
             redis.delete(key)
 

@@ -66,7 +66,8 @@ def _come_back_when_due(session: Session, key: str) -> None:
     if delay > 0:
         log.info("action.early", extra={"action_key": key, "delay_seconds": delay})
         queue_of(current_app).enqueue_in(delay + SCHEDULER_RESOLUTION_SECONDS, perform_action, key,
-                                         job_id=job_id_for("action", f"{key}:{time.time_ns()}"))
+                                         job_id=job_id_for("action", f"{key}:{time.time_ns()}"),
+                                         fair_key=store_of_action(key))
 
 
 def reconcile_actions(limit: int = 100, budget_seconds: float = RECONCILE_BUDGET_SECONDS) -> int:
@@ -137,4 +138,6 @@ def _reschedule(key: str, error: TransientWriteError, context: dict[str, Any]) -
         log.info("action.deferred", extra={**context, "delay_seconds": delay})
     else:
         log.warning("action.retry", extra={**context, "error": str(error), "delay_seconds": delay})
-    queue_of(current_app).enqueue_in(delay, perform_action, key, job_id=job_id_for("action", f"{key}:{time.time_ns()}"))
+    # Back behind the store's slots for due work: a backlog's due writes take a few places in the queue, not all.
+    queue_of(current_app).enqueue_in(delay, perform_action, key, job_id=job_id_for("action", f"{key}:{time.time_ns()}"),
+                                     fair_key=store_of_action(key))

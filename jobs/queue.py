@@ -10,7 +10,11 @@ their order (an order deleted before its case was decided is seen first; tests/e
 What keeps a decision from waiting behind a whole burst is fairness: a job given a `fair_key` (its store) is
 held back by RQ 3's concurrency limit once that store has ASSAY_STORE_SLOTS jobs queued or running in the
 queue, so a queue holds at most that many of one store's jobs, a decision waits behind at most that many of
-its own store's, and one store's backlog or slow platform never delays the others."""
+its own store's, and one store's backlog or slow platform never delays the others. Work scheduled for later (a
+write put off to its slot in the store's rate-limit bucket, a retry) comes due behind a second limit of the
+store's, as many slots again: RQ's scheduler honours a job's RateLimit, so a backlog's due writes never flood
+the queue either, and they are not held behind the store's first tries still waiting (RQ promotes the oldest
+first), which would leave the bucket idle while those are taken and put off one by one."""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ EXTENSION = "assay.queue"
 # The web process must answer within Shopify's 5 seconds even when Redis hangs: fail fast, the relay re-sends.
 WEB_REDIS_TIMEOUT_SECONDS = 1.0
 STAGE_ATTRIBUTE = "assay_stage"
+DUE_AGAIN_SUFFIX = ":due"  # a store's limit for its scheduled work, beside the one for its first tries
 
 Job = TypeVar("Job", bound=Callable[..., Any])
 
@@ -75,7 +80,7 @@ class JobQueue(Protocol):
                 fair_key: str | None = None, first: bool = False) -> bool: ...
 
     def enqueue_in(self, delay_seconds: float, func: Callable[..., Any], *args: Any,
-                   job_id: str | None = None, stage: Stage | None = None) -> bool: ...
+                   job_id: str | None = None, stage: Stage | None = None, fair_key: str | None = None) -> bool: ...
 
 
 def redis_connection(redis_url: str, *, fail_fast: bool) -> Any:
@@ -143,22 +148,32 @@ class RedisQueue:
         for first; two racing enqueues may both pass, which costs a second run of a job that is safe twice."""
         from rq.exceptions import DuplicateJobError
         from rq.job import Job
-        from rq.rate_limit import RateLimit
 
         if not first and self.connection.exists(Job.key_for(job_id)):
             raise DuplicateJobError(job_id)
-        limit = RateLimit(f"{queue.name}:{fair_key}", concurrency=self.slots)
-        queue.enqueue_call(func, args=args, job_id=job_id, timeout=self.timeout, rate_limit=limit)
+        queue.enqueue_call(func, args=args, job_id=job_id, timeout=self.timeout,
+                           rate_limit=self._store_limit(queue, fair_key))
+
+    def _store_limit(self, queue: Any, fair_key: str | None, *, due_again: bool = False) -> Any:
+        """The store's RateLimit in `queue` (None without a fair key or slots); `due_again`: the one for its work
+        that comes back from the scheduler."""
+        from rq.rate_limit import RateLimit
+
+        if not (fair_key and self.slots):
+            return None
+        return RateLimit(f"{queue.name}:{fair_key}{DUE_AGAIN_SUFFIX if due_again else ''}", concurrency=self.slots)
 
     def enqueue_in(self, delay_seconds: float, func: Callable[..., Any], *args: Any,
-                   job_id: str | None = None, stage: Stage | None = None) -> bool:
-        """Run the job after the delay (RQ's scheduler, which runs inside `assay worker`)."""
+                   job_id: str | None = None, stage: Stage | None = None, fair_key: str | None = None) -> bool:
+        """Run the job after the delay (RQ's scheduler, which runs inside `assay worker`); with a `fair_key`, once
+        due it waits for one of that store's slots for work due again."""
         from redis.exceptions import RedisError
 
         scoped = self._scoped(job_id)
+        queue = self.queues[stage or stage_of(func)]
         try:
-            self.queues[stage or stage_of(func)].enqueue_at(run_at(delay_seconds), func, *args, job_id=scoped,
-                                                             job_timeout=self.timeout)
+            queue.enqueue_at(run_at(delay_seconds), func, *args, job_id=scoped, job_timeout=self.timeout,
+                             rate_limit=self._store_limit(queue, fair_key, due_again=True))
         except RedisError as error:
             log.warning("job.schedule_failed", extra={"job": func.__name__, "job_id": scoped, "error": repr(error)})
             return False
@@ -185,7 +200,7 @@ class InProcessQueue:
         return True
 
     def enqueue_in(self, delay_seconds: float, func: Callable[..., Any], *args: Any,
-                   job_id: str | None = None, stage: Stage | None = None) -> bool:
+                   job_id: str | None = None, stage: Stage | None = None, fair_key: str | None = None) -> bool:
         timer = threading.Timer(max(delay_seconds, 0.0), self.enqueue, (func, *args), {"job_id": job_id})
         timer.daemon = True  # the row waits in the database; the relay finds it after a restart
         timer.start()

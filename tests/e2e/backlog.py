@@ -11,8 +11,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from connector.shopify.actions import RETURN_DECLINE
-from jobs.actions import perform_action
+from jobs.actions import perform_action, store_of_action
 from jobs.queue import RedisQueue, job_id_for
+from jobs.settings import DEFAULT_STORE_SLOTS
 from storage.db import Storage
 from storage.models import Action
 from storage.repositories import add_case, add_shopify_store, enqueue_action
@@ -40,7 +41,7 @@ def seed_declines(storage: Storage, fake: FakeShopify, store_id: int, count: int
             return_gid = fake.seed_return(order, [{"reason": "changed-my-mind"}])
             case, _ = add_case(session, store_id=store_id, order_id=order.gid, kind="return",
                                request_key=f"{prefix}:return:{number}", document={})
-            key = f"{prefix}:decline:{number}"
+            key = f"{store_id}:{prefix}:decline:{number}"  # a store's keys start with its id, as decide_case's
             enqueue_action(session, case_id=case.id, kind=RETURN_DECLINE, idempotency_key=key,
                            payload={"return_gid": return_gid, "decline_reason": "RETURN_PERIOD_ENDED",
                                     "decline_note": "The 14-day return window has ended."})
@@ -49,10 +50,10 @@ def seed_declines(storage: Storage, fake: FakeShopify, store_id: int, count: int
 
 
 def queue_actions(redis_url: str, queue_name: str, keys: Sequence[str]) -> None:
-    """Queue each action's job, as planning a decision does."""
-    queue = RedisQueue(redis_url, queue_name)
+    """Queue each action's job, as planning a decision does: behind its store's slots (ASSAY_STORE_SLOTS' default)."""
+    queue = RedisQueue(redis_url, queue_name, slots=DEFAULT_STORE_SLOTS)
     for key in keys:
-        assert queue.enqueue(perform_action, key, job_id=job_id_for("action", key))
+        assert queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=store_of_action(key))
 
 
 @dataclass(frozen=True)
