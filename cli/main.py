@@ -1,19 +1,16 @@
 """The `assay` command: a Flask CLI group, so app commands sit beside the policy tools.
 
 Each command imports what it uses inside itself, and the app is built only for commands that need one, so
-`assay decide` starts with the policy engine alone."""
+`assay decide` starts with the policy engine alone (cli/entry.py, where the console script starts)."""
 
 from __future__ import annotations
-
-import gc
-import sys
-from typing import IO
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from cli.app_setup import shopify_group
+from cli.decide import decide_command
 from cli.demo import demo_group
 from cli.privacy import inbox_group, privacy_group
 from cli.stores import db_group, policy_group, stores_group
@@ -49,27 +46,7 @@ for group in (demo_group, db_group, stores_group, policy_group, poll_group, wooc
     cli.add_command(group)
 
 
-@cli.command("decide", with_appcontext=False)
-@click.argument("file", type=click.File("rb"))
-def decide_command(file: IO[bytes]) -> None:
-    """Decide the case (or JSON array of cases) in FILE ('-' for stdin) and print the decisions."""
-    from policies.batch import CaseError, decide_json
-
-    # A short-lived batch makes no reference cycles worth collecting; the cycle collector would only
-    # rescan every loaded case again and again.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        out = decide_json(file.read())
-    except CaseError as error:
-        click.echo("invalid case, nothing decided:", err=True)
-        for line in error.errors:
-            click.echo(f"  {line}", err=True)
-        sys.exit(2)
-    finally:
-        if collecting:
-            gc.enable()
-    sys.stdout.buffer.write(out + b"\n")
+cli.add_command(decide_command)
 
 
 @cli.group("presets", invoke_without_command=True)
