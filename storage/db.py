@@ -18,7 +18,7 @@ from storage.settings import KEYS_SETTING
 
 if TYPE_CHECKING:
     from flask import Flask
-    from sqlalchemy import URL, Engine
+    from sqlalchemy import URL, Connection, Engine
     from sqlalchemy.orm import Session, sessionmaker
 
     from storage.secrets import Cipher
@@ -147,7 +147,7 @@ class Storage:
     def _reader(self) -> sessionmaker[Session]:
         from sqlalchemy.orm import sessionmaker
 
-        return sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+        return sessionmaker(self._autocommit, expire_on_commit=False)
 
     @contextmanager
     def reads(self) -> Iterator[Session]:
@@ -157,11 +157,16 @@ class Storage:
             yield session
 
     @contextmanager
-    def single_statements(self) -> Iterator[Session]:
-        """A session whose every statement is its own transaction, committed when it returns: for a write that
-        is whole in one statement (the intake's), one round trip instead of BEGIN, the statement and COMMIT."""
-        with self._reader() as session:
-            yield session
+    def single_statements(self) -> Iterator[Connection]:
+        """A connection whose every statement is its own transaction, committed when it returns: for a write
+        that is whole in one statement (the intake's), one round trip instead of BEGIN, the statement and
+        COMMIT, and no ORM session to build for it."""
+        with self._autocommit.connect() as connection:
+            yield connection
+
+    @cached_property
+    def _autocommit(self) -> Engine:
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @cached_property
     def cipher(self) -> Cipher:

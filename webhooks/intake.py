@@ -97,8 +97,8 @@ def _record(storage: Storage, platform: str, check: WebhookVerdict, admitted: Ad
         try:
             if storage.is_postgresql:
                 try:
-                    with storage.single_statements() as session:
-                        return record_delivery_at_once(session, **facts)
+                    with storage.single_statements() as connection:
+                        return record_delivery_at_once(connection, **facts)
                 except NotAtOnce:
                     pass
             return _record_in_transaction(storage, facts)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.columns import utc_now
@@ -109,10 +109,10 @@ FROM (SELECT 1) AS one LEFT JOIN inserted ON true LEFT JOIN known ON true
 """
 
 
-def record_delivery_at_once(session: Session, *, platform: str, delivery_id: str, topic: str, shop_domain: str,
+def record_delivery_at_once(connection: Connection, *, platform: str, delivery_id: str, topic: str, shop_domain: str,
                             payload: Mapping[str, Any], headers: Mapping[str, str], digest: str, now: datetime,
                             horizon: timedelta, handled: bool) -> Delivery | None:
-    """record_delivery_once as one statement, for a session in autocommit on PostgreSQL (the intake's fast path).
+    """record_delivery_once as one statement, on a connection in autocommit on PostgreSQL (the intake's fast path).
     NotAtOnce when a concurrent twin kept it from settling; an IntegrityError from the same race says so too."""
     from sqlalchemy.exc import IntegrityError
 
@@ -121,8 +121,8 @@ def record_delivery_at_once(session: Session, *, platform: str, delivery_id: str
               "payload": _json(payload), "headers": _json(safe_headers(headers)), "digest": digest, "now": now,
               "stale_before": now - horizon, "status": status, "processed_at": None if handled else now}
     try:
-        claimed, new_id, new_status, known_id, known_status = session.connection().exec_driver_sql(
-            _RECORD_AT_ONCE, values).one()
+        claimed, new_id, new_status, known_id, known_status = connection.exec_driver_sql(_RECORD_AT_ONCE,
+                                                                                        values).one()
     except IntegrityError as race:  # the digest pointed at a row a twin's insert kept from being made
         raise NotAtOnce from race
     if not claimed:

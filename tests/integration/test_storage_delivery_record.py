@@ -25,8 +25,8 @@ Record = Callable[..., Delivery | None]
 
 
 def at_once(storage: Storage, **facts: Any) -> Delivery | None:
-    with storage.single_statements() as session:
-        return record_delivery_at_once(session, **facts)
+    with storage.single_statements() as connection:
+        return record_delivery_at_once(connection, **facts)
 
 
 def in_transaction(storage: Storage, **facts: Any) -> Delivery | None:
