@@ -1,6 +1,7 @@
 """Issue 14's throughput figures, each beside a baseline measured in the same run.
 
-usage: .venv/bin/python bench/throughput.py [--seconds 5] [--rounds 3] [--returns 150] [--e2e-seconds 10] [--workers-only]
+usage: .venv/bin/python bench/throughput.py [--seconds 5] [--rounds 3] [--returns 150] [--e2e-seconds 10]
+       [--workers-only]
 Needs the machine's PostgreSQL (127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379; db 14, a queue of
 its own). Everything runs on this machine: the web under the Procfile's gunicorn command, `assay worker`
 processes, the fake Shopify (bench/fake_shopify.py) and the load generator (bench/loadgen.py), each a process.
