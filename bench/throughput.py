@@ -1,6 +1,7 @@
 """Issue 14's throughput figures, each beside a baseline measured in the same run.
 
 usage: .venv/bin/python bench/throughput.py [--seconds 5] [--rounds 3] [--returns 150] [--e2e-seconds 10]
+       [--workers-only]
 Needs the machine's PostgreSQL (127.0.0.1:5432, user postgres) and Redis (127.0.0.1:6379; db 14, a queue of
 its own). Everything runs on this machine: the web under the Procfile's gunicorn command, `assay worker`
 processes, the fake Shopify (bench/fake_shopify.py) and the load generator (bench/loadgen.py), each a process.
@@ -201,6 +202,8 @@ def main() -> int:
     parser.add_argument("--e2e-rate", type=float, default=100.0)
     parser.add_argument("--noops", type=int, default=300)
     parser.add_argument("--intake-only", action="store_true", help="the closed loop alone; prints, writes nothing")
+    parser.add_argument("--workers-only", action="store_true",
+                        help="the one-worker and POST -> mutation runs alone; prints their figures, writes nothing")
     args = parser.parse_args()
 
     from cryptography.fernet import Fernet
@@ -233,6 +236,9 @@ def main() -> int:
         os.killpg(fake.pid, signal.SIGKILL)
         fake.wait()
         drop_database(database)
+    if args.workers_only:
+        print(json.dumps(worker_figures(figures), indent=2))
+        return 0
     write_section("throughput", render(args, figures))
     print((BENCH / "results" / "throughput.md").read_text())
     return 0
@@ -308,7 +314,14 @@ def intake_only(args: argparse.Namespace, env: dict[str, str], servers: list[Ser
 
 def measure(args: argparse.Namespace, env: dict[str, str], seeded: dict[str, Any], seed_file: Path, scratch: Path,
             servers: list[Server], workers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = {"rss": {}}
+    if not args.workers_only:
+        measure_intake(args, env, servers, figures)
+    return measure_workers(args, env, seeded, seed_file, scratch, servers, workers, figures)
+
+
+def measure_intake(args: argparse.Namespace, env: dict[str, str], servers: list[Server],
+                   figures: dict[str, Any]) -> None:
     assay = Server("webhooks.app:create_app()", env, ROOT)
     bare = Server("bare_intake:app", env, BENCH)
     servers += [assay, bare]
@@ -325,6 +338,11 @@ def measure(args: argparse.Namespace, env: dict[str, str], seeded: dict[str, Any
     figures["rss"] = {"web": assay.peak_worker_rss_mb(), "bare": bare.peak_worker_rss_mb()}
     bare.stop()
     assay.stop()
+
+
+def measure_workers(args: argparse.Namespace, env: dict[str, str], seeded: dict[str, Any], seed_file: Path,
+                    scratch: Path, servers: list[Server], workers: list[subprocess.Popen[bytes]],
+                    figures: dict[str, Any]) -> dict[str, Any]:
     # The intake runs left thousands of orders/create jobs queued: the workers get a queue of their own.
     env = {**env, "RQ_QUEUE": f"{env['RQ_QUEUE']}-returns"}
     assay = Server("webhooks.app:create_app()", env, ROOT)
@@ -384,6 +402,15 @@ def intake_limits(cpu: dict[str, dict[str, float]]) -> str:
             f"{bare['web']:.2f} ms and nothing else. With Assay's own Python at zero, the bare request plus "
             f"PostgreSQL and Redis is {floor:.2f} ms a request: at most {ceiling:,.0f} req/s on "
             f"{os.cpu_count()} cores, before the load generator's share.")
+
+
+def worker_figures(f: dict[str, Any]) -> dict[str, Any]:
+    worker, e2e = f["worker"], f["e2e"]
+    jobs_per_second = worker["jobs"] / worker["seconds"]
+    return {"returns_per_second": worker["returns"] / worker["seconds"], "jobs_per_second": jobs_per_second,
+            "noop_per_second": worker["noop_per_second"], "ratio": jobs_per_second / worker["noop_per_second"],
+            "e2e_written": f"{e2e['written']} of {e2e['sent']}", "e2e_p50_ms": e2e["p50"] * 1000,
+            "e2e_p99_ms": e2e["p99"] * 1000, "e2e_worker_cores": e2e["worker_cpu"], "worker_rss_mb": f["rss"]["worker"]}
 
 
 def render(args: argparse.Namespace, f: dict[str, Any]) -> str:

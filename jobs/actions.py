@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,8 +18,9 @@ from jobs.queue import Stage, job_id_for, queue_of, runs_in
 from jobs.settings import action_lease, next_attempt
 from storage.columns import utc_now
 from storage.db import storage_of
-from storage.models import ActionState, CaseRecord, Store
+from storage.models import Action, ActionState, Store
 from storage.repositories import (
+    StoreCredentials,
     claim_action,
     claim_next_action,
     complete_action,
@@ -26,6 +28,7 @@ from storage.repositories import (
     find_action,
     reschedule_action,
     store_credentials,
+    store_of_case,
 )
 
 log = logging.getLogger("assay.jobs")
@@ -52,8 +55,8 @@ def perform_action(idempotency_key: str) -> None:
         if action is None:
             _come_back_when_due(session, idempotency_key)
             return
-        kind, payload, case_id, attempts = action.kind, dict(action.payload), action.case_id, action.attempts
-    _perform(idempotency_key, kind, payload, case_id, attempts)
+        claimed = _claimed(session, action)
+    _perform(claimed)
 
 
 def _come_back_when_due(session: Session, key: str) -> None:
@@ -85,23 +88,41 @@ def reconcile_actions(limit: int = 100, budget_seconds: float = RECONCILE_BUDGET
             action = claim_next_action(session, lease=action_lease(current_app.config))
             if action is None:
                 break
-            key, kind, payload, case_id = action.idempotency_key, action.kind, dict(action.payload), action.case_id
-            attempts = action.attempts
-        _perform(key, kind, payload, case_id, attempts)
+            claimed = _claimed(session, action)
+        _perform(claimed)
         done += 1
     return done
 
 
-def _perform(key: str, kind: str, payload: dict[str, Any], case_id: int, attempts: int) -> None:
+@dataclass(frozen=True)
+class _Claimed:
+    """A claimed action and the store it writes to, read in the claim's own transaction (no second session)."""
+
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    case_id: int
+    attempts: int
+    store: Store
+    credentials: StoreCredentials
+
+
+def _claimed(session: Session, action: Action) -> _Claimed:
+    store = store_of_case(session, action.case_id)
+    credentials = store_credentials(store, storage_of(current_app).cipher)
+    session.expunge(store)  # read after the claim commits, outside any session
+    return _Claimed(action.idempotency_key, action.kind, dict(action.payload), action.case_id, action.attempts,
+                    store, credentials)
+
+
+def _perform(claimed: _Claimed) -> None:
     storage = storage_of(current_app)
-    with storage.sessions() as session:
-        store = session.get_one(Store, session.get_one(CaseRecord, case_id).store_id)
-        credentials = store_credentials(store, storage.cipher)
-        session.expunge(store)
-    context = {"action_key": key, "kind": kind, "case_id": case_id, "store": store.domain, "attempts": attempts}
+    key, kind, payload, store = claimed.key, claimed.kind, claimed.payload, claimed.store
+    context = {"action_key": key, "kind": kind, "case_id": claimed.case_id, "store": store.domain,
+               "attempts": claimed.attempts}
     try:
         adapter = adapter_for(current_app, store.platform)
-        result = adapter.write_action(store, credentials, kind, payload, key, current_app.config)
+        result = adapter.write_action(store, claimed.credentials, kind, payload, key, current_app.config)
     except TransientWriteError as error:
         _reschedule(key, error, context)
         return

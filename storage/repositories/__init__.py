@@ -14,6 +14,7 @@ from storage.repositories.cases import (
     reopen_closed_cases,
     save_decision,
     set_case_status,
+    store_of_case,
 )
 from storage.repositories.inbox import (
     Delivery,
@@ -167,6 +168,7 @@ __all__ = [
     "safe_headers",
     "save_decision",
     "set_case_status",
+    "store_of_case",
     "set_policy",
     "set_store_credentials",
     "store_credentials",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.columns import utc_now
-from storage.models import CaseRecord, CaseStatus, DecisionRecord
+from storage.models import CaseRecord, CaseStatus, DecisionRecord, Store
 from storage.repositories._once import insert_once
 
 
@@ -30,6 +30,12 @@ def add_case(session: Session, *, store_id: int, order_id: str, kind: str, reque
 def find_case(session: Session, store_id: int, request_key: str) -> CaseRecord | None:
     query = select(CaseRecord).where(CaseRecord.store_id == store_id, CaseRecord.request_key == request_key)
     return session.scalars(query).first()
+
+
+def store_of_case(session: Session, case_id: int) -> Store:
+    """The case's store, in one query (a write-back needs the store, and has only the case's id)."""
+    return session.scalars(select(Store).join(CaseRecord, CaseRecord.store_id == Store.id)
+                           .where(CaseRecord.id == case_id)).one()
 
 
 def get_case(session: Session, case_id: int, *, lock: bool = False) -> CaseRecord | None:
@@ -90,9 +96,10 @@ def save_decision(session: Session, case_id: int, decision: Mapping[str, Any]) -
         decided_at=utc_now(),
     )
     session.add(record)
-    case = set_case_status(session, case_id, CaseStatus.DECIDED)
+    case = session.get_one(CaseRecord, case_id)
     respond_by = decision.get("respond_by") if record.outcome == "review" else None
-    case.outcome, case.decided_at = record.outcome, record.decided_at
+    # Every column set before the one flush: the case is written in a single UPDATE beside the decision's INSERT.
+    case.status, case.outcome, case.decided_at = CaseStatus.DECIDED.value, record.outcome, record.decided_at
     case.respond_by = datetime.fromisoformat(respond_by) if respond_by else None
     session.flush()
     return record

@@ -76,13 +76,15 @@ def _claim(session: Session, condition: ColumnElement[bool], lease: timedelta) -
 
 def complete_action(session: Session, idempotency_key: str, result: Mapping[str, Any] | None = None) -> Action:
     """The platform write succeeded: record what it returned. Completing a done action changes nothing."""
-    action = _get(session, idempotency_key)
-    if action.state != ActionState.DONE.value:
-        action.state = ActionState.DONE.value
-        action.result = None if result is None else dict(result)
-        action.done_at = utc_now()
-        session.flush()
-    return action
+    session.flush()  # the guarded UPDATE below reads the row as it stands, this session's changes included
+    statement = (update(Action)
+                 .where(Action.idempotency_key == idempotency_key, Action.state != ActionState.DONE.value)
+                 .values(state=ActionState.DONE.value, result=None if result is None else dict(result),
+                         done_at=utc_now())
+                 .returning(Action)
+                 .execution_options(synchronize_session="fetch"))
+    done: Action | None = session.scalars(statement).first()  # one statement on the usual path
+    return done if done is not None else _get(session, idempotency_key)  # done before, or no such key
 
 
 def fail_action(session: Session, idempotency_key: str, error: str, *, retry: bool) -> Action:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from graphql import GraphQLError, OperationDefinitionNode, execute_sync, parse, validate
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, execute_sync, parse, validate
 from support.shopify_cost import requested_query_cost
 from support.shopify_schema import API_VERSION, admin_schema
 from werkzeug.wrappers import Request, Response
@@ -31,6 +31,7 @@ from .shopify_seed import SeededOrder, build_order, build_return
 
 Fault = Literal["throttled", "429", "5xx", "hang", "hang_after_execute"]
 MAX_SINGLE_QUERY_COST = 1000
+MAX_CHECKED_DOCUMENTS = 512
 THROTTLED = {"message": "Throttled", "extensions": {"code": "THROTTLED",
                                                   "documentation": "https://shopify.dev/api/usage/rate-limits"}}
 
@@ -121,6 +122,9 @@ class FakeShopify:
         self.access_token = access_token
         self.maximum_available, self.restore_rate = maximum_available, restore_rate  # each shop's bucket
         self.schema = admin_schema()
+        # A query's text -> its parsed document and validation errors: the clients send the same constant documents
+        # over and over, and validating each against the Admin schema again cost more CPU than the work it asks.
+        self._checked: dict[str, tuple[DocumentNode | None, list[dict[str, Any]]]] = {}
         self.hang_seconds = 5.0
         self._lock = threading.RLock()
         self._release = threading.Event()
@@ -276,14 +280,26 @@ class FakeShopify:
             self._faults.remove(fault)
         return fault
 
+    def checked(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
+        """The query parsed (None when it does not parse) and its errors against the schema (none: valid), once per
+        text: a document's validity depends on nothing else, and the AST is only read when executed."""
+        known = self._checked.get(query)
+        if known is None:
+            try:
+                document: DocumentNode | None = parse(query)
+            except GraphQLError as syntax_error:
+                known = None, [syntax_error.formatted]
+            else:
+                known = document, [error.formatted for error in validate(self.schema, document)]
+            if len(self._checked) >= MAX_CHECKED_DOCUMENTS:  # a fuzzing test's every query is new
+                self._checked.clear()
+            self._checked[query] = known
+        return known
+
     def _execute(self, query: str, variables: dict[str, Any], record: _Recorder) -> tuple[int, dict[str, Any]]:
-        try:
-            document = parse(query)
-        except GraphQLError as syntax_error:
-            return 200, {"errors": [syntax_error.formatted]}
-        invalid = validate(self.schema, document)
-        if invalid:
-            return 200, {"errors": [error.formatted for error in invalid]}
+        document, errors = self.checked(query)
+        if document is None or errors:
+            return 200, {"errors": errors}
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         name = record.operation_name or next((o.name.value for o in operations if o.name), None)
         record.operation_name = name
@@ -304,7 +320,8 @@ class FakeShopify:
 
     def _cost_of(self, query: str, variables: dict[str, Any], record: _Recorder) -> int:
         try:
-            return requested_query_cost(self.schema, parse(query), variables, record.operation_name)
+            document = self.checked(query)[0]
+            return requested_query_cost(self.schema, document, variables, record.operation_name) if document else 1
         except GraphQLError:
             return 1
 
@@ -320,7 +337,7 @@ class _Recorder:
 
     def __init__(self, fake: FakeShopify, query: str, variables: dict[str, Any], host: str, name: str | None) -> None:
         self.fake, self.query, self.variables, self.host = fake, query, variables, host
-        self.operation_name = name or _first_operation_name(query)
+        self.operation_name = name or _first_operation_name(fake.checked(query)[0])
         self.log = fake.requests  # a request still hanging at reset lands in the old test's log
         shop = host.split(":")[0].lower()  # the client keeps the shop's name in Host when it calls another origin
         self.bucket = fake.bucket_of(shop if shop.endswith(".myshopify.com") else fake.shop_domain)
@@ -335,10 +352,8 @@ class _Recorder:
         return _json(status, payload, headers)
 
 
-def _first_operation_name(query: str) -> str | None:
-    try:
-        document = parse(query)
-    except GraphQLError:
+def _first_operation_name(document: DocumentNode | None) -> str | None:
+    if document is None:
         return None
     return next((d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode) and d.name),
                 None)
