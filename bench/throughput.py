@@ -134,8 +134,10 @@ def services_cpu() -> dict[str, float]:
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         kind = "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis") else None
         if kind:
-            fields = stat.rsplit(")", 1)[1].split()
-            spent[kind] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            try:
+                spent[kind] += cpu_seconds(int(entry))
+            except OSError:  # the process ended meanwhile
+                continue
     return spent
 
 

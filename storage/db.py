@@ -182,12 +182,13 @@ class Storage:
 
     def store_facts(self, platform: str, domain: str) -> StoreFacts | None:
         """The intake's few facts of a store, kept a moment (storage/store_directory.py); None for an unknown one."""
-        directory = self._directory
-        kept = directory.kept(platform, domain)
-        if kept is not None:
-            return kept
-        with self.reads() as session:
-            return directory.facts(session, self.cipher, platform, domain)
+        from storage.store_directory import read_store_facts
+
+        def read() -> StoreFacts | None:
+            with self.reads() as session:  # only on a miss: a kept store opens no session
+                return read_store_facts(session, self.cipher, platform, domain)
+
+        return self._directory.facts(platform, domain, read)
 
     def forget_store_facts(self) -> None:
         """After stores changed behind the ORM's back (a raw statement, a table emptied): look them up again."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -50,21 +51,14 @@ class StoreDirectory:
         self._facts: dict[tuple[str, str], tuple[float, StoreFacts]] = {}
         _forget_on_store_changes(self)
 
-    def kept(self, platform: str, domain: str) -> StoreFacts | None:
-        """The facts kept for this store if they are fresh; None means look it up."""
-        kept = self._facts.get((platform, domain))
-        if kept is not None and time.monotonic() - kept[0] < self.lookup_seconds:
-            return kept[1]
-        return None
-
-    def facts(self, session: Session, cipher: Cipher, platform: str, domain: str) -> StoreFacts | None:
-        """The fresh facts kept, or the store read now (and kept)."""
+    def facts(self, platform: str, domain: str, read: Callable[[], StoreFacts | None]) -> StoreFacts | None:
+        """The facts kept for this store while fresh; else `read()` now, and kept unless the shop is unknown."""
         key = (platform, domain)
-        fresh = self.kept(platform, domain)
-        if fresh is not None:
-            return fresh
+        kept = self._facts.get(key)
         now = time.monotonic()
-        facts = _read(session, cipher, platform, domain)
+        if kept is not None and now - kept[0] < self.lookup_seconds:
+            return kept[1]
+        facts = read()
         if facts is None:
             self._facts.pop(key, None)
         elif self.lookup_seconds > 0:
@@ -75,7 +69,8 @@ class StoreDirectory:
         self._facts.clear()
 
 
-def _read(session: Session, cipher: Cipher, platform: str, domain: str) -> StoreFacts | None:
+def read_store_facts(session: Session, cipher: Cipher, platform: str, domain: str) -> StoreFacts | None:
+    """The store's facts as the database holds them now; None for a shop that is not a store."""
     from sqlalchemy import select
 
     from storage.models import Store
