@@ -67,6 +67,43 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def session_cpu(sid: int) -> float:
+    """CPU seconds so far of every live process in session `sid` (a process started with start_new_session: a
+    gunicorn and its workers, `assay worker` and RQ's scheduler beside it)."""
+    spent = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:
+            spent += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return spent
+
+
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has spent busy (every process and the kernel; idle and I/O wait not)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuWatch:
+    """CPU seconds by part of the system between two moments: named sessions, PostgreSQL, Redis, the machine."""
+
+    def __init__(self, sessions: dict[str, list[int]]) -> None:
+        self.sessions = sessions
+
+    def snapshot(self) -> dict[str, float]:
+        return {**{name: sum(session_cpu(sid) for sid in sids) for name, sids in self.sessions.items()},
+                **services_cpu(), "machine": machine_cpu()}
+
+    @staticmethod
+    def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        return {name: after[name] - before[name] for name in before}
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -230,7 +267,7 @@ def main() -> int:
         install(env, seeded)
         if args.intake_only:
             return intake_only(args, env, servers)
-        figures = measure(args, env, seeded, seed_file, scratch, servers, workers)
+        figures = measure(args, env, seeded, seed_file, scratch, servers, workers, fake.pid)
     finally:
         stop_workers(workers)
         for server in servers:
@@ -279,8 +316,21 @@ def worker_span(env: dict[str, str]) -> tuple[int, int, float]:
     return int(done), int(events) + int(cases) + int(actions), seconds
 
 
-def noop_jobs_per_second(env: dict[str, str], count: int) -> float:
-    """No-op jobs on WarmWorker, burst: from the first job's start to the last one's end (RQ's own times)."""
+def jobs_done(env: dict[str, str]) -> int:
+    """Jobs the workers have finished so far: events handled, cases decided, write-backs done."""
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"].replace("postgresql+psycopg", "postgresql")) as connection:
+        row = connection.execute(
+            "SELECT (SELECT count(*) FROM events WHERE status = 'processed') + "
+            "(SELECT count(*) FROM cases WHERE status <> 'open') + "
+            "(SELECT count(*) FROM actions WHERE state = 'done')").fetchone()
+    return int(row[0]) if row else 0
+
+
+def noop_jobs(env: dict[str, str], count: int) -> dict[str, float]:
+    """No-op jobs on WarmWorker, burst: jobs a second from the first job's start to the last one's end (RQ's own
+    times), and the worker's CPU ms a job over its burst."""
     script = f"""
 import sys, time
 from redis import Redis
@@ -289,16 +339,20 @@ from jobs.worker import WarmWorker
 from noop_job import noop
 queue = Queue("noop-{uuid.uuid4().hex[:8]}", connection=Redis.from_url({REDIS!r}))
 jobs = [queue.enqueue(noop) for _ in range({count})]
-WarmWorker([queue], connection=queue.connection).work(burst=True)
+worker = WarmWorker([queue], connection=queue.connection)
+started = time.process_time()
+worker.work(burst=True)
+cpu = time.process_time() - started
 for job in jobs:
     job.refresh()
 span = (max(j.ended_at for j in jobs) - min(j.started_at for j in jobs)).total_seconds()
 queue.delete(delete_jobs=True)
-print({count} / span)
+print({count} / span, cpu * 1000 / {count})
 """
     out = subprocess.run([sys.executable, "-c", script], env=env, cwd=BENCH, check=True, capture_output=True,
                          text=True).stdout
-    return float(out.strip().splitlines()[-1])
+    per_second, cpu_ms = map(float, out.strip().splitlines()[-1].split())
+    return {"per_second": per_second, "cpu_ms": cpu_ms}
 
 
 def intake_only(args: argparse.Namespace, env: dict[str, str], servers: list[Server]) -> int:
@@ -315,11 +369,11 @@ def intake_only(args: argparse.Namespace, env: dict[str, str], servers: list[Ser
 
 
 def measure(args: argparse.Namespace, env: dict[str, str], seeded: dict[str, Any], seed_file: Path, scratch: Path,
-            servers: list[Server], workers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
+            servers: list[Server], workers: list[subprocess.Popen[bytes]], fake_pid: int) -> dict[str, Any]:
     figures: dict[str, Any] = {"rss": {}}
     if not args.workers_only:
         measure_intake(args, env, servers, figures)
-    return measure_workers(args, env, seeded, seed_file, scratch, servers, workers, figures)
+    return measure_workers(args, env, seeded, seed_file, scratch, servers, workers, figures, fake_pid)
 
 
 def measure_intake(args: argparse.Namespace, env: dict[str, str], servers: list[Server],
@@ -344,7 +398,7 @@ def measure_intake(args: argparse.Namespace, env: dict[str, str], servers: list[
 
 def measure_workers(args: argparse.Namespace, env: dict[str, str], seeded: dict[str, Any], seed_file: Path,
                     scratch: Path, servers: list[Server], workers: list[subprocess.Popen[bytes]],
-                    figures: dict[str, Any]) -> dict[str, Any]:
+                    figures: dict[str, Any], fake_pid: int) -> dict[str, Any]:
     # The intake runs left thousands of orders/create jobs queued: the workers get a queue of their own.
     env = {**env, "RQ_QUEUE": f"{env['RQ_QUEUE']}-returns"}
     assay = Server("webhooks.app:create_app()", env, ROOT)
@@ -355,10 +409,17 @@ def measure_workers(args: argparse.Namespace, env: dict[str, str], seeded: dict[
     (scratch / "returns.json").write_text(json.dumps(returns))
     loadgen("returns", assay.url, str(scratch / "returns.json"), "200", str(scratch / "sent-1.json"), env=env)
     workers += start_workers(1, env)
+    # Its CPU from its first job done (its start-up behind it) to its last, beside what the others spent meanwhile.
+    watch = CpuWatch({"worker": [workers[0].pid], "fake": [fake_pid]})
+    wait_for(lambda: jobs_done(env) > 0, 60)
+    before, jobs_before = watch.snapshot(), jobs_done(env)
     wait_for(lambda: worker_span(env)[0] >= args.returns, 120)
+    spent = CpuWatch.spent(before, watch.snapshot())
     written, jobs, seconds = worker_span(env)
-    figures["worker"] = {"returns": written, "jobs": jobs, "seconds": seconds,
-                         "noop_per_second": noop_jobs_per_second(env, args.noops)}
+    noop = noop_jobs(env, args.noops)
+    figures["worker"] = {"returns": written, "jobs": jobs, "seconds": seconds, "noop_per_second": noop["per_second"],
+                         "noop_cpu_ms": noop["cpu_ms"],
+                         "cpu_ms": {name: cpu * 1000 / max(jobs - jobs_before, 1) for name, cpu in spent.items()}}
     figures["rss"]["worker"] = peak_rss_mb(workers[0].pid)
 
     # Two workers, webhooks at the rate: POST -> the fake receiving the return's last mutation.
@@ -367,6 +428,8 @@ def measure_workers(args: argparse.Namespace, env: dict[str, str], seeded: dict[
     e2e = {**seeded, "returns": seeded["returns"][args.returns:]}
     (scratch / "e2e.json").write_text(json.dumps(e2e))
     busy_before = {pid: cpu_seconds(pid) for pid in [w.pid for w in workers]}
+    watch = CpuWatch({"workers": [w.pid for w in workers], "web": [assay.process.pid], "fake": [fake_pid]})
+    before = watch.snapshot()
     sent_file = scratch / "sent-2.json"
     began = time.monotonic()
     posted = loadgen("returns", assay.url, str(scratch / "e2e.json"), str(args.e2e_rate), str(sent_file), env=env)
@@ -381,13 +444,15 @@ def measure_workers(args: argparse.Namespace, env: dict[str, str], seeded: dict[
 
     wait_for(lambda: len(arrived()) >= len(wanted), 60)
     elapsed = time.monotonic() - began
+    spent = CpuWatch.spent(before, watch.snapshot())
     sent = dict(zip([p["admin_graphql_api_id"] for p in e2e["returns"]], json.loads(sent_file.read_text()),
                     strict=True))
     landed = arrived()
     latencies = [landed[gid] - sent[gid] for gid in landed]
     figures["e2e"] = {"sent": len(wanted), "written": len(landed), "p50": pct(latencies, 0.5),
                       "p99": pct(latencies, 0.99), "post_p99_ms": posted["p99_ms"], "elapsed": elapsed,
-                      "worker_cpu": sum(cpu_seconds(pid) - busy for pid, busy in busy_before.items()) / elapsed}
+                      "worker_cpu": sum(cpu_seconds(pid) - busy for pid, busy in busy_before.items()) / elapsed,
+                      "cpu_ms": {name: cpu * 1000 / max(len(landed), 1) for name, cpu in spent.items()}}
     figures["rss"]["worker"] = max(figures["rss"]["worker"], *(peak_rss_mb(w.pid) for w in workers))
     return figures
 
@@ -406,13 +471,42 @@ def intake_limits(cpu: dict[str, dict[str, float]]) -> str:
             f"{os.cpu_count()} cores, before the load generator's share.")
 
 
+def worker_limits(worker: dict[str, Any]) -> str:
+    """Where one worker's job time goes, beside what RQ alone costs a job (the no-op), and what 0.7× would leave."""
+    cpu, noop = worker["cpu_ms"], worker["noop_cpu_ms"]
+    budget = 1000 / (0.7 * worker["noop_per_second"])
+    return (f"What limits one worker, measured (CPU a job, from its first job done to its last): the worker "
+            f"{cpu['worker']:.2f} ms, of which RQ's own bookkeeping is about the no-op job's {noop:.2f} ms; "
+            f"beside it PostgreSQL {cpu['postgres']:.2f} ms, Redis {cpu['redis']:.2f} ms and the fake Shopify "
+            f"{cpu['fake']:.2f} ms (a return is three jobs: its event, its decision, its write-back). At 0.7× "
+            f"the no-op's rate a job has {budget:.2f} ms in all, RQ's share included: Assay's own work (its "
+            f"database transaction, its Shopify calls, their pacing) would have to fit in about "
+            f"{budget - noop:.2f} ms, against {cpu['worker'] - noop:.2f} ms now.")
+
+
+def e2e_limits(args: argparse.Namespace, e2e: dict[str, Any]) -> str:
+    """The machine's CPU a return while POST -> mutation ran, by part, and the rate those cores could hold."""
+    cpu = e2e["cpu_ms"]
+    parts = ("workers", "web", "postgres", "redis", "fake")
+    rest = cpu["machine"] - sum(cpu[part] for part in parts)
+    cores = os.cpu_count() or 1
+    return (f"What limits POST → mutation, measured (CPU a return over the run): the whole machine "
+            f"{cpu['machine']:.1f} ms — the two workers {cpu['workers']:.1f}, the web {cpu['web']:.1f}, PostgreSQL "
+            f"{cpu['postgres']:.1f}, Redis {cpu['redis']:.1f}, the fake Shopify {cpu['fake']:.1f}, the rest (the "
+            f"load generator, the kernel) {rest:.1f}. {cores} cores hold at most {cores * 1000 / cpu['machine']:.0f} "
+            f"returns/s at that cost, against the {args.e2e_rate:.0f}/s sent: the backlog grows while they are sent, "
+            f"and a return's latency is its wait in that backlog.")
+
+
 def worker_figures(f: dict[str, Any]) -> dict[str, Any]:
     worker, e2e = f["worker"], f["e2e"]
     jobs_per_second = worker["jobs"] / worker["seconds"]
     return {"returns_per_second": worker["returns"] / worker["seconds"], "jobs_per_second": jobs_per_second,
             "noop_per_second": worker["noop_per_second"], "ratio": jobs_per_second / worker["noop_per_second"],
             "e2e_written": f"{e2e['written']} of {e2e['sent']}", "e2e_p50_ms": e2e["p50"] * 1000,
-            "e2e_p99_ms": e2e["p99"] * 1000, "e2e_worker_cores": e2e["worker_cpu"], "worker_rss_mb": f["rss"]["worker"]}
+            "e2e_p99_ms": e2e["p99"] * 1000, "e2e_worker_cores": e2e["worker_cpu"],
+            "worker_rss_mb": f["rss"]["worker"], "worker_cpu_ms_a_job": worker["cpu_ms"],
+            "noop_cpu_ms": worker["noop_cpu_ms"], "e2e_cpu_ms_a_return": e2e["cpu_ms"]}
 
 
 def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
@@ -452,6 +546,8 @@ def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
     ]
     notes = [
         intake_limits(web_cpu),
+        worker_limits(worker),
+        e2e_limits(args, e2e),
         f"While the POST → mutation run lasted, the two workers used {e2e['worker_cpu']:.2f} cores between them "
         f"(of the machine's {os.cpu_count()}); the web, PostgreSQL, Redis, the fake Shopify (validating every "
         f"GraphQL document against the Admin schema) and the load generator share the rest. The POSTs' own p99 "

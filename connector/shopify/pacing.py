@@ -101,13 +101,16 @@ def admit(ledger: Ledger, estimate: float, now: float) -> tuple[float, Ledger]:
 
 
 def observe(ledger: Ledger, bucket: Bucket | None, charged: float) -> Ledger:
-    """An answer came: the bucket is what Shopify says, and a call that ran spends `charged` of the job's promise."""
+    """Answers came: the bucket is what Shopify said (unless another job has since recorded a later report), and
+    the calls that ran spend `charged` of the job's promise."""
     ledger = _without_expired(ledger)
     if ledger.claim is not None and charged > 0:
         spent = min(ledger.claim.remaining, charged)
         ledger = replace(ledger, promised=max(0.0, ledger.promised - spent),
                          claim=replace(ledger.claim, remaining=ledger.claim.remaining - spent))
-    return replace(ledger, bucket=bucket) if bucket is not None else ledger
+    if bucket is None or (ledger.bucket is not None and ledger.bucket.at > bucket.at):
+        return ledger
+    return replace(ledger, bucket=bucket)
 
 
 def release(ledger: Ledger) -> Ledger:

@@ -74,3 +74,21 @@ def test_what_a_kind_costs_is_learned_for_every_worker(store: RedisPaceStore) ->
     store.learn("shopify.return_decline", 16)
     store.learn("shopify.return_decline", 2)
     assert store.learned("shopify.return_decline") == pytest.approx(11.8)
+
+
+def test_a_jobs_answers_reach_the_shared_ledger_with_its_release(store: RedisPaceStore) -> None:
+    from connector.shopify.pace_store import JobPacer
+
+    empty_bucket(store)
+    now = [0.0]
+    pacer = JobPacer(store, "gems", "write-1", "shopify.return_approve", clock=lambda: now[0])
+    assert pacer.admit() == pytest.approx(0.3), "the default estimate of 30 points in an empty bucket"
+    now[0] = 0.3
+    cost = {"requestedQueryCost": 12, "throttleStatus": {"maximumAvailable": 2000, "currentlyAvailable": 18,
+                                                          "restoreRate": 100}}
+    pacer.observe(cost, executed=True)
+    assert store.change("gems", "look", 0.3, lambda ledger: (ledger.bucket, ledger)) == Bucket(0.0, 0.0, 2000, 100)
+    pacer.release(completed=True)
+    ledger = store.change("gems", "look", 0.3, lambda ledger: (ledger, ledger))
+    assert (ledger.bucket, ledger.promised) == (Bucket(18.0, 0.3, 2000, 100), 0.0)
+    assert store.learned("shopify.return_approve") == 12

@@ -106,5 +106,42 @@ def test_the_job_pacer_learns_what_a_kind_costs_from_the_calls_that_ran() -> Non
 
     empty = JobPacer(store, "gems", "k-2", "shopify.return_decline", clock=lambda: now[0])
     empty.observe(status(0), executed=True)  # another job's answer: the bucket is empty now
+    empty.release(completed=False)
     assert JobPacer(store, "gems", "k-3", "shopify.return_decline", clock=lambda: now[0]).admit() == \
         pytest.approx(0.16), "the learned 16 points, at 100 a second"
+
+
+class CountingStore(MemoryPaceStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.changes = 0
+
+    def change(self, shop, job, now, change):  # type: ignore[no-untyped-def]
+        self.changes += 1
+        return super().change(shop, job, now, change)
+
+
+def test_a_job_changes_the_ledger_twice_its_promise_standing_for_its_calls_until_it_ends() -> None:
+    store, now = CountingStore(), [0.0]
+    store.change("gems", "seen", 0.0, lambda ledger: (None, pacing.observe(ledger, Bucket(100.0, 0.0, 2000, 100), 0)))
+    pacer = JobPacer(store, "gems", "k-1", "shopify.return_approve", clock=lambda: now[0])
+    store.learn("shopify.return_approve", 60)
+    assert pacer.admit() == 0.0
+    for available in (80.0, 60.0, 40.0):  # three calls of 20 points each
+        pacer.observe({**status(available), "requestedQueryCost": 20}, executed=True)
+    # Mid-job another job sees the 100 points less this job's promise of 60, as if it had spent them.
+    assert JobPacer(store, "gems", "k-2", "shopify.order_note", clock=lambda: now[0]).admit() == pytest.approx(0.0)
+    assert store.change("gems", "k-3", 0.0, lambda ledger: pacing.admit(ledger, 30, 0.0)) == pytest.approx(0.2), \
+        "100 less k-1's 60 and k-2's 30 leaves 10, 20 short of 30"
+    pacer.release(completed=True)
+    assert store.changes == 5, "seen, k-1 admitted, k-2 admitted, k-3 admitted, k-1 released: answers add none"
+    assert store.change("gems", "k-4", 0.0, lambda ledger: (None, ledger)) is None
+    ledger = store.change("gems", "look", 0.0, lambda ledger: (ledger, ledger))
+    assert ledger.bucket == Bucket(40.0, 0.0, 2000.0, 100.0) and ledger.promised == pytest.approx(60.0), \
+        "the last answer's bucket; k-1's promise gone, k-2's and k-3's still held"
+
+
+def test_a_later_report_of_the_bucket_is_not_overwritten_by_an_earlier_one() -> None:
+    newer = Ledger(bucket=Bucket(5.0, 2.0, 2000.0, 100.0))
+    assert pacing.observe(newer, Bucket(900.0, 1.0, 2000.0, 100.0), charged=0).bucket == newer.bucket
+    assert pacing.observe(newer, Bucket(7.0, 3.0, 2000.0, 100.0), charged=0).bucket == Bucket(7.0, 3.0, 2000.0, 100.0)
