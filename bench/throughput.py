@@ -271,7 +271,8 @@ def main() -> int:
     finally:
         stop_workers(workers)
         for server in servers:
-            server.process.poll() is None and server.stop()
+            if server.process.poll() is None:
+                server.stop()
         os.killpg(fake.pid, signal.SIGKILL)
         fake.wait()
         drop_database(database)
@@ -326,6 +327,19 @@ def jobs_done(env: dict[str, str]) -> int:
             "(SELECT count(*) FROM cases WHERE status <> 'open') + "
             "(SELECT count(*) FROM actions WHERE state = 'done')").fetchone()
     return int(row[0]) if row else 0
+
+
+def work_in_flight(env: dict[str, str]) -> dict[str, int]:
+    """What is not done yet, by table and state (and a write-back's last error): said beside a run that missed some."""
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"].replace("postgresql+psycopg", "postgresql")) as connection:
+        rows = connection.execute(
+            "SELECT 'event ' || status, count(*) FROM events WHERE status <> 'processed' GROUP BY 1 UNION ALL "
+            "SELECT 'case ' || status, count(*) FROM cases WHERE status = 'open' GROUP BY 1 UNION ALL "
+            "SELECT 'write-back ' || state || coalesce(' (' || left(last_error, 80) || ')', ''), count(*) "
+            "FROM actions WHERE state <> 'done' GROUP BY 1").fetchall()
+    return {str(what): int(count) for what, count in rows}
 
 
 def noop_jobs(env: dict[str, str], count: int) -> dict[str, float]:
@@ -445,6 +459,7 @@ def measure_workers(args: argparse.Namespace, env: dict[str, str], seeded: dict[
     wait_for(lambda: len(arrived()) >= len(wanted), 60)
     elapsed = time.monotonic() - began
     spent = CpuWatch.spent(before, watch.snapshot())
+    unfinished = work_in_flight(env) if len(arrived()) < len(wanted) else {}
     sent = dict(zip([p["admin_graphql_api_id"] for p in e2e["returns"]], json.loads(sent_file.read_text()),
                     strict=True))
     landed = arrived()
@@ -452,7 +467,8 @@ def measure_workers(args: argparse.Namespace, env: dict[str, str], seeded: dict[
     figures["e2e"] = {"sent": len(wanted), "written": len(landed), "p50": pct(latencies, 0.5),
                       "p99": pct(latencies, 0.99), "post_p99_ms": posted["p99_ms"], "elapsed": elapsed,
                       "worker_cpu": sum(cpu_seconds(pid) - busy for pid, busy in busy_before.items()) / elapsed,
-                      "cpu_ms": {name: cpu * 1000 / max(len(landed), 1) for name, cpu in spent.items()}}
+                      "cpu_ms": {name: cpu * 1000 / max(len(landed), 1) for name, cpu in spent.items()},
+                      "unfinished": unfinished}
     figures["rss"]["worker"] = max(figures["rss"]["worker"], *(peak_rss_mb(w.pid) for w in workers))
     return figures
 
@@ -506,7 +522,8 @@ def worker_figures(f: dict[str, Any]) -> dict[str, Any]:
             "e2e_written": f"{e2e['written']} of {e2e['sent']}", "e2e_p50_ms": e2e["p50"] * 1000,
             "e2e_p99_ms": e2e["p99"] * 1000, "e2e_worker_cores": e2e["worker_cpu"],
             "worker_rss_mb": f["rss"]["worker"], "worker_cpu_ms_a_job": worker["cpu_ms"],
-            "noop_cpu_ms": worker["noop_cpu_ms"], "e2e_cpu_ms_a_return": e2e["cpu_ms"]}
+            "noop_cpu_ms": worker["noop_cpu_ms"], "e2e_cpu_ms_a_return": e2e["cpu_ms"],
+            "e2e_unfinished": e2e["unfinished"]}
 
 
 def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
@@ -554,6 +571,8 @@ def render(args: argparse.Namespace, f: dict[str, Any]) -> str:
         f"in that run: {e2e['post_p99_ms']:.1f} ms.",
         f"Open loop, every status: Assay {opened['assay']['statuses']}, bare {opened['bare']['statuses']}.",
     ]
+    if e2e["unfinished"]:
+        notes.append(f"POST → mutation: what was not done when the run stopped waiting: {e2e['unfinished']}.")
     return "\n".join([
         "## Throughput (issue 14)", "",
         f"`{COMMAND}` — web: `gunicorn {web}` (the Procfile's), for Assay and the bare baseline alike; "
