@@ -141,7 +141,9 @@ def work_until_stopped(burst: bool) -> None:
             connection = redis_connection(queue.redis_url, fail_fast=False)
             worker = WarmWorker(queue.listening(connection), connection=connection,
                                 maintenance_interval=WORKER_MAINTENANCE_SECONDS)
-            worker.work(burst=burst, with_scheduler=True)
+            # RQ's loggers start at INFO on their own; ASSAY_LOG_LEVEL (the root's level) is theirs too.
+            level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+            worker.work(burst=burst, with_scheduler=True, logging_level=level)
         except RedisError as error:
             log.warning("worker.redis_unavailable", extra={"error": repr(error), "retry_seconds": backoff})
         if burst or (worker is not None and worker._stop_requested):
