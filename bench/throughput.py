@@ -30,6 +30,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,25 +64,42 @@ def web_command() -> list[str]:
     return [str(BIN / "gunicorn") if w.endswith("gunicorn") else w for w in words]
 
 
+@dataclass(frozen=True)
+class Process:
+    """One live process as /proc/<pid>/stat tells it."""
+
+    pid: int
+    name: str
+    parent: int
+    session: int
+    cpu: float  # seconds, user and system
+
+
+def process(pid: int) -> Process:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()
+    return Process(pid, stat[stat.index("(") + 1:stat.rindex(")")], int(fields[1]), int(fields[3]),
+                   (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+
+
+def processes() -> Iterator[Process]:
+    """Every process alive now (one that ends while it is read is left out)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                yield process(int(entry))
+            except OSError:
+                continue
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return process(pid).cpu
 
 
 def session_cpu(sid: int) -> float:
     """CPU seconds so far of every live process in session `sid` (a process started with start_new_session: a
     gunicorn and its workers, `assay worker` and RQ's scheduler beside it)."""
-    spent = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid:
-            spent += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return spent
+    return sum(found.cpu for found in processes() if found.session == sid)
 
 
 def machine_cpu() -> float:
@@ -112,16 +131,7 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                found.append(int(entry))
-    return found
+    return [found.pid for found in processes() if found.parent == pid]
 
 
 class Server:
@@ -161,20 +171,10 @@ def loadgen(*args: str, env: dict[str, str]) -> dict[str, Any]:
 def services_cpu() -> dict[str, float]:
     """CPU seconds so far of the machine's PostgreSQL and Redis server processes (each backend included)."""
     spent = {"postgres": 0.0, "redis": 0.0}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        kind = "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis") else None
+    for found in processes():
+        kind = next((kind for kind in spent if found.name.startswith(kind)), None)
         if kind:
-            try:
-                spent[kind] += cpu_seconds(int(entry))
-            except OSError:  # the process ended meanwhile
-                continue
+            spent[kind] += found.cpu
     return spent
 
 
@@ -442,7 +442,6 @@ def measure_workers(args: argparse.Namespace, env: dict[str, str], seeded: dict[
     time.sleep(3)  # the second worker warm
     e2e = {**seeded, "returns": seeded["returns"][args.returns:]}
     (scratch / "e2e.json").write_text(json.dumps(e2e))
-    busy_before = {pid: cpu_seconds(pid) for pid in [w.pid for w in workers]}
     watch = CpuWatch({"workers": [w.pid for w in workers], "web": [assay.process.pid], "fake": [fake_pid]})
     before = watch.snapshot()
     sent_file = scratch / "sent-2.json"
@@ -469,7 +468,7 @@ def measure_workers(args: argparse.Namespace, env: dict[str, str], seeded: dict[
     figures["e2e"] = {"sent": len(wanted), "written": len(landed), "p50": pct(latencies, 0.5),
                       "p99": pct(latencies, 0.99), "post_p99_ms": posted["p99_ms"], "elapsed": elapsed,
                       "post_statuses": posted["statuses"],
-                      "worker_cpu": sum(cpu_seconds(pid) - busy for pid, busy in busy_before.items()) / elapsed,
+                      "worker_cpu": spent["workers"] / elapsed,
                       "cpu_ms": {name: cpu * 1000 / max(len(landed), 1) for name, cpu in spent.items()},
                       "unfinished": unfinished}
     figures["rss"]["worker"] = max(figures["rss"]["worker"], *(peak_rss_mb(w.pid) for w in workers))
