@@ -34,6 +34,7 @@ class CaseStatus(StrEnum):
     OPEN = "open"
     DECIDED = "decided"
     CLOSED = "closed"
+    SET_ASIDE = "set_aside"  # no decision can be made of its document: a person must look (CaseRecord.errors)
 
 
 class ActionState(StrEnum):
@@ -120,7 +121,8 @@ class Event(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        UniqueConstraint("platform", "delivery_id"),
+        # Per shop: two sites may send the same delivery id (WooCommerce makes it from a webhook id and a second).
+        UniqueConstraint("platform", "shop_domain", "delivery_id"),
         one_of("platform", Platform),
         one_of("status", EventStatus),
         Index(None, "status", "received_at"),
@@ -140,6 +142,7 @@ class Event(Base):
     # Handling that failed for a passing reason is tried again, boundedly; the relay waits for next_attempt_at.
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # see jobs/relay.py: who goes first
 
 
 # The cases waiting in the review queue: decided, and the decision in force asks a person to look.
@@ -179,6 +182,11 @@ class CaseRecord(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set aside (CaseStatus.SET_ASIDE): why no decision could be made, each field and the rule it broke, and when.
+    errors: Mapped[list[str] | None] = mapped_column(Document)
+    set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the relay last handed the case out again (jobs/relay.py): the least recently handed out go first.
+    relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DecisionRecord(Base):
@@ -226,6 +234,7 @@ class Action(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A write that failed for a passing reason waits until then (backoff with jitter, or the platform's word).
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # see jobs/relay.py: who goes first
 
 
 class OrderSnapshot(Base):
@@ -267,13 +276,17 @@ class InstallNonce(Base):
 
 class DeliveryDigest(Base):
     """A delivery's topic and body digest, so the same signed body resent under a new delivery id (or another
-    shop's header) within the platform's retry horizon is recognised as a duplicate."""
+    shop's header) within the platform's retry horizon is recognised as a duplicate — by whoever's secret signed
+    it: two stores' own bodies may be byte for byte the same (WooCommerce's `{"id": 101}`) and both count."""
 
     __tablename__ = "delivery_digests"
-    __table_args__ = (UniqueConstraint("platform", "topic", "digest"), Index(None, "seen_at"))
+    __table_args__ = (UniqueConstraint("platform", "signer", "topic", "digest"), Index(None, "seen_at"))
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
+    # The store whose own secret signed the body (its domain), or '' for a secret the platform signs every
+    # store's deliveries with (Shopify's app secret): such a body proves no store, so it is one body for all.
+    signer: Mapped[str] = mapped_column(String(255), default="", server_default="")
     topic: Mapped[str] = mapped_column(String(255))
     digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the raw body, hex
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))

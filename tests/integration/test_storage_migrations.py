@@ -34,7 +34,7 @@ def test_the_migrated_schema_matches_the_models(storage_url: str) -> None:
 
 
 def test_upgrading_an_up_to_date_database_changes_nothing(storage_url: str) -> None:
-    assert upgrade(storage_url) == head_revision() == "0010_admin_indexes"
+    assert upgrade(storage_url) == head_revision() == "0011_set_aside_and_store_replays"
     assert schema_differences(storage_url) == []
 
 
