@@ -77,7 +77,9 @@ class WebhookVerdict:
     """A delivery as the platform's verification sees it.
 
     `ok` with `ping`: a platform's test delivery, answered and not recorded. `ok` otherwise: the topic, the store's
-    domain and the inbox key (unique per delivery) to record it under. Not `ok`: `reason` is one of the intake's
+    domain and the inbox key (unique per delivery and store) to record it under, and `signer`, whose secret proved
+    it: the store's domain for a secret of its own, '' for one that signs every store's (a replay is one per
+    signer). Not `ok`: `reason` is one of the intake's
     known reasons (missing_headers, not_utf8, invalid_hmac, unknown_store, invalid_signature), `detail` says more.
     """
 
@@ -87,6 +89,7 @@ class WebhookVerdict:
     topic: str | None = None
     shop_domain: str | None = None
     delivery_key: str | None = None
+    signer: str = ""
     ping: bool = False
     webhook_id: str | None = None  # the platform's id for the webhook, logged with a ping
 

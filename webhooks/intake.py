@@ -62,7 +62,7 @@ def receive(platform: str) -> tuple[Response, int]:
         return jsonify(status="dropped"), 200
     handled = check.topic in adapter.topics
     delivery = _record(storage, platform, check, admitted, handled=handled, replay_horizon=adapter.replay_horizon)
-    if delivery is None:  # the same signed body again, whatever its delivery id or shop header says
+    if delivery is None:  # the same body signed by the same secret again, whatever its delivery id says
         log.info("webhook.replayed", extra={"platform": platform, "topic": check.topic})
         return jsonify(status="duplicate"), 200
     created, event_id, waiting = delivery.created, delivery.event_id, delivery.status == EventStatus.RECEIVED.value
@@ -90,9 +90,11 @@ def _record(storage: Storage, platform: str, check: WebhookVerdict, admitted: Ad
     No ping before it: a connection the server dropped fails its first statement, which invalidates the pool,
     and the delivery is recorded again once on a fresh connection; only a second failure answers 503."""
     assert check.topic and check.shop_domain and check.delivery_key
-    facts: dict[str, Any] = {"platform": platform, "delivery_id": check.delivery_key, "topic": check.topic,
-             "shop_domain": check.shop_domain, "payload": admitted.payload, "headers": dict(request.headers.items()),
-             "digest": admitted.digest, "now": utc_now(), "horizon": replay_horizon, "handled": handled}
+    facts: dict[str, Any] = {
+        "platform": platform, "delivery_id": check.delivery_key, "topic": check.topic,
+        "shop_domain": check.shop_domain, "payload": admitted.payload, "headers": dict(request.headers.items()),
+        "digest": admitted.digest, "signer": check.signer, "now": utc_now(), "horizon": replay_horizon,
+        "handled": handled}
     for attempt in (1, 2):
         try:
             if storage.is_postgresql:

@@ -53,8 +53,9 @@ class ShopifyAdapter:
         if not check.ok:
             return WebhookVerdict(False, check.reason, check.detail)
         assert check.topic and check.shop_domain and check.webhook_id  # verified: all three headers are present
+        # The app's secret signs every shop's deliveries, so its body is one replay whichever shop's header it wears.
         return WebhookVerdict(True, check.reason, topic=check.topic, shop_domain=check.shop_domain,
-                              delivery_key=check.webhook_id)
+                              delivery_key=check.webhook_id, signer=check.shop_domain if own else "")
 
     def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], domain: str) -> str | None:
         return shop_named_elsewhere(topic, payload, domain)

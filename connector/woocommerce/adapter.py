@@ -68,7 +68,8 @@ class WooCommerceAdapter:
             return WebhookVerdict(False, check.reason, check.detail)
         assert check.topic and check.delivery_id  # verified: the headers are present
         inbox_key = f"{check.delivery_id}:{check.topic}:{hashlib.sha256(body).hexdigest()[:16]}"
-        return WebhookVerdict(True, check.reason, topic=check.topic, shop_domain=domain, delivery_key=inbox_key)
+        return WebhookVerdict(True, check.reason, topic=check.topic, shop_domain=domain, delivery_key=inbox_key,
+                              signer=domain)  # each site signs with its own secret
 
     def tenant_mismatch(self, topic: str, payload: Mapping[str, Any], domain: str) -> str | None:
         """An order names the REST URL it lives at (`_links.self`): it must be on the store's own site."""

@@ -40,7 +40,7 @@ def record_event(session: Session, *, platform: str, delivery_id: str, topic: st
         "payload": dict(payload),
         "headers": safe_headers(headers or {}),
     }
-    return insert_once(session, Event, values, unique=("platform", "delivery_id"))
+    return insert_once(session, Event, values, unique=("platform", "shop_domain", "delivery_id"))
 
 
 @dataclass(frozen=True)
@@ -54,25 +54,26 @@ class Delivery:
 
 def record_delivery_once(session: Session, *, platform: str, delivery_id: str, topic: str, shop_domain: str,
                          payload: Mapping[str, Any], headers: Mapping[str, str], digest: str, now: datetime,
-                         horizon: timedelta, handled: bool) -> Delivery | None:
+                         horizon: timedelta, handled: bool, signer: str = "") -> Delivery | None:
     """The intake's write, in the fewest statements: the inbox row (ignored at once when no handler wants its
     topic), then the body's digest pointing at it. None for a replayed body: the caller rolls back, so nothing
-    of it is kept. Only the id and status come back, not the whole row (the payload is what was just sent)."""
+    of it is kept. Only the id and status come back, not the whole row (the payload is what was just sent).
+    A delivery id is the shop's own, and a body a replay only to the same `signer` (DeliveryDigest.signer)."""
     values: dict[str, Any] = {"platform": platform, "delivery_id": delivery_id, "topic": topic,
                               "shop_domain": shop_domain, "payload": dict(payload), "headers": safe_headers(headers),
                               "received_at": now}
     if not handled:
         values.update(status=EventStatus.IGNORED.value, processed_at=now)
     statement = _insert(session, Event).values(**values).on_conflict_do_nothing(
-        index_elements=["platform", "delivery_id"]).returning(Event.id, Event.status)
+        index_elements=["platform", "shop_domain", "delivery_id"]).returning(Event.id, Event.status)
     row = session.execute(statement).first()
     created = row is not None
     if row is None:  # this delivery id is known: the digest still decides whether the body is a replay
-        row = session.execute(select(Event.id, Event.status).where(Event.platform == platform,
-                                                                   Event.delivery_id == delivery_id)).one()
+        row = session.execute(select(Event.id, Event.status).where(
+            Event.platform == platform, Event.shop_domain == shop_domain, Event.delivery_id == delivery_id)).one()
     event_id, status = int(row[0]), str(row[1])
     if claim_delivery_digest(session, platform=platform, topic=topic, digest=digest, now=now, horizon=horizon,
-                             event_id=event_id) is None:
+                             event_id=event_id, signer=signer) is None:
         return None
     return Delivery(event_id, status, created)
 
@@ -88,12 +89,13 @@ class NotAtOnce(Exception):
 # digest at it. In autocommit this is the delivery's whole transaction: one round trip, committed on return.
 _RECORD_AT_ONCE = """
 WITH fresh AS (SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id),
-known AS (SELECT id, status FROM events WHERE platform = %(platform)s AND delivery_id = %(delivery_id)s),
+known AS (SELECT id, status FROM events
+          WHERE platform = %(platform)s AND shop_domain = %(shop_domain)s AND delivery_id = %(delivery_id)s),
 claimed AS (
-    INSERT INTO delivery_digests (platform, topic, digest, seen_at, event_id)
-    SELECT %(platform)s, %(topic)s, %(digest)s, %(now)s::timestamptz,
+    INSERT INTO delivery_digests (platform, signer, topic, digest, seen_at, event_id)
+    SELECT %(platform)s, %(signer)s, %(topic)s, %(digest)s, %(now)s::timestamptz,
            COALESCE((SELECT id FROM known), (SELECT id FROM fresh))
-    ON CONFLICT (platform, topic, digest) DO UPDATE SET seen_at = EXCLUDED.seen_at, event_id = EXCLUDED.event_id
+    ON CONFLICT (platform, signer, topic, digest) DO UPDATE SET seen_at = EXCLUDED.seen_at, event_id = EXCLUDED.event_id
         WHERE delivery_digests.seen_at < %(stale_before)s::timestamptz
     RETURNING event_id),
 inserted AS (
@@ -102,7 +104,7 @@ inserted AS (
     SELECT fresh.id, %(platform)s, %(delivery_id)s, %(topic)s, %(shop_domain)s, %(payload)s::jsonb,
            %(headers)s::jsonb, %(now)s::timestamptz, %(status)s, %(processed_at)s::timestamptz, 0
     FROM fresh WHERE EXISTS (SELECT 1 FROM claimed) AND NOT EXISTS (SELECT 1 FROM known)
-    ON CONFLICT (platform, delivery_id) DO NOTHING
+    ON CONFLICT (platform, shop_domain, delivery_id) DO NOTHING
     RETURNING id, status)
 SELECT (SELECT count(*) FROM claimed), inserted.id, inserted.status, known.id, known.status
 FROM (SELECT 1) AS one LEFT JOIN inserted ON true LEFT JOIN known ON true
@@ -111,14 +113,15 @@ FROM (SELECT 1) AS one LEFT JOIN inserted ON true LEFT JOIN known ON true
 
 def record_delivery_at_once(connection: Connection, *, platform: str, delivery_id: str, topic: str, shop_domain: str,
                             payload: Mapping[str, Any], headers: Mapping[str, str], digest: str, now: datetime,
-                            horizon: timedelta, handled: bool) -> Delivery | None:
+                            horizon: timedelta, handled: bool, signer: str = "") -> Delivery | None:
     """record_delivery_once as one statement, on a connection in autocommit on PostgreSQL (the intake's fast path).
     NotAtOnce when a concurrent twin kept it from settling; an IntegrityError from the same race says so too."""
     from sqlalchemy.exc import IntegrityError
 
     status = EventStatus.RECEIVED.value if handled else EventStatus.IGNORED.value
     values = {"platform": platform, "delivery_id": delivery_id, "topic": topic, "shop_domain": shop_domain,
-              "payload": _json(payload), "headers": _json(safe_headers(headers)), "digest": digest, "now": now,
+              "payload": _json(payload), "headers": _json(safe_headers(headers)), "digest": digest, "signer": signer,
+              "now": now,
               "stale_before": now - horizon, "status": status, "processed_at": None if handled else now}
     try:
         claimed, new_id, new_status, known_id, known_status = connection.exec_driver_sql(_RECORD_AT_ONCE,

@@ -28,8 +28,9 @@ _DONE = (EventStatus.PROCESSED.value, EventStatus.IGNORED.value, EventStatus.FAI
 
 
 def claim_delivery_digest(session: Session, *, platform: str, topic: str, digest: str, now: datetime,
-                          horizon: timedelta, event_id: int | None = None) -> int | None:
-    """The digest row's id when this body is new to the platform within `horizon`; None for a replay.
+                          horizon: timedelta, event_id: int | None = None, signer: str = "") -> int | None:
+    """The digest row's id when this body is new to its signer (DeliveryDigest.signer) within `horizon`; None for
+    a replay.
 
     One statement decides it: insert, or take over a row older than the horizon. A concurrent twin waits on
     the first's row lock and, finding it fresh, matches nothing. `event_id`: the inbox row it belongs to, when
@@ -40,10 +41,10 @@ def claim_delivery_digest(session: Session, *, platform: str, topic: str, digest
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(DeliveryDigest).values(platform=platform, topic=topic, digest=digest, seen_at=now,
-                                              event_id=event_id)
+    statement = insert(DeliveryDigest).values(platform=platform, signer=signer, topic=topic, digest=digest,
+                                              seen_at=now, event_id=event_id)
     upsert = statement.on_conflict_do_update(
-        index_elements=["platform", "topic", "digest"],
+        index_elements=["platform", "signer", "topic", "digest"],
         set_={"seen_at": now, "event_id": event_id},
         where=DeliveryDigest.seen_at < now - horizon,
     ).returning(DeliveryDigest.id)

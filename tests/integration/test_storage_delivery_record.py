@@ -99,6 +99,28 @@ def test_a_topic_nobody_handles_is_kept_as_ignored(storage: Storage, record: Rec
         assert session.get_one(Event, delivery.event_id).processed_at is not None
 
 
+@both
+def test_two_stores_identical_deliveries_are_both_kept(storage: Storage, record: Record) -> None:
+    """Issue 21, hole 7: two WooCommerce sites send `{"id": 101}` under the same delivery id, each signed by its
+    own secret: each is its store's own delivery. A true replay (the same signer again) is still dropped."""
+    site = {"platform": "woocommerce", "topic": "order.deleted", "payload": {"id": 101}}
+    first = record(storage, **facts(**site, shop_domain="one.example", signer="one.example"))
+    second = record(storage, **facts(**site, shop_domain="two.example", signer="two.example"))
+    assert first is not None and second is not None and first.created and second.created
+    assert first.event_id != second.event_id
+    assert record(storage, **facts(**site, delivery_id="d-2", shop_domain="two.example", signer="two.example")) is None
+    assert kept(storage) == (2, 2)
+
+
+@both
+def test_a_body_signed_by_a_secret_every_store_shares_is_one_body_whichever_shop_it_names(
+        storage: Storage, record: Record) -> None:
+    """Shopify's app secret proves no shop: its body under another shop's header is a replay, as before."""
+    assert record(storage, **facts(shop_domain="one.myshopify.com")) is not None
+    assert record(storage, **facts(delivery_id="d-2", shop_domain="two.myshopify.com")) is None
+    assert kept(storage) == (1, 1)
+
+
 def test_twins_racing_in_one_statement_keep_one_row_and_the_rest_are_replays_or_told_to_retry(
         storage: Storage) -> None:
     """Eight identical deliveries at the same moment: one is kept; each other one is a replay, or is told (NotAtOnce)

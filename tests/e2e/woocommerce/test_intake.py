@@ -12,6 +12,7 @@ from support.signing import sign
 
 from storage.db import storage_of
 from storage.models import Event
+from storage.repositories import add_woocommerce_store
 
 from ..fakes.woocommerce import FakeWooCommerce
 from .steps import install
@@ -68,6 +69,27 @@ def test_two_deliveries_sharing_a_delivery_id_within_a_second_are_both_recorded(
     client.post("/webhooks/woocommerce", data=body_two,
                 headers={**headers, "X-WC-Webhook-Signature": sign(fake_woocommerce.webhook_secret, body_two)})
     assert len(events(app)) == 2
+
+
+def test_two_sites_deleting_their_own_order_101_are_both_recorded_and_a_replay_to_either_is_not(
+    app: Flask, client: FlaskClient, fake_woocommerce: FakeWooCommerce
+) -> None:
+    """Issue 21, hole 7: the same body `{"id": 101}` (and, within one second, the same delivery id) from two
+    sites is two deliveries; the replay check is each site's own."""
+    storage = storage_of(app)
+    with storage.transaction() as session:
+        add_woocommerce_store(session, storage.cipher, url="https://other-site.example", consumer_key="ck_other",
+                              consumer_secret="cs_other", webhook_secret="other-site-secret")
+    body, ours = fake_woocommerce.delivery("order.deleted", 101)
+    theirs = {**ours, "X-WC-Webhook-Source": "https://other-site.example/",
+              "X-WC-Webhook-Signature": sign("other-site-secret", body)}
+    answers = [client.post("/webhooks/woocommerce", data=body, headers=headers).json for headers in (ours, theirs)]
+    assert answers == [{"status": "accepted"}, {"status": "accepted"}]
+    resent = {**theirs, "X-WC-Webhook-Delivery-ID": "a-new-delivery-id"}  # the same body to the same site again
+    assert client.post("/webhooks/woocommerce", data=body, headers=resent).json == {"status": "duplicate"}
+    domain = fake_woocommerce.url.removeprefix("https://")
+    assert sorted(events(app)) == [("order.deleted", "received", domain),
+                                   ("order.deleted", "received", "other-site.example")]
 
 
 def test_every_missing_header_is_named_in_a_400(client: FlaskClient, fake_woocommerce: FakeWooCommerce) -> None:
