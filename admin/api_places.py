@@ -1,5 +1,6 @@
-"""The admin API's listings beside the policy and the cases: policy versions, recent orders, failed events and
-the customer-data exports the privacy webhooks asked for. Same rule as admin.api: the principal's store only."""
+"""The admin API's listings beside the policy and the cases: policy versions, recent orders, failed events, cases
+set aside and the customer-data exports the privacy webhooks asked for. Same rule as admin.api: the principal's
+store only."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from admin.api import _error, _store
 from admin.auth import current_principal, signed_in
 from admin.sample_order import sample_order
 from storage.db import storage_of
-from storage.repositories import find_policy_version, policy_history, privacy_exports, read_privacy_export
+from storage.repositories import (
+    find_policy_version,
+    policy_history,
+    privacy_exports,
+    read_privacy_export,
+    set_aside_cases,
+)
 from storage.repositories.admin_places import failed_events, recent_orders
 
 bp = Blueprint("admin_api_places", __name__, url_prefix="/admin/api")
@@ -59,6 +66,18 @@ def events() -> Response:
     with storage_of(current_app).sessions() as session:
         return jsonify(events=[{"id": e.id, "topic": e.topic, "received_at": e.received_at.isoformat(),
                                 "error": e.error} for e in failed_events(session, store)])
+
+
+@bp.get("/cases/set-aside")
+@signed_in
+def cases_set_aside() -> Response:
+    """Requests no decision could be made of (their errors say why): the merchant answers them on the platform."""
+    with storage_of(current_app).sessions() as session:
+        return jsonify(cases=[{"id": c.id, "order_id": c.order_id, "kind": c.kind,
+                               "created_at": c.created_at.isoformat(),
+                               "set_aside_at": c.set_aside_at.isoformat() if c.set_aside_at else None,
+                               "errors": c.errors or []}
+                              for c in set_aside_cases(session, current_principal().store_id)])
 
 
 @bp.get("/privacy/exports")

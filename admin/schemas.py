@@ -6,7 +6,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 OUTCOMES = ("approve", "decline", "review")
 KINDS = ("cancel", "return", "claim", "warranty")
-STATUSES = ("open", "decided", "closed")
+STATUSES = ("open", "decided", "closed", "set_aside")
 
 
 class CaseQuery(Schema):

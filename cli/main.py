@@ -15,7 +15,7 @@ from cli.demo import demo_group
 from cli.privacy import inbox_group, privacy_group
 from cli.stores import db_group, policy_group, stores_group
 from cli.woocommerce import poll_group, woocommerce_group
-from cli.work import actions_group, clock_command, events_group, work_until_stopped
+from cli.work import actions_group, cases_group, clock_command, events_group, work_until_stopped
 
 
 class AssayGroup(FlaskGroup):
@@ -42,7 +42,7 @@ def cli() -> None:
 
 
 for group in (demo_group, db_group, stores_group, policy_group, poll_group, woocommerce_group, inbox_group,
-              privacy_group, shopify_group, events_group, actions_group, clock_command):
+              privacy_group, shopify_group, events_group, actions_group, cases_group, clock_command):
     cli.add_command(group)
 
 

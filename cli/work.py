@@ -1,4 +1,5 @@
-"""`assay events` and `assay actions` (work that failed for good: list it, put it back in line), `assay clock`
+"""`assay events`, `assay actions` and `assay cases` (work that failed for good, cases set aside: list them, put one
+back in line), `assay clock`
 (the scheduled work on RQ's cron) and the worker's loop that rides out a Redis outage.
 
 Storage, RQ and the jobs are imported inside the commands, so `assay decide` never pays for them."""
@@ -20,6 +21,7 @@ from storage.db import storage_of
 
 events_group = AppGroup("events", help="Webhook deliveries (the inbox) that failed for good.")
 actions_group = AppGroup("actions", help="Platform writes (the outbox) that failed for good.")
+cases_group = AppGroup("cases", help="Customers' requests no decision could be made of (set aside).")
 log = logging.getLogger("assay.worker")
 
 WORKER_MAX_BACKOFF_SECONDS = 30.0
@@ -96,6 +98,42 @@ def actions_retry(action_id: int) -> None:
         raise click.BadParameter(str(refused), param_hint="ACTION_ID") from None
     queued = queue_of(current_app).enqueue(perform_action, key, job_id=job_id_for("action", f"{key}:{time.time_ns()}"))
     click.echo(f"action {action_id} queued again" + ("" if queued else " (Redis unreachable: the relay will queue it)"))
+
+
+@cases_group.command("set-aside")
+@reports_storage_errors
+def cases_set_aside() -> None:
+    """List cases set aside, newest first: id, store, order, kind, when, and every error that kept it undecided."""
+    from storage.models import Store
+    from storage.repositories import set_aside_cases
+
+    with storage_of(current_app).sessions() as session:
+        cases = set_aside_cases(session)
+        for case in cases:
+            store = session.get_one(Store, case.store_id)
+            click.echo(f"{case.id}\t{store.platform}:{store.domain}\torder {case.order_id}\t{case.kind}\t"
+                       f"{_when(case.set_aside_at)}\t{'; '.join(case.errors or [])}")
+    if not cases:
+        click.echo("no cases set aside")
+
+
+@cases_group.command("retry")
+@click.argument("case_id", type=int)
+@reports_storage_errors
+def cases_retry(case_id: int) -> None:
+    """Open a case set aside again and queue its decision (once what kept it undecided is mended); still
+    undecidable, it is set aside again with its errors."""
+    from jobs.cases import decide_case
+    from jobs.queue import queue_of
+    from storage.repositories import NotRetryable, retry_case
+
+    try:
+        with storage_of(current_app).transaction() as session:
+            retry_case(session, case_id)
+    except NotRetryable as refused:
+        raise click.BadParameter(str(refused), param_hint="CASE_ID") from None
+    queued = queue_of(current_app).enqueue(decide_case, case_id, job_id=f"case-{case_id}-retry-{time.time_ns()}")
+    click.echo(f"case {case_id} queued again" + ("" if queued else " (Redis unreachable: the relay will queue it)"))
 
 
 @click.command("clock")

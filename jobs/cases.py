@@ -11,9 +11,17 @@ from jobs.actions import perform_action, store_of_action
 from jobs.pause import pause_point
 from jobs.queue import job_id_for, queue_of
 from policies.batch import CaseError, decide_document
+from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import CaseStatus, Store
-from storage.repositories import current_policy_version, enqueue_action, get_case, list_cases, save_decision
+from storage.repositories import (
+    current_policy_version,
+    enqueue_action,
+    get_case,
+    list_cases,
+    save_decision,
+    set_case_aside,
+)
 
 log = logging.getLogger("assay.jobs")
 
@@ -32,8 +40,11 @@ def decide_case(case_id: int) -> None:
             return
         try:
             decision = decide_document({**record.document, "policy": policy.document})
-        except CaseError as error:  # nothing a retry could mend: the case waits for a person
-            log.error("case.invalid", extra={"case_id": case_id, "errors": error.errors})
+        except CaseError as error:  # nothing a retry could mend: set aside, once, for a person to look at
+            set_case_aside(session, case_id, error.errors, utc_now())
+            # The fields only: an error may quote a value the customer wrote; the row keeps the whole sentences.
+            fields = sorted({message.split(":", 1)[0] for message in error.errors})
+            log.error("case.set_aside", extra={"case_id": case_id, "store_id": record.store_id, "fields": fields})
             return
         save_decision(session, case_id, decision)
         store = session.get_one(Store, record.store_id)

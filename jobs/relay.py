@@ -3,7 +3,8 @@
 An event still `received`, an open case with no decision, a write still `pending` (or `running` past its
 lease) after a short grace period had its job lost: Redis was down or came back empty, a worker died, an
 enqueue failed after the row was committed. Each is queued again under a job id of its own for this grace
-period, so relaying twice queues it once; the jobs themselves are safe to run twice."""
+period, so relaying twice queues it once; the jobs themselves are safe to run twice. Each pass takes first what
+it handed out least recently, so rows whose jobs never get them done can't keep the others waiting."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from jobs.queue import job_id_for, queue_of
 from jobs.settings import action_lease, relay_grace
 from storage.columns import utc_now
 from storage.db import storage_of
-from storage.repositories import due_actions, due_cases, due_events
+from storage.repositories import take_due_actions, take_due_cases, take_due_events
 
 log = logging.getLogger("assay.jobs")
 
@@ -39,9 +40,9 @@ def relay(limit: int = 500) -> Relayed:
     """Queue again each piece of work the database says is undone and overdue; returns what it queued."""
     config = current_app.config
     now, grace = utc_now(), relay_grace(config)
-    with storage_of(current_app).sessions() as session:
-        found = Relayed(due_events(session, now, grace, limit), due_cases(session, now, grace, limit),
-                        due_actions(session, now, grace, action_lease(config), limit))
+    with storage_of(current_app).transaction() as session:
+        found = Relayed(take_due_events(session, now, grace, limit), take_due_cases(session, now, grace, limit),
+                        take_due_actions(session, now, grace, action_lease(config), limit))
     # One job id per item per grace period: a relay pass that runs again before the job did queues nothing new.
     window = int(now.timestamp() // max(grace.total_seconds(), 1))
     queue = queue_of(current_app)

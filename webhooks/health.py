@@ -1,4 +1,5 @@
-"""/health: liveness, with the work that failed for good (a person must look) and whether the database answers."""
+"""/health: liveness, with the work that failed for good or was set aside (a person must look) and whether the database
+answers."""
 
 from __future__ import annotations
 
@@ -24,4 +25,5 @@ def health() -> dict[str, Any]:
     except SQLAlchemyError as error:
         log.warning("health.database_unavailable", extra={"error": type(error).__name__})
         return {"status": "ok", "database": "unavailable"}
-    return {"status": "ok", "database": "ok", "failed": {"events": counts.events, "actions": counts.actions}}
+    return {"status": "ok", "database": "ok",
+            "failed": {"events": counts.events, "actions": counts.actions, "cases": counts.cases}}

@@ -459,17 +459,21 @@
 
   // --- Needs attention ------------------------------------------------------------------------------------
   async function loadAttention() {
-    const [writes, events, exports] = await Promise.all([api("GET", "/write-backs/failed"), api("GET", "/events/failed"), api("GET", "/privacy/exports")]);
-    const w = writes.json.write_backs || [], ev = events.json.events || [], ex = exports.json.exports || [];
-    const missing = [[writes, "#failed-writes", 5, "The failed write-backs"], [events, "#failed-events", 3, "The failed events"],
-      [exports, "#exports", 3, "The customer-data exports"]].filter(([answer]) => !answer.ok);
+    const [writes, aside, events, exports] = await Promise.all([api("GET", "/write-backs/failed"), api("GET", "/cases/set-aside"),
+      api("GET", "/events/failed"), api("GET", "/privacy/exports")]);
+    const w = writes.json.write_backs || [], sa = aside.json.cases || [], ev = events.json.events || [], ex = exports.json.exports || [];
+    const missing = [[writes, "#failed-writes", 5, "The failed write-backs"], [aside, "#set-aside", 4, "The requests set aside"],
+      [events, "#failed-events", 3, "The failed events"], [exports, "#exports", 3, "The customer-data exports"]].filter(([answer]) => !answer.ok);
 
-    $("#count-attention").textContent = w.length + ev.length + ex.length ? ` (${w.length + ev.length + ex.length})` : "";
+    const count = w.length + sa.length + ev.length + ex.length;
+    $("#count-attention").textContent = count ? ` (${count})` : "";
     const none = (cols, text) => el("tr", {}, el("td", { colspan: cols, class: "muted", text }));
     $("#failed-writes").replaceChildren(...(w.length ? w.map((a) => el("tr", { class: "failed" },
       el("td", {}, el("a", { href: "#decisions", text: `Case ${a.case_id}`, onclick: () => setTimeout(() => openCase(a.case_id), 0) })),
       el("td", { text: words(a.kind) }), el("td", { text: String(a.attempts) }), el("td", { text: a.last_error || "" }),
       el("td", {}, el("button", { type: "button", text: "Retry", "aria-label": `Retry write ${a.id}`, onclick: () => retry(a.id) })))) : [none(5, "None: every write reached the platform.")]));
+    $("#set-aside").replaceChildren(...(sa.length ? sa.map((c) => el("tr", { class: "failed" }, el("td", { text: when(c.created_at) }),
+      el("td", { text: c.order_id }), el("td", { text: words(c.kind) }), el("td", { text: c.errors.join("; ") }))) : [none(4, "None.")]));
     $("#failed-events").replaceChildren(...(ev.length ? ev.map((e) => el("tr", {}, el("td", { text: when(e.received_at) }),
       el("td", { text: e.topic }), el("td", { text: e.error || "" }))) : [none(3, "None.")]));
     $("#exports").replaceChildren(...(ex.length ? ex.map((x) => el("tr", {}, el("td", { text: when(x.created_at) }),

@@ -13,6 +13,7 @@ from storage.repositories.cases import (
     list_cases,
     reopen_closed_cases,
     save_decision,
+    set_case_aside,
     set_case_status,
     store_of_case,
 )
@@ -93,14 +94,16 @@ from storage.repositories.stores import (
 from storage.repositories.work import (
     FailedCounts,
     NotRetryable,
-    due_actions,
-    due_cases,
-    due_events,
     failed_actions,
     failed_counts,
     failed_events,
     retry_action,
+    retry_case,
     retry_event,
+    set_aside_cases,
+    take_due_actions,
+    take_due_cases,
+    take_due_events,
 )
 
 __all__ = [
@@ -167,6 +170,7 @@ __all__ = [
     "rotate_store_secrets",
     "safe_headers",
     "save_decision",
+    "set_case_aside",
     "set_case_status",
     "store_of_case",
     "set_policy",
@@ -177,12 +181,14 @@ __all__ = [
     "reschedule_event",
     "FailedCounts",
     "NotRetryable",
-    "due_actions",
-    "due_cases",
-    "due_events",
+    "take_due_actions",
+    "take_due_cases",
+    "take_due_events",
     "failed_actions",
     "failed_counts",
     "failed_events",
     "retry_action",
+    "retry_case",
     "retry_event",
+    "set_aside_cases",
 ]

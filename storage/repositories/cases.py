@@ -59,6 +59,14 @@ def set_case_status(session: Session, case_id: int, status: CaseStatus) -> CaseR
     return case
 
 
+def set_case_aside(session: Session, case_id: int, errors: Sequence[str], at: datetime) -> CaseRecord:
+    """No decision can be made of the case as it is: out of the relay's way, with why, until a person looks."""
+    case = session.get_one(CaseRecord, case_id)
+    case.status, case.errors, case.set_aside_at = CaseStatus.SET_ASIDE.value, list(errors), at
+    session.flush()
+    return case
+
+
 def close_cases(session: Session, store_id: int, order_id: str, *, including_decided: bool = False) -> list[int]:
     """The order ended or went away: its open cases (and its decided ones, say for review) are closed."""
     closing = [CaseStatus.OPEN.value] + ([CaseStatus.DECIDED.value] if including_decided else [])

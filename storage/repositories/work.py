@@ -1,5 +1,5 @@
 """The database as the source of truth for work: what is still to do (for the relay), what has failed for good
-(for `/health`, the CLI and the settings page), and putting failed work back in line."""
+or been set aside (for `/health`, the CLI and the settings page), and putting it back in line."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.models import (
@@ -29,44 +29,60 @@ def _due(waiting_since: InstrumentedAttribute[datetime], next_attempt_at: Instru
     return or_(and_(next_attempt_at.is_(None), waiting_since < now - grace), next_attempt_at <= now)
 
 
-def due_events(session: Session, now: datetime, grace: timedelta, limit: int) -> list[int]:
+Relayable = TypeVar("Relayable", Event, CaseRecord, Action)
+
+
+def _take(session: Session, model: type[Relayable], due: ColumnElement[bool], now: datetime,
+          limit: int) -> list[tuple[int, str]]:
+    """The due rows handed out least recently (never first), stamped `relayed_at = now`, by id: what the relay
+    hands out but never gets done (a job that dies each time, a case no one can decide) goes to the back, so
+    however many such rows there are, every due row is handed out within a few passes."""
+    # A row a job holds right now is skipped: it is being done, and the relay must not wait on it.
+    turn = (select(model.id).where(due).order_by(model.relayed_at.asc().nulls_first(), model.id)
+            .limit(limit).with_for_update(skip_locked=True).scalar_subquery())
+    key = Action.idempotency_key if model is Action else model.id
+    taken = session.execute(update(model).where(model.id.in_(turn)).values(relayed_at=now)
+                            .returning(model.id, key).execution_options(synchronize_session=False))
+    return sorted((int(row[0]), str(row[1])) for row in taken)
+
+
+def take_due_events(session: Session, now: datetime, grace: timedelta, limit: int) -> list[int]:
     """Events still `received` whose job may have been lost (Redis emptied, a worker killed, an enqueue failed)."""
-    query = (select(Event.id).where(Event.status == EventStatus.RECEIVED.value,
-                                    _due(Event.received_at, Event.next_attempt_at, now, grace))
-             .order_by(Event.id).limit(limit))
-    return list(session.scalars(query))
+    due = and_(Event.status == EventStatus.RECEIVED.value, _due(Event.received_at, Event.next_attempt_at, now, grace))
+    return [event_id for event_id, _ in _take(session, Event, due, now, limit)]
 
 
-def due_cases(session: Session, now: datetime, grace: timedelta, limit: int) -> list[int]:
-    """Open cases with no decision whose store has a policy (those without one wait for it, by design)."""
-    query = (select(CaseRecord.id).where(
-        CaseRecord.status == CaseStatus.OPEN.value, CaseRecord.created_at < now - grace,
-        ~exists().where(DecisionRecord.case_id == CaseRecord.id),
-        exists().where(PolicyVersion.store_id == CaseRecord.store_id),
-    ).order_by(CaseRecord.id).limit(limit))
-    return list(session.scalars(query))
+def take_due_cases(session: Session, now: datetime, grace: timedelta, limit: int) -> list[int]:
+    """Open cases with no decision whose store has a policy (those without one wait for it, by design; a case no
+    decision can be made of is set aside, not open)."""
+    due = and_(CaseRecord.status == CaseStatus.OPEN.value, CaseRecord.created_at < now - grace,
+               ~exists().where(DecisionRecord.case_id == CaseRecord.id),
+               exists().where(PolicyVersion.store_id == CaseRecord.store_id))
+    return [case_id for case_id, _ in _take(session, CaseRecord, due, now, limit)]
 
 
-def due_actions(session: Session, now: datetime, grace: timedelta, lease: timedelta, limit: int) -> list[str]:
+def take_due_actions(session: Session, now: datetime, grace: timedelta, lease: timedelta, limit: int) -> list[str]:
     """Writes pending past their grace period or retry time, and writes `running` past their lease (worker dead)."""
     pending = and_(Action.state == ActionState.PENDING.value,
                    _due(Action.created_at, Action.next_attempt_at, now, grace))
     abandoned = and_(Action.state == ActionState.RUNNING.value, Action.claimed_at < now - lease)
-    query = select(Action.idempotency_key).where(or_(pending, abandoned)).order_by(Action.id).limit(limit)
-    return list(session.scalars(query))
+    return [key for _, key in _take(session, Action, or_(pending, abandoned), now, limit)]
 
 
 @dataclass(frozen=True)
 class FailedCounts:
     events: int
     actions: int
+    cases: int  # set aside: no decision could be made of them
 
 
 def failed_counts(session: Session) -> FailedCounts:
     events = session.scalar(select(func.count()).select_from(Event).where(Event.status == EventStatus.FAILED.value))
     actions = session.scalar(select(func.count()).select_from(Action)
                              .where(Action.state == ActionState.FAILED.value))
-    return FailedCounts(int(events or 0), int(actions or 0))
+    cases = session.scalar(select(func.count()).select_from(CaseRecord)
+                           .where(CaseRecord.status == CaseStatus.SET_ASIDE.value))
+    return FailedCounts(int(events or 0), int(actions or 0), int(cases or 0))
 
 
 def failed_events(session: Session, limit: int = 100) -> Sequence[Event]:
@@ -79,8 +95,16 @@ def failed_actions(session: Session, limit: int = 100) -> Sequence[Action]:
     return session.scalars(query).all()
 
 
+def set_aside_cases(session: Session, store_id: int | None = None, limit: int = 100) -> Sequence[CaseRecord]:
+    """Cases set aside (every store's, or one store's), the most recently set aside first."""
+    query = select(CaseRecord).where(CaseRecord.status == CaseStatus.SET_ASIDE.value)
+    if store_id is not None:
+        query = query.where(CaseRecord.store_id == store_id)
+    return session.scalars(query.order_by(CaseRecord.id.desc()).limit(limit)).all()
+
+
 class NotRetryable(LookupError):
-    """The event or action named does not exist, or is not failed; the message says which."""
+    """The event, action or case named does not exist, or is not failed (set aside); the message says which."""
 
 
 FailedRow = TypeVar("FailedRow", Event, Action)
@@ -104,6 +128,18 @@ def retry_event(session: Session, event_id: int) -> Event:
     event.status, event.attempts, event.next_attempt_at, event.processed_at = EventStatus.RECEIVED.value, 0, None, None
     session.flush()
     return event
+
+
+def retry_case(session: Session, case_id: int) -> CaseRecord:
+    """A set-aside case open again, its errors kept until it is decided (or set aside again with new ones)."""
+    case = session.get(CaseRecord, case_id, with_for_update=True)
+    if case is None:
+        raise NotRetryable(f"no case with id {case_id}")
+    if case.status != CaseStatus.SET_ASIDE.value:
+        raise NotRetryable(f"case {case_id} is {case.status}, only a case set aside is retried")
+    case.status, case.relayed_at = CaseStatus.OPEN.value, None
+    session.flush()
+    return case
 
 
 def retry_action(session: Session, action_id: int) -> Action:

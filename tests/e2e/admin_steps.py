@@ -10,8 +10,10 @@ from flask import Flask
 from sqlalchemy import select
 from support.session_tokens import CLIENT_ID, bearer
 
+from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Action, CaseRecord, Platform, Store
+from storage.repositories import add_case, set_case_aside
 from storage.repositories.admin_access import issue_login_link
 
 from .fakes.shopify import FakeShopify
@@ -73,3 +75,12 @@ def login_session(app: Flask, base_url: str, platform: Platform, person: str = "
 
 def without_csrf(headers: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in headers.items() if name != "X-CSRF-Token"}
+
+
+def set_aside_one_case_each(app: Flask, *tenants: Tenant) -> None:
+    """A request in each store no decision could be made of, its error naming its store."""
+    with storage_of(app).transaction() as session:
+        for tenant in tenants:
+            case, _ = add_case(session, store_id=tenant.store_id, order_id=f"aside-{tenant.store_id}",
+                               kind="return", request_key=f"aside:{tenant.store_id}", document={})
+            set_case_aside(session, case.id, [f"order: is required ({tenant.domain})"], utc_now())

@@ -16,7 +16,7 @@ from storage.db import storage_of
 from storage.models import Action, ActionState, DecisionRecord, Event, Platform, PolicyVersion
 from storage.repositories.admin_access import issue_login_link
 
-from .admin_steps import Tenant, login_session, two_stores_in_review, without_csrf
+from .admin_steps import Tenant, login_session, set_aside_one_case_each, two_stores_in_review, without_csrf
 from .fakes.shopify import FakeShopify
 from .fakes.woocommerce import FakeWooCommerce
 from .shopify_app import mutations
@@ -55,6 +55,7 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("GET", "/admin/api/policy/versions/<int:version>"): lambda me, them: ("/admin/api/policy/versions/1", None),
     ("GET", "/admin/api/orders"): lambda me, them: ("/admin/api/orders", None),
     ("GET", "/admin/api/events/failed"): lambda me, them: ("/admin/api/events/failed", None),
+    ("GET", "/admin/api/cases/set-aside"): lambda me, them: ("/admin/api/cases/set-aside", None),
     ("GET", "/admin/api/privacy/exports"): lambda me, them: ("/admin/api/privacy/exports", None),
     ("GET", "/admin/api/privacy/exports/<int:export_id>"): lambda me, them: ("/admin/api/privacy/exports/1", None),
     ("POST", "/admin/api/logout"): lambda me, them: ("/admin/api/logout", None),
@@ -262,6 +263,18 @@ def test_a_failed_write_back_is_listed_and_retried_once(
     assert _call(base_url, "GET", "/admin/api/write-backs/failed", None, shop.headers).json()["write_backs"] == []
     again = _call(base_url, "POST", f"/admin/api/write-backs/{shop.action_id}/retry", None, shop.headers)
     assert again.status_code == 409
+
+
+def test_a_case_set_aside_is_listed_under_needs_attention_for_its_store_only(
+    app: Flask, base_url: str, stores: tuple[Tenant, Tenant],
+) -> None:
+    shop, site = stores
+    set_aside_one_case_each(app, shop, site)
+    for me in (shop, site):
+        listed = _call(base_url, "GET", "/admin/api/cases/set-aside", None, me.headers).json()["cases"]
+        assert [(row["order_id"], row["kind"], row["errors"]) for row in listed] == [
+            (f"aside-{me.store_id}", "return", [f"order: is required ({me.domain})"])]
+        assert listed[0]["set_aside_at"] is not None
 
 
 def test_a_login_link_is_single_use_and_a_session_ends_at_logout(

@@ -17,7 +17,7 @@ from storage.db import storage_of
 from storage.models import Action, ActionState, Platform, PolicyVersion, Store
 from storage.repositories.admin_access import issue_login_link
 
-from .admin_steps import Tenant, two_stores_in_review
+from .admin_steps import Tenant, set_aside_one_case_each, two_stores_in_review
 from .browser import screenshot, serious_violations
 from .fakes.shopify import FakeShopify
 from .fakes.woocommerce import FakeWooCommerce
@@ -218,6 +218,20 @@ def test_a_new_store_with_no_request_yet_sees_each_screen_say_so(
     expect(page.locator("#failed-writes")).to_have_text("None: every write reached the platform.")
     assert serious_violations(page) == []
     screenshot(page, "empty-attention")
+
+
+def test_a_request_no_decision_could_be_made_of_waits_under_needs_attention_in_its_store_only(
+    app: Flask, base_url: str, page: Page, fake_shopify: FakeShopify, fake_woocommerce: FakeWooCommerce,
+) -> None:
+    shop, site = two_stores_in_review(app, base_url, fake_shopify, fake_woocommerce)
+    set_aside_one_case_each(app, shop, site)
+    sign_in(page, app, base_url, site.store_id)
+    open_screen(page, "attention", "#set-aside tr.failed")
+    expect(page.locator("#set-aside tr")).to_have_count(1)
+    expect(page.locator("#set-aside tr")).to_contain_text(f"order: is required ({site.domain})")
+    expect(page.locator("#set-aside")).not_to_contain_text(shop.domain)
+    expect(page.locator("#count-attention")).not_to_be_empty()
+    assert serious_violations(page) == []
 
 
 def test_a_screen_whose_data_does_not_arrive_says_so_and_loads_again_when_opened_again(
