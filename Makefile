@@ -6,19 +6,25 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint typecheck bench scenarios clean plugin php-test
 
 $(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	touch $(STAMP)
+	@echo "Installing Assay into $(VENV) (once)..."
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
 
 # With no configuration: the demo store (seeded into an empty database only), and /admin/ signs visitors in to it.
+# One line says where it serves; the migration's and the seeding's logs go to instance/run.log, the server's own
+# lines stay at warning unless ASSAY_LOG_LEVEL says otherwise.
 ASSAY_DEMO ?= 1
-export ASSAY_DEMO
+PORT ?= 8000
+RUN_LOG := instance/run.log
+export ASSAY_DEMO PORT
 
 run: $(STAMP)
-	$(VENV)/bin/assay db upgrade
-	test "$(ASSAY_DEMO)" != 1 || $(VENV)/bin/assay demo seed
-	$(VENV)/bin/assay run --host 127.0.0.1 --port 8000
+	@mkdir -p instance
+	@$(VENV)/bin/assay db upgrade >$(RUN_LOG) 2>&1 || (cat $(RUN_LOG); exit 1)
+	@test "$(ASSAY_DEMO)" != 1 || $(VENV)/bin/assay demo seed >>$(RUN_LOG) 2>&1 || (cat $(RUN_LOG); exit 1)
+	@ASSAY_LOG_LEVEL=$${ASSAY_LOG_LEVEL:-WARNING} $(VENV)/bin/assay run --host 127.0.0.1 --port $(PORT)
 
 # pytest runs the plugin's `php -l` and PHPUnit too (tests/unit/test_woocommerce_plugin_php.py installs php-cli and
 # phpunit with apt-get when missing); php-test prints PHPUnit's own summary first.

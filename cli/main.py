@@ -5,6 +5,8 @@ Each command imports what it uses inside itself, and the app is built only for c
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -88,19 +90,26 @@ def worker_command(burst: bool) -> None:
 
 @cli.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
+@click.option("--port", default=8000, show_default=True, envvar="PORT")
 @with_appcontext
 def run_command(host: str, port: int) -> None:
     """Serve the app for development; without REDIS_URL the scheduled work runs on threads beside it."""
+    # Werkzeug's server itself: Flask's app.run() refuses to start inside a command of its own CLI.
+    from werkzeug.serving import run_simple
+
     from jobs.clock import EmbeddedClock
     from jobs.logs import configure_logging
     from jobs.queue import InProcessQueue, queue_of
 
     configure_logging()
+    # Werkzeug sets its own logger to INFO (a line per request) unless it has a level: it takes Assay's.
+    logging.getLogger("werkzeug").setLevel(logging.getLogger().level)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if isinstance(queue_of(app), InProcessQueue):
         EmbeddedClock(app).start()
-    app.run(host=host, port=port, use_reloader=False)
+    what = "Assay's demo store" if app.config.get("ASSAY_DEMO") else "Assay"
+    click.echo(f"{what}: http://{host}:{port} — Ctrl-C stops it", err=True)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 def main() -> None:

@@ -271,6 +271,9 @@ class InstallNonce(Base):
     # could post keys: they replace a store's own only once they are proven to work on its site).
     consumer_key_encrypted: Mapped[str | None] = mapped_column(Text)
     consumer_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    # base64url(SHA-256(verifier)) of the Assay plugin that started the install, if it did: its secret is opened
+    # for that plugin only once the keys are proven, and delivered to the site alone.
+    plugin_challenge: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
@@ -337,19 +340,19 @@ class AdminSession(Base):
 
 
 class PluginLink(Base):
-    """One connect of the Assay for WooCommerce plugin: the code its page exchanges, once, for the secret it signs
-    with. Only digests of the code and of the plugin's verifier are kept; the secret is a Fernet token."""
+    """One connect of the Assay for WooCommerce plugin: the secret it signs with, opened once the site proved the
+    install's keys and delivered to the site's plugin with them. The secret is a Fernet token; the challenge is the
+    digest of the verifier only the plugin that started the connect holds (it accepts no other secret)."""
 
     __tablename__ = "plugin_links"
-    __table_args__ = (UniqueConstraint("code_hash"), Index(None, "store_id"))
+    __table_args__ = (Index(None, "store_id"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    code_hash: Mapped[str] = mapped_column(String(64))
     challenge: Mapped[str] = mapped_column(String(64))  # base64url(SHA-256(the plugin's verifier))
     secret_encrypted: Mapped[str] = mapped_column(Text)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # for claiming; a claimed secret lasts until replaced
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # for delivering; a delivered one lasts until replaced
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 

@@ -19,7 +19,6 @@ from connector.woocommerce.install import InstallRefused
 from connector.woocommerce.installer import (
     accept_keys,
     complete_woocommerce_install,
-    connect_code,
     returned_ticket,
     start_install,
 )
@@ -80,12 +79,13 @@ def installed() -> BaseResponse | tuple[str, int, dict[str, str]]:
     """Where WooCommerce sends the merchant back, with success=1 or 0; nothing from the query is echoed.
 
     An install the plugin started goes on to the plugin's page on the ticket's own site (never a site the query
-    names) with the connect code, which the plugin exchanges, with its verifier, for its secret.
+    names), saying only whether it was approved: anyone holding the ticket can call this, so nothing that signs as
+    the store travels this way (the plugin's secret is delivered to the site itself, plugin_delivery.py).
     """
     approved = request.args.get("success") == "1"
     ticket = returned_ticket(request.args.get("user_id"))
     if ticket is not None and ticket.challenge:
-        outcome = f"assay_code={connect_code(ticket)}" if approved else "assay_declined=1"
+        outcome = "assay_connecting=1" if approved else "assay_declined=1"
         return redirect(f"{ticket.site}{PLUGIN_PAGE}&{outcome}", 303)
     text = ("Assay is connected to your store. Its webhooks are being set up; you can close this page."
             if approved else "Assay was not connected: the request was declined. Nothing was saved.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 import time
@@ -26,6 +24,7 @@ from connector.woocommerce.install import (
     register_webhooks,
     user_id_for,
 )
+from connector.woocommerce.plugin_delivery import deliver_plugin_secret
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
@@ -96,8 +95,9 @@ def start_install(store_url: str | None, source: str, plugin_challenge: str | No
 def accept_keys(document: object) -> tuple[int, int]:
     """Prove the ticket, spend its nonce and hold the key pair, encrypted, on the install; (store id, install id).
 
-    The callback carries no signature: whoever holds its URL could post any keys. So they replace nothing
-    yet; complete_woocommerce_install swaps them in once the site has accepted them.
+    The callback carries no signature: whoever holds its URL and a ticket could post any keys. So they change
+    nothing yet, not even the plugin's link: complete_woocommerce_install swaps them in, and only then opens the
+    plugin's secret, once the site has accepted them.
     """
     granted = read_callback(document, _ticket_key())
     ticket = granted.ticket
@@ -111,19 +111,11 @@ def accept_keys(document: object) -> tuple[int, int]:
                                                        datetime.fromtimestamp(ticket.expires, UTC), now)
         except NonceRefused as refused:
             raise InstallRefused(refused.reason, "this install's keys were already received") from None
-        hold_granted_keys(session, storage.cipher, install_id, granted.consumer_key, granted.consumer_secret)
-        if ticket.challenge:
-            open_plugin_link(session, storage.cipher, store_id, code=connect_code(ticket), challenge=ticket.challenge,
-                             now=now)
+        hold_granted_keys(session, storage.cipher, install_id, granted.consumer_key, granted.consumer_secret,
+                          ticket.challenge)
     log.info("install.keys_received", extra={"platform": Platform.WOOCOMMERCE.value,
                                              "store_id": store_id, "install_id": install_id})
     return store_id, install_id
-
-
-def connect_code(ticket: InstallTicket) -> str:
-    """The code the merchant's browser carries back to the plugin: derived from the ticket's nonce with the app's
-    secret, so the callback (which stores its digest) and the return page (which hands it on) agree unstored."""
-    return hmac.new(_ticket_key().encode(), f"assay-plugin-code:{ticket.nonce}".encode(), hashlib.sha256).hexdigest()
 
 
 def returned_ticket(user_id: str | None) -> InstallTicket | None:
@@ -135,15 +127,18 @@ def returned_ticket(user_id: str | None) -> InstallTicket | None:
 
 
 def complete_woocommerce_install(store_id: int, install_id: int) -> None:
-    """Job: prove the install's keys on the site, swap them in, then register Assay's webhooks."""
+    """Job: prove the install's keys on the site, swap them in, register Assay's webhooks, then hand the plugin
+    that started the install (if one did) its secret, on the site, with the keys just proven."""
     if swap_in_proven_keys(store_id, install_id):
         register_woocommerce_webhooks(store_id)
+        deliver_plugin_secret(store_id)
 
 
 def swap_in_proven_keys(store_id: int, install_id: int) -> bool:
     """True when the store now holds keys the site accepts; keys the site refuses are dropped, changing nothing.
 
-    A WooCommerceUnavailable propagates, keeping the keys for the job's next try.
+    Keys the site accepts prove the site's own admin approved this install: only then is a secret opened for the
+    plugin whose challenge the install carried. A WooCommerceUnavailable propagates, keeping the keys for a retry.
     """
     storage = storage_of(current_app)
     with storage.sessions() as session:
@@ -154,7 +149,7 @@ def swap_in_proven_keys(store_id: int, install_id: int) -> bool:
         if keys is None:  # an earlier run swapped them in (or dropped them)
             return store.status == StoreStatus.ACTIVE.value
         session.expunge(store)
-    proposed = StoreCredentials(consumer_key=keys[0], consumer_secret=keys[1])
+    proposed = StoreCredentials(consumer_key=keys.consumer_key, consumer_secret=keys.consumer_secret)
     refused: WooCommerceRejected | None = None
     try:
         with woocommerce_api(store, proposed, current_app.config) as api:
@@ -172,6 +167,8 @@ def swap_in_proven_keys(store_id: int, install_id: int) -> bool:
         kept = store_credentials(store, storage.cipher)  # a reinstall keeps the webhook secret in use
         set_store_credentials(store, storage.cipher, replace(kept, consumer_key=proposed.consumer_key,
                                                              consumer_secret=proposed.consumer_secret))
+        if keys.plugin_challenge:
+            open_plugin_link(session, storage.cipher, store_id, challenge=keys.plugin_challenge, now=utc_now())
     log.info("install.keys_stored", extra={"store_id": store_id, "install_id": install_id})
     return True
 

@@ -1,10 +1,8 @@
 """What the Assay for WooCommerce plugin asks of Assay, server to server.
 
-POST /woocommerce/plugin/claim       {store_url, code, verifier} -> {store_id, secret}: once per connect. The code
-                                     came back through the merchant's browser (install_routes.installed); the
-                                     verifier never left the site, and its digest was sealed into the install's
-                                     ticket, so neither a copied code nor an install started by someone else
-                                     yields the secret.
+The plugin never asks for its secret: Assay delivers it to the site once the site has proven the install's keys
+(plugin_delivery.py), so no request here can obtain one.
+
 GET  /woocommerce/plugin/status      signed: connected, webhooks healthy, last event seen.
 POST /woocommerce/plugin/login-link  signed, {person}: a single-use admin login link.
 POST /woocommerce/plugin/disconnect  signed: Assay drops the store's keys and forgets the store.
@@ -12,11 +10,7 @@ POST /woocommerce/plugin/disconnect  signed: Assay drops the store's keys and fo
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
-import re
 import time
 from typing import Any
 
@@ -25,7 +19,6 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from connector.guard import InputRefused, check_text, parse_json
 from connector.woocommerce.access import woocommerce_api
 from connector.woocommerce.errors import WooCommerceAccessDenied, WooCommerceRejected, WooCommerceUnavailable
-from connector.woocommerce.install import InstallRefused, check_store_url
 from connector.woocommerce.installer import INTAKE_PATH, public_url
 from connector.woocommerce.plugin_signing import (
     NONCE_HEADER,
@@ -44,15 +37,12 @@ from storage.models import Platform, Store, StoreStatus
 from storage.repositories import forget_shop, store_credentials
 from storage.repositories.admin_access import LINK_LIFETIME, issue_login_link
 from storage.repositories.inbox import last_event_at
-from storage.repositories.plugin_links import claim_plugin_link, plugin_secret, spend_request_nonce
-from storage.repositories.store_input import site_domain
+from storage.repositories.plugin_links import plugin_secret, spend_request_nonce
 
 bp = Blueprint("woocommerce_plugin", __name__)
 log = logging.getLogger("assay.webhooks")
 STATUS_FOR_REASON = {"unsigned": 400, "invalid_request": 400, "stale_request": 401, "invalid_signature": 401,
-                     "replayed_request": 401, "unknown_store": 401, "unknown_code": 403, "not_connected": 409}
-CODE = re.compile(r"[0-9a-f]{64}")
-VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # PKCE's code_verifier alphabet
+                     "replayed_request": 401, "unknown_store": 401, "not_connected": 409}
 
 
 class PluginRefused(Exception):
@@ -67,11 +57,6 @@ def _refused(refused: PluginRefused) -> tuple[Response, int]:
     return jsonify(error=refused.reason, detail=refused.detail), STATUS_FOR_REASON[refused.reason]
 
 
-def challenge_of(verifier: str) -> str:
-    """PKCE's S256: base64url(SHA-256(verifier)) without padding."""
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-
-
 def _json_object() -> dict[str, Any]:
     try:
         body = request.get_data(cache=True)
@@ -81,35 +66,6 @@ def _json_object() -> dict[str, Any]:
     if not isinstance(found, dict):
         raise PluginRefused("invalid_request", "the body must be a JSON object")
     return found
-
-
-def _field(sent: dict[str, Any], name: str, pattern: re.Pattern[str], shape: str) -> str:
-    try:
-        return check_text(name, sent.get(name), max_length=128, pattern=pattern, shape=shape)
-    except InputRefused as refused:
-        raise PluginRefused("invalid_request", str(refused)) from None
-
-
-@bp.post("/woocommerce/plugin/claim")
-def claim() -> tuple[Response, int]:
-    sent = _json_object()
-    try:
-        site = site_domain(check_store_url(str(sent.get("store_url") or "")))
-    except InstallRefused as refused:
-        raise PluginRefused("invalid_request", refused.detail) from None
-    code = _field(sent, "code", CODE, "the code Assay sent back")
-    verifier = _field(sent, "verifier", VERIFIER, "43 to 128 letters, digits, '-', '.', '_' or '~'")
-    storage = storage_of(current_app)
-    with storage.transaction() as session:
-        # Spent whatever follows: a wrong verifier or site gets no second guess at the same code.
-        claimed = claim_plugin_link(session, storage.cipher, code, utc_now())
-        store = session.get(Store, claimed[0]) if claimed else None
-        accepted = (claimed is not None and store is not None and store.domain == site
-                    and hmac.compare_digest(challenge_of(verifier), claimed[1]))
-    if not accepted or claimed is None or store is None:
-        raise PluginRefused("unknown_code", "this connect code is unknown, used, expired or not this site's")
-    log.info("plugin.claimed", extra={"store_id": store.id})
-    return jsonify(store_id=store.id, secret=claimed[2]), 200
 
 
 def _signed_store() -> tuple[Store, dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -65,20 +66,32 @@ def prune_installs(session: Session, now: datetime) -> None:
 
 
 def hold_granted_keys(session: Session, cipher: Cipher, install_id: int, consumer_key: str,
-                      consumer_secret: str) -> None:
-    """Keep the keys a callback brought on its install until the site has accepted them."""
+                      consumer_secret: str, plugin_challenge: str | None = None) -> None:
+    """Keep the keys a callback brought on its install until the site has accepted them, with the challenge of the
+    plugin that started the install, if one did."""
     session.execute(update(InstallNonce).where(InstallNonce.id == install_id).values(
         consumer_key_encrypted=cipher.encrypt(consumer_key),
         consumer_secret_encrypted=cipher.encrypt(consumer_secret),
+        plugin_challenge=plugin_challenge,
     ).execution_options(synchronize_session=False))
 
 
-def granted_keys(session: Session, cipher: Cipher, install_id: int) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class WaitingKeys:
+    """The key pair an install's callback brought, not yet proven; repr=False keeps the pair out of logs."""
+
+    consumer_key: str = field(repr=False)
+    consumer_secret: str = field(repr=False)
+    plugin_challenge: str | None = None
+
+
+def granted_keys(session: Session, cipher: Cipher, install_id: int) -> WaitingKeys | None:
     """The keys waiting on the install, or None once they have been taken (or never came)."""
     row = session.get(InstallNonce, install_id)
     if row is None or row.consumer_key_encrypted is None or row.consumer_secret_encrypted is None:
         return None
-    return cipher.decrypt(row.consumer_key_encrypted), cipher.decrypt(row.consumer_secret_encrypted)
+    return WaitingKeys(cipher.decrypt(row.consumer_key_encrypted), cipher.decrypt(row.consumer_secret_encrypted),
+                       row.plugin_challenge)
 
 
 def take_granted_keys(session: Session, install_id: int) -> bool:

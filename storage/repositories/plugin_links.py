@@ -1,13 +1,15 @@
-"""The Assay for WooCommerce plugin's secrets: made at connect, claimed once by the plugin, and the nonces of its
-signed requests (kept for the timestamp window, so a request captured on the way can't be replayed).
+"""The Assay for WooCommerce plugin's secrets and the nonces of its signed requests (kept for the timestamp window,
+so a request captured on the way can't be replayed).
 
-Only SHA-256 digests of the connect code are stored; the secret is Fernet-encrypted, as every credential is.
+A secret is opened only once the site has proven the install's keys, for the plugin whose challenge the install
+carried, and it is delivered to the site alone (with those keys); until delivered it signs nothing, and the secret
+delivered before it stays in force. The secret is Fernet-encrypted, as every credential is.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -17,47 +19,55 @@ from storage.models import PluginLink, PluginRequestNonce
 from storage.repositories._once import insert_once
 from storage.secrets import Cipher
 
-CLAIM_LIFETIME = timedelta(hours=1)
+DELIVERY_LIFETIME = timedelta(hours=1)
 
 
-def code_digest(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+@dataclass(frozen=True)
+class PendingPluginLink:
+    """A secret waiting to be delivered to the plugin that started the connect; repr=False keeps it out of logs."""
+
+    id: int
+    store_id: int
+    challenge: str
+    secret: str = field(repr=False)
 
 
-def open_plugin_link(session: Session, cipher: Cipher, store_id: int, *, code: str, challenge: str,
-                     now: datetime) -> None:
-    """A new secret for the plugin that started this connect, claimable once with `code` and its verifier.
-
-    The store's claimed secret stays in force until this one is claimed: a connect started by someone else
-    (with a verifier of theirs) can't take the plugin's secret away.
-    """
-    session.add(PluginLink(store_id=store_id, code_hash=code_digest(code), challenge=challenge,
+def open_plugin_link(session: Session, cipher: Cipher, store_id: int, *, challenge: str, now: datetime) -> None:
+    """A new secret for the plugin that started this connect, to be delivered to the site."""
+    session.add(PluginLink(store_id=store_id, challenge=challenge,
                            secret_encrypted=cipher.encrypt(secrets.token_urlsafe(32)),
-                           expires_at=now + CLAIM_LIFETIME))
+                           expires_at=now + DELIVERY_LIFETIME))
     session.flush()
 
 
-def claim_plugin_link(session: Session, cipher: Cipher, code: str, now: datetime) -> tuple[int, str, str] | None:
-    """Spend the code: (store id, the challenge it was opened with, the secret), or None if unknown, spent or
-    expired. One guarded UPDATE spends it, so two claims at once get it once; older secrets are revoked."""
-    claimed = session.execute(
-        update(PluginLink)
-        .where(PluginLink.code_hash == code_digest(code), PluginLink.claimed_at.is_(None), PluginLink.expires_at > now)
-        .values(claimed_at=now).returning(PluginLink.id, PluginLink.store_id, PluginLink.challenge,
-                                          PluginLink.secret_encrypted)
-    ).first()
-    if claimed is None:
-        return None
-    session.execute(delete(PluginLink).where(PluginLink.store_id == claimed.store_id, PluginLink.id != claimed.id,
-                                             PluginLink.claimed_at.is_not(None)))
-    return claimed.store_id, claimed.challenge, cipher.decrypt(claimed.secret_encrypted)
+def pending_plugin_link(session: Session, cipher: Cipher, store_id: int, now: datetime) -> PendingPluginLink | None:
+    """The store's newest secret not yet delivered, if it has not expired."""
+    row = session.scalars(select(PluginLink).where(
+        PluginLink.store_id == store_id, PluginLink.delivered_at.is_(None), PluginLink.expires_at > now,
+    ).order_by(PluginLink.id.desc()).limit(1)).first()
+    return None if row is None else PendingPluginLink(row.id, row.store_id, row.challenge,
+                                                      cipher.decrypt(row.secret_encrypted))
+
+
+def mark_plugin_link_delivered(session: Session, link: PendingPluginLink, now: datetime) -> None:
+    """The site's plugin took the secret: it signs from now on, and every other secret of the store is revoked."""
+    session.execute(update(PluginLink).where(PluginLink.id == link.id).values(delivered_at=now)
+                    .execution_options(synchronize_session=False))
+    session.execute(delete(PluginLink).where(PluginLink.store_id == link.store_id, PluginLink.id != link.id)
+                    .execution_options(synchronize_session=False))
+
+
+def drop_plugin_link(session: Session, link: PendingPluginLink) -> None:
+    """The site's plugin refused the secret (another connect is under way there, or no plugin): forget it."""
+    session.execute(delete(PluginLink).where(PluginLink.id == link.id, PluginLink.delivered_at.is_(None))
+                    .execution_options(synchronize_session=False))
 
 
 def plugin_secret(session: Session, cipher: Cipher, store_id: int) -> str | None:
-    """The secret the store's plugin signs with: the one claimed last, or None before the plugin has claimed one."""
+    """The secret the store's plugin signs with: the one delivered last, or None before one was delivered."""
     query = (select(PluginLink.secret_encrypted).where(PluginLink.store_id == store_id,
-                                                       PluginLink.claimed_at.is_not(None))
-             .order_by(PluginLink.claimed_at.desc(), PluginLink.id.desc()).limit(1))
+                                                       PluginLink.delivered_at.is_not(None))
+             .order_by(PluginLink.delivered_at.desc(), PluginLink.id.desc()).limit(1))
     token = session.scalars(query).first()
     return None if token is None else cipher.decrypt(token)
 

@@ -34,7 +34,7 @@ def test_the_migrated_schema_matches_the_models(storage_url: str) -> None:
 
 
 def test_upgrading_an_up_to_date_database_changes_nothing(storage_url: str) -> None:
-    assert upgrade(storage_url) == head_revision() == "0011_set_aside_and_store_replays"
+    assert upgrade(storage_url) == head_revision() == "0012_plugin_secret_delivered"
     assert schema_differences(storage_url) == []
 
 
@@ -81,5 +81,28 @@ def test_0010_copies_each_cases_decision_in_force_onto_it(fresh_schema: Callable
                 (1, "approve", datetime(2026, 12, 2, 9, tzinfo=UTC), None),
                 (2, "review", datetime(2026, 12, 1, 12, tzinfo=UTC), datetime(2026, 12, 3, 9, tzinfo=UTC)),
                 (3, None, None, None)]
+    finally:
+        engine.dispose()
+
+
+def test_0012_keeps_each_delivered_plugin_secret_and_drops_links_still_waiting_on_a_code(
+    fresh_schema: Callable[[], str]
+) -> None:
+    url = fresh_schema()
+    upgrade(url, "0011_set_aside_and_store_replays")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO stores (id, platform, domain, status, created_at, updated_at) "
+                                    "VALUES (1, 'woocommerce', 'shop.example', 'active', now(), now())"))
+            for link_id, claimed in ((1, "2026-12-01T09:00:00Z"), (2, None)):
+                connection.execute(text(
+                    "INSERT INTO plugin_links (id, store_id, code_hash, challenge, secret_encrypted, expires_at, "
+                    "claimed_at, created_at) VALUES (:id, 1, :code, 'c', 'token', now(), :claimed, now())"),
+                    {"id": link_id, "code": f"code-{link_id}", "claimed": claimed})
+        upgrade(url)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, delivered_at FROM plugin_links ORDER BY id"))
+            assert [tuple(row) for row in rows] == [(1, datetime(2026, 12, 1, 9, tzinfo=UTC))]
     finally:
         engine.dispose()

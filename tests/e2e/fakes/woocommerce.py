@@ -28,6 +28,7 @@ from werkzeug.wrappers import Request, Response
 from .server import LocalServer
 from .tls import LocalCertificate, local_certificate
 from .woocommerce_auth import AUTHORIZE_PATH, WcAuth
+from .woocommerce_plugin import PLUGIN_PREFIX, FakeAssayPlugin
 from .woocommerce_routes import Routes, WooState
 
 Fault = Literal["5xx", "hang", "hang_after_execute"]
@@ -92,6 +93,7 @@ class FakeWooCommerce:
         self.state = WooState()
         self.consumer_key, self.consumer_secret = self._keys  # an install may have made a new pair
         self.auth = WcAuth()
+        self.plugin = FakeAssayPlugin()
         self._lock = self.state.lock
         self.routes = Routes(self.state)
         self.requests: list[Recorded] = []
@@ -152,15 +154,20 @@ class FakeWooCommerce:
             if keys is not None:
                 self.consumer_key, self.consumer_secret = keys
             return response
-        if not request.path.startswith(API_PREFIX):
+        # WooCommerce authenticates its own routes and any `wc-` namespace (the Assay plugin's) with the same keys.
+        prefix = next((p for p in (API_PREFIX, PLUGIN_PREFIX) if request.path.startswith(p)), None)
+        if prefix is None:
             return _json(404, {"code": "rest_no_route", "message": "No route was found."})
-        path = request.path[len(API_PREFIX):]
+        path = request.path[len(prefix):]
         auth = request.authorization
         if auth is None or auth.type != "basic" or not (
                 hmac.compare_digest(str(auth.username), self.consumer_key)
                 and hmac.compare_digest(str(auth.password), self.consumer_secret)):
             return self._record(request, path, body, 401, None, {
                 "code": "woocommerce_rest_authentication_error", "message": "Consumer key is invalid."})
+        if prefix == PLUGIN_PREFIX:
+            return self._answer(request, f"plugin/{path}", body,
+                                lambda: self.plugin.dispatch(request.method, path, body))
         query = dict(request.args)
         return self._answer(request, path, body, lambda: self.routes.dispatch(request.method, path, query, body))
 

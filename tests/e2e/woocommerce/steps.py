@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from typing import Any
 
 import httpx
 from flask import Flask
 from rq import SimpleWorker
 
+from connector.woocommerce.plugin_signing import sign
 from jobs.queue import RedisQueue, queue_of
 from policies.presets import preset_document
 from storage.db import storage_of
@@ -68,3 +71,12 @@ def run_worker(app: Flask) -> None:
     with app.app_context():
         SimpleWorker(queue.listening(), connection=queue.connection).work(burst=True)
     assert not any(q.failed_job_registry.count for q in queue.listening()), "a job failed; see the captured log"
+
+
+def signed(base_url: str, store_id: int, secret: str, path: str, body: bytes = b"", *, method: str = "POST",
+           at: int | None = None, nonce: str | None = None) -> httpx.Response:
+    """A request to Assay signed as the store's plugin signs it."""
+    stamp, nonce = at or int(time.time()), nonce or secrets.token_urlsafe(16)
+    headers = {"X-Assay-Store": str(store_id), "X-Assay-Timestamp": str(stamp), "X-Assay-Nonce": nonce,
+               "X-Assay-Signature": sign(secret, method, path, stamp, nonce, body)}
+    return httpx.request(method, f"{base_url}{path}", content=body, headers=headers)

@@ -264,7 +264,8 @@ def held_keys(app: Flask) -> tuple[str, str] | None:
     storage = storage_of(app)
     with storage.sessions() as session:
         [install_id] = session.scalars(select(InstallNonce.id)).all()
-        return granted_keys(session, storage.cipher, install_id)
+        waiting = granted_keys(session, storage.cipher, install_id)
+        return None if waiting is None else (waiting.consumer_key, waiting.consumer_secret)
 
 
 def forge_callback(public: str, site: str) -> None:

@@ -10,7 +10,6 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -39,6 +38,12 @@ class Plugin:
     def update(self, **changes: Any) -> None:
         self.state_file.write_text(json.dumps({**json.loads(self.state_file.read_text()), **changes}))
 
+    def receive(self, delivery: dict[str, Any]) -> tuple[int, Any]:
+        """The plugin's REST route taking Assay's delivery of its secret (the fake site hands it the request)."""
+        self.update(delivery=delivery)
+        answer = self.run("receive")
+        return int(answer["status"]), answer["body"]
+
     def run(self, step: str) -> dict[str, Any]:
         done = subprocess.run(["php", str(HARNESS), str(self.state_file), step], capture_output=True, text=True,
                               timeout=60, check=False)
@@ -65,18 +70,20 @@ def test_a_merchant_connects_through_the_plugin_and_a_customer_request_becomes_a
                   "key": order["order_key"],
                   "items": [[line["name"], line["quantity"]] for line in order["line_items"]]}})
 
-    # Connect: Assay's install, the merchant's approval on the site, and back to the plugin's page with a code.
+    # Connect: Assay's install, the merchant's approval on the site, and back to the plugin's page, told only that
+    # Assay is connecting; the install's job proves the keys, then hands the secret to the plugin on the site.
+    fake.plugin.handler = plugin.receive
     start = plugin.run("connect")["redirect"]
     assert start.startswith(f"{public}/woocommerce/install?store_url=")
     to_site = httpx.get(start)
     back = httpx.get(to_site.headers["location"], verify=ssl.create_default_context(cafile=fake.certificate.cert_path),
                      follow_redirects=True)
-    assert str(back.url).startswith(f"{fake.url}/wp-admin/admin.php?page=assay&assay_code=")
-    code = parse_qs(urlsplit(str(back.url)).query)["assay_code"][0]
-    run_worker(app)  # the install's job proves the keys and registers the webhooks
-    plugin.update(code=code)
-    assert plugin.run("claim") == {"notice": "connected"}
-    assert plugin.run("claim") == {"notice": "connect_failed"}, "the verifier was used up with the code"
+    assert str(back.url) == f"{fake.url}/wp-admin/admin.php?page=assay&assay_connecting=1"
+    run_worker(app)  # the install's job proves the keys, registers the webhooks and delivers the secret
+    assert [call.path for call in fake.calls("POST", "plugin/.*")] == ["plugin/connection"]
+    with storage_of(app).sessions() as session:
+        [connected] = session.query(Store).all()
+    assert [body["store_id"] for body in fake.plugin.received] == [connected.id]
     store_id = json.loads(plugin.state_file.read_text())["options"]["assay_for_woocommerce"]["store_id"]
     with storage_of(app).transaction() as session:
         set_policy(session, store_id, preset_document("pristine-crystals") or {})

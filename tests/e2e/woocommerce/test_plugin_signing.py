@@ -1,4 +1,5 @@
-"""Assay's side of the plugin: the claim refuses a wrong verifier or site, signed requests refuse every fault."""
+"""Assay's side of the plugin: a secret reaches only the plugin whose connect it is, signed requests refuse every
+fault."""
 
 from __future__ import annotations
 
@@ -11,67 +12,70 @@ import httpx
 import pytest
 from flask import Flask
 
-from connector.woocommerce.plugin_routes import challenge_of
+from connector.woocommerce.plugin_delivery import deliver_plugin_secret
 from connector.woocommerce.plugin_signing import sign
 from storage.columns import utc_now
 from storage.db import storage_of
-from storage.repositories.plugin_links import open_plugin_link
+from storage.models import PluginLink
+from storage.repositories.plugin_links import open_plugin_link, plugin_secret
 
 from ..fakes.woocommerce import FakeWooCommerce
-from .steps import install
+from ..fakes.woocommerce_plugin import FakeAssayPlugin
+from .steps import install, signed
 
 pytestmark = pytest.mark.integration
-VERIFIER = secrets.token_urlsafe(48)
+CHALLENGE = "c" * 43  # base64url(SHA-256(the verifier the site's plugin kept at Connect))
 
 
-def opened(app: Flask, store_id: int) -> str:
-    """A connect code for the store, as the install's callback leaves it; the code is returned."""
-    code = secrets.token_hex(32)
+def delivered(app: Flask, store_id: int, challenge: str = CHALLENGE) -> bool:
+    """A secret opened for the plugin with `challenge`, as a proven install leaves it, then delivered to the site."""
     storage = storage_of(app)
     with storage.transaction() as session:
-        open_plugin_link(session, storage.cipher, store_id, code=code, challenge=challenge_of(VERIFIER), now=utc_now())
-    return code
-
-
-def claim(base_url: str, fake: FakeWooCommerce, code: str, verifier: str = VERIFIER) -> httpx.Response:
-    return httpx.post(f"{base_url}/woocommerce/plugin/claim",
-                      json={"store_url": fake.url, "code": code, "verifier": verifier})
-
-
-def signed(base_url: str, store_id: int, secret: str, path: str, body: bytes = b"", *, method: str = "POST",
-           at: int | None = None, nonce: str | None = None) -> httpx.Response:
-    stamp, nonce = at or int(time.time()), nonce or secrets.token_urlsafe(16)
-    headers = {"X-Assay-Store": str(store_id), "X-Assay-Timestamp": str(stamp), "X-Assay-Nonce": nonce,
-               "X-Assay-Signature": sign(secret, method, path, stamp, nonce, body)}
-    return httpx.request(method, f"{base_url}{path}", content=body, headers=headers)
+        open_plugin_link(session, storage.cipher, store_id, challenge=challenge, now=utc_now())
+    with app.app_context():
+        return deliver_plugin_secret(store_id)
 
 
 @pytest.fixture
 def connected(app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce) -> tuple[int, str]:
     app.config["ASSAY_PUBLIC_URL"] = base_url
     store_id = install(app, fake_woocommerce)
-    answer = claim(base_url, fake_woocommerce, opened(app, store_id))
-    assert answer.status_code == 200
-    body: dict[str, Any] = answer.json()
-    assert body["store_id"] == store_id
-    return store_id, str(body["secret"])
+    fake_woocommerce.plugin.waiting_challenge = CHALLENGE
+    assert delivered(app, store_id)
+    held: dict[str, Any] | None = fake_woocommerce.plugin.held
+    assert held is not None and held["store_id"] == store_id
+    return store_id, str(held["secret"])
 
 
-def test_a_code_claimed_with_another_verifier_is_refused_and_spent(
-    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+def secret_in_force(app: Flask, store_id: int) -> str | None:
+    storage = storage_of(app)
+    with storage.sessions() as session:
+        return plugin_secret(session, storage.cipher, store_id)
+
+
+def test_a_secret_for_a_connect_the_sites_plugin_did_not_start_is_refused_there_and_dropped(
+    app: Flask, connected: tuple[int, str], fake_woocommerce: FakeWooCommerce
 ) -> None:
+    store_id, secret = connected
+    assert not delivered(app, store_id, challenge="a" * 43), "the plugin is not waiting on this challenge: 409"
+    assert secret_in_force(app, store_id) == secret, "the delivered secret stays in force"
+    with storage_of(app).sessions() as session:
+        assert session.query(PluginLink).count() == 1, "the refused secret is forgotten"
+
+
+def test_a_secret_for_a_site_without_the_plugin_is_dropped(app: Flask, fake_woocommerce: FakeWooCommerce) -> None:
     store_id = install(app, fake_woocommerce)
-    code = opened(app, store_id)
-    assert claim(base_url, fake_woocommerce, code, secrets.token_urlsafe(48)).status_code == 403
-    assert claim(base_url, fake_woocommerce, code).status_code == 403, "no second guess at the same code"
+    fake_woocommerce.plugin = FakeAssayPlugin(installed=False)
+    assert not delivered(app, store_id)
+    assert secret_in_force(app, store_id) is None
 
 
-def test_a_code_claimed_for_another_site_is_refused(app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
-                                                   ) -> None:
-    code = opened(app, install(app, fake_woocommerce))
-    answer = httpx.post(f"{base_url}/woocommerce/plugin/claim",
-                        json={"store_url": "https://elsewhere.example", "code": code, "verifier": VERIFIER})
-    assert (answer.status_code, answer.json()["error"]) == (403, "unknown_code")
+def test_a_secret_delivered_twice_is_one_secret(app: Flask, connected: tuple[int, str],
+                                                fake_woocommerce: FakeWooCommerce) -> None:
+    store_id, secret = connected
+    with app.app_context():
+        assert not deliver_plugin_secret(store_id), "nothing is pending once delivered"
+    assert secret_in_force(app, store_id) == secret and len(fake_woocommerce.plugin.received) == 1
 
 
 def test_a_login_link_is_minted_once_per_signed_request(base_url: str, connected: tuple[int, str]) -> None:

@@ -24,6 +24,7 @@ define( 'ASSAY_WC_FILE', __FILE__ );
 require_once __DIR__ . '/includes/class-assay-settings.php';
 require_once __DIR__ . '/includes/class-assay-client.php';
 require_once __DIR__ . '/includes/class-assay-admin.php';
+require_once __DIR__ . '/includes/class-assay-connection.php';
 require_once __DIR__ . '/includes/class-assay-request-form.php';
 require_once __DIR__ . '/includes/class-assay-delivery.php';
 
@@ -44,6 +45,7 @@ add_action(
 			return;
 		}
 		( new Assay_Admin() )->register();
+		( new Assay_Connection() )->register();
 		( new Assay_Request_Form() )->register();
 		( new Assay_Delivery() )->register();
 	}

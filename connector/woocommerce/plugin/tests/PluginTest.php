@@ -48,13 +48,60 @@ final class PluginTest extends TestCase {
 		$this->assertSame( '', Assay_Settings::all()['assay_url'] );
 	}
 
-	public function test_the_code_brought_back_is_exchanged_with_the_verifier_for_the_secret(): void {
-		Assay_Settings::update( array( 'assay_url' => 'https://assay.example', 'verifier' => 'v' ) );
-		$this->answers[] = array( 200, array( 'store_id' => 42, 'secret' => 's3cret' ) );
-		$this->assertSame( 'connected', ( new Assay_Admin() )->finish_connect( str_repeat( 'a', 64 ) ) );
-		$this->assertSame( 'https://assay.example/woocommerce/plugin/claim', $this->sent[0]['url'] );
-		$this->assertSame( array( 'store_url' => 'https://shop.example', 'code' => str_repeat( 'a', 64 ), 'verifier' => 'v' ), json_decode( $this->sent[0]['body'], true ) );
-		$this->assertSame( array( 'assay_url' => 'https://assay.example', 'store_id' => 42, 'secret' => 's3cret', 'verifier' => '' ), Assay_Settings::all() );
+	private function waiting_for( string $verifier ): void {
+		Assay_Settings::update( array( 'assay_url' => 'https://assay.example', 'verifier' => $verifier ) );
+	}
+
+	private function delivery( string $verifier, int $store_id = 42, string $secret = 'a-secret-of-assays-making-32-chars-long' ): array {
+		return array( 'store_id' => $store_id, 'secret' => $secret, 'challenge' => Assay_Client::challenge( $verifier ) );
+	}
+
+	public function test_the_secret_assay_delivers_is_kept_when_its_challenge_is_that_of_the_connect_this_site_started(): void {
+		$this->waiting_for( 'the-verifier-kept-at-connect-0123456789-abcdefghij' );
+		$answer = ( new Assay_Connection() )->receive( new WP_REST_Request( $this->delivery( 'the-verifier-kept-at-connect-0123456789-abcdefghij' ) ) );
+
+		$this->assertSame( 200, $answer->get_status() );
+		$this->assertSame( array( 'assay_url' => 'https://assay.example', 'store_id' => 42, 'secret' => 'a-secret-of-assays-making-32-chars-long', 'verifier' => '' ), Assay_Settings::all() );
+		$this->assertSame( array(), $this->sent, 'nothing is asked of Assay: the secret came to the site' );
+		$again = Assay_Connection::take( $this->delivery( 'the-verifier-kept-at-connect-0123456789-abcdefghij' ) );
+		$this->assertSame( 200, $again['status'], 'the same delivery twice is answered alike' );
+	}
+
+	public function test_a_secret_for_a_connect_someone_else_started_is_refused_and_replaces_nothing(): void {
+		$this->connected();
+		$this->assertSame( 409, Assay_Connection::take( $this->delivery( 'an-attackers-own-verifier-0123456789-abcdefghij', 43, 'the-attackers-secret-of-32-characters' ) )['status'], 'connected: nothing is waiting' );
+		$this->waiting_for( 'the-verifier-kept-at-connect-0123456789-abcdefghij' );
+		$this->assertSame( 409, Assay_Connection::take( $this->delivery( 'an-attackers-own-verifier-0123456789-abcdefghij', 43, 'the-attackers-secret-of-32-characters' ) )['status'], 'waiting, but on another challenge' );
+		$this->assertSame( 'plugin-secret', Assay_Settings::all()['secret'] );
+		$this->assertSame( 42, Assay_Settings::all()['store_id'] );
+	}
+
+	public function test_a_malformed_delivery_is_refused_naming_what_is_required(): void {
+		$this->waiting_for( 'the-verifier-kept-at-connect-0123456789-abcdefghij' );
+		$answer = Assay_Connection::take( array( 'store_id' => '42', 'secret' => 'x', 'challenge' => 'y' ) );
+		$this->assertSame( 400, $answer['status'] );
+		$this->assertStringContainsString( 'store_id', $answer['body']['message'] );
+	}
+
+	public function test_the_route_is_only_for_a_user_who_may_manage_woocommerce(): void {
+		$GLOBALS['wp_rest_routes'] = array();
+		( new Assay_Connection() )->add_route();
+		[ $namespace, $route, $options ] = $GLOBALS['wp_rest_routes'][0];
+		$this->assertSame( array( 'wc-assay/v1', '/connection', 'POST' ), array( $namespace, $route, $options['methods'] ) );
+		$this->assertTrue( $options['permission_callback']() );
+		$GLOBALS['wp_user_can'] = false;
+		$this->assertFalse( $options['permission_callback']() );
+	}
+
+	public function test_back_from_the_approval_the_page_says_connecting_and_never_asks_assay_for_a_secret(): void {
+		$this->waiting_for( 'the-verifier-kept-at-connect-0123456789-abcdefghij' );
+		$_GET['assay_connecting'] = '1';
+		ob_start();
+		( new Assay_Admin() )->render();
+		$html = ob_get_clean();
+		$this->assertStringContainsString( 'Assay is finishing the connection', $html );
+		$this->assertStringContainsString( 'http-equiv="refresh"', $html );
+		$this->assertSame( array(), $this->sent );
 	}
 
 	public function test_open_assay_asks_for_a_login_link_signed_over_method_path_timestamp_nonce_and_body(): void {

@@ -29,8 +29,10 @@ switch ( $step ) {
 		$_REQUEST['_wpnonce'] = wp_create_nonce( 'assay_connect' );
 		$out = array( 'redirect' => $admin->handle_connect() );
 		break;
-	case 'claim':
-		$out = array( 'notice' => $admin->finish_connect( $state['code'] ) );
+	case 'receive':
+		// What WordPress hands the plugin's REST route when Assay delivers the secret (wc-assay/v1/connection).
+		$answer = ( new Assay_Connection() )->receive( new WP_REST_Request( $state['delivery'] ) );
+		$out    = array( 'status' => $answer->get_status(), 'body' => $answer->get_data() );
 		break;
 	case 'status':
 		$out = Assay_Client::from_settings()->status();

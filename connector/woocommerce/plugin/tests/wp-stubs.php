@@ -88,6 +88,16 @@ function wc_get_order( $id ) { return $GLOBALS['wp_orders'][ $id ] ?? false; }
 function shortcode_atts( $pairs, $atts, $shortcode = '' ) { return array_merge( $pairs, array_intersect_key( $atts, $pairs ) ); }
 function wp_date( $format, $timestamp ) { return gmdate( $format, $timestamp ); }
 function add_action( ...$args ) {}
+function register_rest_route( ...$args ) { $GLOBALS['wp_rest_routes'][] = $args; return true; }
+class WP_REST_Response {
+	public function __construct( public $data = null, public int $status = 200 ) {}
+	public function get_data() { return $this->data; }
+	public function get_status() { return $this->status; }
+}
+class WP_REST_Request {
+	public function __construct( private array $json = array() ) {}
+	public function get_json_params() { return $this->json; }
+}
 function add_filter( ...$args ) {}
 function add_shortcode( ...$args ) {}
 function wc_get_endpoint_url( $endpoint, $value, $permalink ) { return $permalink . $endpoint . '/' . $value . '/'; }
@@ -118,5 +128,6 @@ class Fake_Order {
 require_once dirname( __DIR__ ) . '/assay-for-woocommerce/includes/class-assay-settings.php';
 require_once dirname( __DIR__ ) . '/assay-for-woocommerce/includes/class-assay-client.php';
 require_once dirname( __DIR__ ) . '/assay-for-woocommerce/includes/class-assay-admin.php';
+require_once dirname( __DIR__ ) . '/assay-for-woocommerce/includes/class-assay-connection.php';
 require_once dirname( __DIR__ ) . '/assay-for-woocommerce/includes/class-assay-request-form.php';
 require_once dirname( __DIR__ ) . '/assay-for-woocommerce/includes/class-assay-delivery.php';

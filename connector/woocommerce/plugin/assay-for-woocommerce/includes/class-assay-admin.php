@@ -138,45 +138,20 @@ class Assay_Admin {
 	}
 
 	/**
-	 * Back from Assay's install with a code: exchange it, with the kept verifier, for the store id and secret.
-	 *
-	 * @param string $code The code in the query.
-	 * @return string The notice to show.
-	 */
-	public function finish_connect( string $code ): string {
-		$settings = Assay_Settings::all();
-		if ( '' === $settings['verifier'] || ! preg_match( '/^[0-9a-f]{64}$/', $code ) ) {
-			return 'connect_failed';
-		}
-		$answer = ( new Assay_Client( $settings['assay_url'] ) )->claim( home_url(), $code, $settings['verifier'] );
-		if ( 200 !== $answer['status'] || empty( $answer['body']['secret'] ) || empty( $answer['body']['store_id'] ) ) {
-			return 'connect_failed';
-		}
-		Assay_Settings::update(
-			array(
-				'store_id' => (int) $answer['body']['store_id'],
-				'secret'   => (string) $answer['body']['secret'],
-				'verifier' => '',
-			)
-		);
-		return 'connected';
-	}
-
-	/**
 	 * The page.
 	 */
 	public function render(): void {
 		if ( ! current_user_can( self::CAPABILITY ) ) {
 			wp_die( esc_html__( 'You are not allowed to manage Assay for this store.', 'assay-for-woocommerce' ), '', array( 'response' => 403 ) );
 		}
-		// The code is single-use and bound to the verifier only this site holds: no nonce can travel through Assay.
-		$notice = sanitize_key( wp_unslash( $_GET['assay_notice'] ?? '' ) ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended
-		if ( isset( $_GET['assay_code'] ) ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended
-			$notice = $this->finish_connect( sanitize_text_field( wp_unslash( $_GET['assay_code'] ) ) ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended
-		}
+		$notice   = $this->notice_from_query();
 		$settings = Assay_Settings::all();
 		echo '<div class="wrap"><h1>' . esc_html__( 'Assay', 'assay-for-woocommerce' ) . '</h1>';
 		$this->render_notice( $notice );
+		if ( 'connecting' === $notice ) {
+			// Assay hands the secret to this site (class-assay-connection.php) seconds after the approval.
+			echo '<meta http-equiv="refresh" content="3" />';
+		}
 		if ( Assay_Settings::connected() ) {
 			$this->render_status( Assay_Client::from_settings()->status() );
 			$this->render_button( 'open', __( 'Open Assay', 'assay-for-woocommerce' ), 'button-primary' );
@@ -190,6 +165,22 @@ class Assay_Admin {
 			echo '<p><button type="submit" class="button button-primary">' . esc_html__( 'Connect', 'assay-for-woocommerce' ) . '</button></p></form>';
 		}
 		echo '</div>';
+	}
+
+	/**
+	 * The notice the query asks for (a key, never text): back from WooCommerce's approval, Assay's answer is only
+	 * "approved" or "declined"; the secret itself comes to this site from Assay, not through the browser.
+	 */
+	private function notice_from_query(): string {
+		// phpcs:disable WordPress.Security.NonceVerification.Recommended -- read-only: it picks a notice to show.
+		$notice = sanitize_key( wp_unslash( $_GET['assay_notice'] ?? '' ) );
+		if ( isset( $_GET['assay_declined'] ) ) {
+			$notice = 'declined';
+		} elseif ( isset( $_GET['assay_connecting'] ) ) {
+			$notice = Assay_Settings::connected() ? 'connected' : ( '' !== Assay_Settings::all()['verifier'] ? 'connecting' : 'connect_failed' );
+		}
+		// phpcs:enable WordPress.Security.NonceVerification.Recommended
+		return $notice;
 	}
 
 	/**
@@ -238,6 +229,8 @@ class Assay_Admin {
 	private function render_notice( string $notice ): void {
 		$texts = array(
 			'connected'     => __( 'Connected to Assay.', 'assay-for-woocommerce' ),
+			'connecting'     => __( 'Approved. Assay is finishing the connection; this page updates in a few seconds. If it does not say Connected within a minute, press Connect again.', 'assay-for-woocommerce' ),
+			'declined'       => __( 'Assay was not connected: the request was declined on WooCommerce\'s approval screen.', 'assay-for-woocommerce' ),
 			'connect_failed' => __( 'Assay could not finish connecting. Please press Connect again.', 'assay-for-woocommerce' ),
 			'bad_url'       => __( 'The Assay URL must be an https:// address.', 'assay-for-woocommerce' ),
 			'not_connected' => __( 'Connect to Assay first.', 'assay-for-woocommerce' ),
