@@ -41,6 +41,7 @@ from storage.repositories import (
 )
 from storage.repositories.installs import INSTALL_TTL, NONCE_BYTES
 from storage.repositories.plugin_links import open_plugin_link
+from storage.secret_key import Purpose, secret_keys_of
 
 log = logging.getLogger("assay.jobs")
 PUBLIC_URL_SETTING = "ASSAY_PUBLIC_URL"
@@ -69,7 +70,7 @@ def _install_starts() -> RateLimiter:
 
 
 def _ticket_key() -> str:
-    return str(current_app.config["SECRET_KEY"])
+    return secret_keys_of(current_app).key(Purpose.WOOCOMMERCE_INSTALL)
 
 
 def start_install(store_url: str | None, source: str, plugin_challenge: str | None = None) -> str:
@@ -99,7 +100,8 @@ def accept_keys(document: object) -> tuple[int, int]:
     The callback carries no signature: whoever holds its URL could post any keys. So they replace nothing
     yet; complete_woocommerce_install swaps them in once the site has accepted them.
     """
-    granted = read_callback(document, _ticket_key())
+    granted = read_callback(document, _ticket_key(),
+                            previous=secret_keys_of(current_app).previous(Purpose.WOOCOMMERCE_INSTALL))
     ticket = granted.ticket
     now = utc_now()
     if ticket.expires <= now.timestamp():
@@ -129,7 +131,8 @@ def connect_code(ticket: InstallTicket) -> str:
 def returned_ticket(user_id: str | None) -> InstallTicket | None:
     """The ticket in the user_id WooCommerce hands back on the merchant's return, if it is one Assay sealed."""
     try:
-        return parse_user_id(user_id, _ticket_key())
+        return parse_user_id(user_id, _ticket_key(),
+                             previous=secret_keys_of(current_app).previous(Purpose.WOOCOMMERCE_INSTALL))
     except InstallRefused:
         return None
 
