@@ -12,8 +12,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # With no configuration: the demo store (seeded into an empty database only), and /admin/ signs visitors in to it.
-ASSAY_DEMO ?= 1
-export ASSAY_DEMO
+# For `run` alone: production (and the tests' apps on PostgreSQL) refuse to start with ASSAY_DEMO=1.
+run: export ASSAY_DEMO ?= 1
 
 run: $(STAMP)
 	$(VENV)/bin/assay db upgrade
