@@ -10,6 +10,10 @@ TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/assay_test"
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The apps the tests build on PostgreSQL or Redis, and the `assay` processes they start, are production: each needs
+# a real secret (one for the whole run, so every process agrees) and must not have the demo's sign-in on.
+os.environ.setdefault("SECRET_KEY", "tests-only-3c1f6b0e9a7d4e22b8f5a1c6d0e4b7f9")
+os.environ.pop("ASSAY_DEMO", None)
 
 
 @pytest.fixture(scope="session")
