@@ -5,6 +5,8 @@ Each command imports what it uses inside itself, and the app is built only for c
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -105,6 +107,8 @@ def run_command(host: str, port: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if isinstance(queue_of(app), InProcessQueue):
         EmbeddedClock(app).start()
+    # FlaskGroup sets this so an app.run() left in a module doesn't block its commands; this command is the server.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     app.run(host=host, port=port, use_reloader=False)
 
 
