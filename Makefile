@@ -13,12 +13,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # With no configuration: the demo store (seeded into an empty database only), and /admin/ signs visitors in to it.
+# For `run` alone: production (and the tests' apps on PostgreSQL) refuse to start with ASSAY_DEMO=1.
 # One line says where it serves; the migration's and the seeding's logs go to instance/run.log, the server's own
 # lines stay at warning unless ASSAY_LOG_LEVEL says otherwise.
-ASSAY_DEMO ?= 1
-PORT ?= 8000
+run: export ASSAY_DEMO ?= 1
+run: export PORT ?= 8000
 RUN_LOG := instance/run.log
-export ASSAY_DEMO PORT
 
 run: $(STAMP)
 	@mkdir -p instance

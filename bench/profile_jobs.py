@@ -16,6 +16,7 @@ import cProfile
 import json
 import os
 import pstats
+import secrets
 import signal
 import subprocess
 import sys
@@ -144,6 +145,7 @@ def main() -> int:
 
     from cryptography.fernet import Fernet
 
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))  # production settings: its processes need one
     database = f"assay_profile_{os.getpid()}"
     env = {**os.environ, "DATABASE_URL": make_database(database), "REDIS_URL": REDIS,
            "RQ_QUEUE": f"profile-{uuid.uuid4().hex[:8]}", "SHOPIFY_API_SECRET": SECRET,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -71,6 +72,7 @@ def main() -> int:
         queue = f"assay-bench-rate-{uuid.uuid4().hex[:10]}"
         base = {"DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "RQ_QUEUE": queue,
                 "ASSAY_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "SHOPIFY_API_SECRET": "bench",
+                "SECRET_KEY": secrets.token_urlsafe(48),
                 "ASSAY_LOG_LEVEL": os.environ.get("ASSAY_LOG_LEVEL", "WARNING")}
         try:
             alone = run_phase(Phase("calm store alone", 0), fake, base, args.workers)

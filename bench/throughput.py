@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -247,6 +248,7 @@ def main() -> int:
 
     from cryptography.fernet import Fernet
 
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))  # production settings: its processes need one
     database = f"assay_bench_{os.getpid()}"
     env = {**os.environ, "DATABASE_URL": make_database(database), "REDIS_URL": REDIS,
            "RQ_QUEUE": f"bench-{uuid.uuid4().hex[:8]}", "SHOPIFY_API_SECRET": SECRET, "SHOP": SHOP,

@@ -34,8 +34,13 @@ def create_app() -> Flask:
     """The app, built only for the commands that need one."""
     # The whole app (SQLAlchemy, RQ, the platforms' SDKs): kept out of `assay decide`'s start-up.
     from webhooks.app import create_app as build
+    from webhooks.production import ProductionRefused
 
-    return build()
+    try:
+        return build()
+    except ProductionRefused as refused:
+        # One clear line and a non-zero exit, not a traceback: `assay worker` and `assay clock` start here.
+        raise click.ClickException(str(refused)) from None
 
 
 @click.group(cls=AssayGroup, create_app=create_app, help="Assay: a jewelry store's policy, enforced.")

@@ -8,15 +8,15 @@ either wholly recorded or not at all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from connector.adapter import PlatformAdapter, WebhookVerdict
 from connector.guard import InputRefused, parse_json
-from connector.personal import pseudonymize
+from connector.personal import ALIASES, aliases, pseudonymize
 from storage.db import Storage
 from storage.models import StoreStatus
+from storage.secret_key import Purpose, SecretKeys
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Admission:
 
 
 def admit(adapter: PlatformAdapter, verdict: WebhookVerdict, body: bytes, storage: Storage,
-          config: Mapping[str, Any]) -> Admission:
+          keys: SecretKeys) -> Admission:
     assert verdict.topic and verdict.shop_domain
     try:
         # Signed by the platform, so NULs and lone surrogates are scrubbed, not refused: it would resend forever.
@@ -47,5 +47,8 @@ def admit(adapter: PlatformAdapter, verdict: WebhookVerdict, body: bytes, storag
         return Admission(refused=("wrong_shop", mismatch))
     if store.status != StoreStatus.ACTIVE.value and verdict.topic not in adapter.privacy_topics:
         return Admission(dropped=f"store_{store.status}")
-    return Admission(payload=pseudonymize(payload, str(config["SECRET_KEY"])),
-                     digest=hashlib.sha256(body).hexdigest())
+    kept = pseudonymize(payload, keys.key(Purpose.PSEUDONYM))
+    if verdict.topic in adapter.privacy_topics:
+        # Rows kept before a rotation of SECRET_KEY hold the older keys' pseudonyms: the request names those too.
+        kept[ALIASES] = aliases(payload, keys.older_pseudonym_keys())
+    return Admission(payload=kept, digest=hashlib.sha256(body).hexdigest())

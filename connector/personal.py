@@ -3,7 +3,9 @@
 The inbox keeps payloads until they are pruned; what Assay decides from (lines, prices, statuses, countries)
 is left as it is, while names, emails, phones, street addresses and order keys become `pii:<digest>`: the
 same value always gives the same pseudonym, so a redaction request can still find the rows that hold it,
-and the digest, keyed with the app's secret, can't be reversed by guessing common names or emails.
+and the digest, keyed with the pseudonyms' key from SECRET_KEY, can't be reversed by guessing common names or emails.
+A redaction request also carries its values' pseudonyms under older keys (ALIASES), so rows kept before a rotation
+of SECRET_KEY are still found.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from typing import Any
 
 PREFIX = "pii:"
+ALIASES = "pii_aliases"  # in a redaction request: its contact values' pseudonyms under older keys
 # Fields that are a person's contact data wherever they appear.
 CONTACT_FIELDS = frozenset({
     "email", "contact_email", "customer_email", "billing_email", "phone", "customer_phone", "first_name",
@@ -53,6 +57,16 @@ def _pseudonym(value: str, key: bytes) -> str:
 def pseudonymize(document: Any, key: str) -> Any:
     """A copy of the payload with every contact field's text replaced by its pseudonym."""
     return _Pseudonymizer(key.encode()).walk(document, False)
+
+
+def aliases(document: Any, older_keys: Sequence[str]) -> list[str]:
+    """Every contact value's pseudonym under each of `older_keys`."""
+    found: set[str] = set()
+    for key in older_keys:
+        walker = _Pseudonymizer(key.encode())
+        walker.walk(document, False)
+        found.update(walker.known.values())
+    return sorted(found)
 
 
 class _Pseudonymizer:

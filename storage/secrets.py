@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -68,16 +68,21 @@ def parse_keys(setting: str) -> list[str]:
 
 def instance_key(folder: str) -> str:
     """The embedded default's key: made once in the instance folder, readable by its owner only."""
-    path = os.path.join(folder, KEY_FILE_NAME)
+    return kept_in_instance(folder, KEY_FILE_NAME, generate_key)
+
+
+def kept_in_instance(folder: str, name: str, make: Callable[[], str]) -> str:
+    """The secret in the instance folder's file `name`, made with `make` on first use (owner-only)."""
+    path = os.path.join(folder, name)
     if not os.path.exists(path):
         os.makedirs(folder, exist_ok=True)
         draft = f"{path}.{os.getpid()}.tmp"
         descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            file.write(generate_key() + "\n")
+            file.write(make() + "\n")
         try:
-            # link() fails if the key exists, so two processes starting at once agree on the first key written,
-            # and no reader ever sees a half-written file.
+            # link() fails if the file exists, so two processes starting at once agree on the first secret
+            # written, and no reader ever sees a half-written file.
             os.link(draft, path)
         except FileExistsError:
             pass

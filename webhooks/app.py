@@ -20,8 +20,10 @@ from jobs.logs import configure_logging
 from jobs.queue import init_app as init_queue
 from jobs.runner import init_app as init_runner
 from storage.db import init_app as init_storage
+from storage.secret_key import init_app as init_secret_keys
 from webhooks.health import bp as health_bp
 from webhooks.intake import bp as intake_bp
+from webhooks.production import check_production, is_production
 from webhooks.unavailable import init_app as init_unavailable
 
 
@@ -34,7 +36,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Unset: jobs run in-process, which is the embedded default.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "assay"),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
+        # Unset: the embedded default makes one in the instance folder; production refuses to start without it.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        # Older secrets, newest first, still accepted while a rotation settles (storage/secret_key.py).
+        "SECRET_KEY_PREVIOUS": os.environ.get("SECRET_KEY_PREVIOUS") or None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
         # The app's client secret signs webhooks and app-proxy requests; the previous one during a rotation.
         "SHOPIFY_API_SECRET": os.environ.get("SHOPIFY_API_SECRET", ""),
@@ -60,6 +65,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Install starts allowed per source address and per site, each per hour (unauthenticated: bounded).
         "INSTALL_STARTS_PER_HOUR": int(os.environ.get("INSTALL_STARTS_PER_HOUR", 20)),
         # The demo (`make run` sets it): a visitor of /admin/ without a session is signed in to the demo store.
+        # Production refuses to start with it (webhooks/production.py).
         "ASSAY_DEMO": os.environ.get("ASSAY_DEMO", "") in {"1", "true", "yes"},
     }
 
@@ -70,7 +76,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(default_config(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    check_production(app.config)  # before anything runs with a guessable secret or the demo sign-in
     os.makedirs(app.instance_path, exist_ok=True)
+    init_secret_keys(app, None if is_production(app.config) else app.instance_path)
     if not app.testing:
         configure_logging()
 

@@ -25,6 +25,7 @@ from storage.columns import utc_now
 from storage.db import Storage, storage_of
 from storage.models import EventStatus
 from storage.repositories import Delivery, NotAtOnce, record_delivery_at_once, record_delivery_once
+from storage.secret_key import secret_keys_of
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -54,7 +55,7 @@ def receive(platform: str) -> tuple[Response, int]:
     if not check.ok:
         return _rejected(platform, check.reason, check.detail)
     assert check.topic and check.shop_domain and check.delivery_key  # verified: the adapter named the delivery
-    admitted = admit(adapter, check, body, storage, current_app.config)
+    admitted = admit(adapter, check, body, storage, secret_keys_of(current_app))
     if admitted.refused:
         return _rejected(platform, *admitted.refused)
     if admitted.dropped:  # answered, so the platform stops sending it, and not kept: it is no shop of ours

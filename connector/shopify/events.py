@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from connector.adapter import FollowUps, Handlers, PermanentEventError
 from connector.guard import strings_in
 from connector.intake import open_case
+from connector.personal import ALIASES
 from connector.shopify.access import shopify_api
 from connector.shopify.admin_api import AdminApi
 from connector.shopify.documents import ORDER_FOR_CASE, ORDER_PAYMENTS, RETURN_FOR_CASE, SHOP_FACTS
@@ -198,6 +199,8 @@ def _customer(event: Event) -> tuple[str | None, set[str], set[str]]:
     listed = event.payload.get("orders_to_redact") or event.payload.get("orders_requested") or []
     orders = {str(number) for number in listed if isinstance(number, int | str)} if isinstance(listed, list) else set()
     contacts = {value for name in ("email", "phone") if isinstance(value := customer.get(name), str) and value}
+    older = event.payload.get(ALIASES)  # the same contacts under older keys: rows kept before a rotation
+    contacts |= {value for value in older if isinstance(value, str)} if isinstance(older, list) else set()
     return customer_id, orders, contacts
 
 

@@ -1,9 +1,10 @@
 """GET /forms/woocommerce/<store_id>/request/<request_id>?token=…: the answer to a form request, for whoever sent it.
 
-The form's 202 carries the token, HMAC(SECRET_KEY, store and request): the customer's page (the Assay plugin,
-server side) polls it. A request is checked against the site by a job (no site is called while the customer
-waits), so the answer is `pending` until then, `refused` when it matched no order of the store, and `decided`
-once its case is: the outcome, the reasons' messages, the refund total and respond_by — nothing else.
+The form's 202 carries the token, HMAC(the answers' key derived from SECRET_KEY, store and request): the
+customer's page (the Assay plugin, server side) polls it. A request is checked against the site by a job (no
+site is called while the customer waits), so the answer is `pending` until then, `refused` when it matched no
+order of the store, and `decided` once its case is: the outcome, the reasons' messages, the refund total and
+respond_by — nothing else.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from connector.woocommerce.forms import FORM_TOPIC
 from storage.db import storage_of
 from storage.models import Event, EventStatus, Platform
 from storage.repositories import latest_decision
+from storage.secret_key import Purpose, secret_keys_of
 
 bp = Blueprint("woocommerce_form_answers", __name__)
 
@@ -29,15 +31,22 @@ _REFUSED = {
 _REFUSED_OTHERWISE = "We couldn't take this request. Please contact the store."
 
 
-def answer_token(store_id: int, request_id: int) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, f"assay-form-answer:{store_id}:{request_id}".encode(), hashlib.sha256).hexdigest()
+def answer_token(store_id: int, request_id: int, key: str | None = None) -> str:
+    """The request's token under `key`, by default the current answers' key."""
+    key = key or secret_keys_of(current_app).key(Purpose.FORM_ANSWER)
+    return hmac.new(key.encode(), f"assay-form-answer:{store_id}:{request_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def _token_holds(store_id: int, request_id: int, given: str) -> bool:
+    """A token made under the current key, or a previous one (a rotation never strands a waiting customer)."""
+    keys = secret_keys_of(current_app)
+    return any(hmac.compare_digest(answer_token(store_id, request_id, key).encode(), given.encode())
+               for key in (keys.key(Purpose.FORM_ANSWER), *keys.previous(Purpose.FORM_ANSWER)))
 
 
 @bp.get("/forms/woocommerce/<int:store_id>/request/<int:request_id>")
 def answer(store_id: int, request_id: int) -> tuple[Response, int]:
-    given = request.args.get("token") or ""
-    if not hmac.compare_digest(answer_token(store_id, request_id).encode(), given.encode()):
+    if not _token_holds(store_id, request_id, request.args.get("token") or ""):
         return jsonify(_UNKNOWN), 404
     with storage_of(current_app).sessions() as session:
         event = session.get(Event, request_id)

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -104,14 +104,15 @@ def user_id_for(ticket: InstallTicket, key: str) -> str:
     return f"{sealed}.{_mac(key, sealed)}"
 
 
-def parse_user_id(value: object, key: str) -> InstallTicket:
-    """The ticket in a user_id Assay sealed; malformed_user_id for another shape, unknown_install for a forgery."""
+def parse_user_id(value: object, key: str, previous: Sequence[str] = ()) -> InstallTicket:
+    """The ticket in a user_id Assay sealed with `key` (or a `previous` key, during a rotation);
+    malformed_user_id for another shape, unknown_install for a forgery."""
     matched = _TICKET.fullmatch(value) if isinstance(value, str) else None
     if matched is None:
         raise InstallRefused("malformed_user_id", "user_id must be the one Assay sent",
                              {"user_id": "is not one Assay sent"})
     sealed = value[: matched.start("mac") - 1] if isinstance(value, str) else ""
-    if not hmac.compare_digest(_mac(key, sealed), matched.group("mac")):
+    if not any(hmac.compare_digest(_mac(one, sealed), matched.group("mac")) for one in (key, *previous)):
         raise InstallRefused("unknown_install", "user_id names no install Assay started")
     encoded = matched.group("site")
     site = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8", "replace")
@@ -125,9 +126,9 @@ def authorize_url(store_url: str, *, user_id: str, return_url: str, callback_url
     return f"{store_url}{AUTHORIZE_PATH}?{query}"
 
 
-def read_callback(document: Any, key: str) -> GrantedKeys:
+def read_callback(document: Any, key: str, previous: Sequence[str] = ()) -> GrantedKeys:
     """The callback's JSON {key_id, user_id, consumer_key, consumer_secret, key_permissions}, checked whole;
-    `key` is the app's secret the user_id was sealed with."""
+    `key` (or a `previous` key) is the one the user_id was sealed with."""
     if not isinstance(document, dict):
         raise InstallRefused("not_json", "the body must be a JSON object")
     problems: dict[str, str] = {}
@@ -145,7 +146,8 @@ def read_callback(document: Any, key: str) -> GrantedKeys:
     if problems:
         reason = "wrong_permissions" if list(problems) == ["key_permissions"] else "invalid_callback"
         raise InstallRefused(reason, "; ".join(f"{name} {rule}" for name, rule in problems.items()), problems)
-    return GrantedKeys(parse_user_id(document["user_id"], key), document["consumer_key"], document["consumer_secret"])
+    return GrantedKeys(parse_user_id(document["user_id"], key, previous), document["consumer_key"],
+                       document["consumer_secret"])
 
 
 @dataclass

@@ -40,6 +40,7 @@ from storage.repositories import (
 )
 from storage.repositories.installs import INSTALL_TTL, NONCE_BYTES
 from storage.repositories.plugin_links import open_plugin_link
+from storage.secret_key import Purpose, secret_keys_of
 
 log = logging.getLogger("assay.jobs")
 PUBLIC_URL_SETTING = "ASSAY_PUBLIC_URL"
@@ -68,14 +69,14 @@ def _install_starts() -> RateLimiter:
 
 
 def _ticket_key() -> str:
-    return str(current_app.config["SECRET_KEY"])
+    return secret_keys_of(current_app).key(Purpose.WOOCOMMERCE_INSTALL)
 
 
 def start_install(store_url: str | None, source: str, plugin_challenge: str | None = None) -> str:
     """The URL where the merchant approves Assay, with a sealed ticket for the site; nothing is stored.
 
     `plugin_challenge` is the Assay plugin's base64url(SHA-256(verifier)): sealed into the ticket, it lets only
-    the plugin that started this install claim the secret it will sign with (see plugin_routes.py).
+    the plugin that started this install accept the secret Assay delivers to the site (plugin_delivery.py).
     """
     site = check_store_url(store_url)
     if plugin_challenge is not None and not CHALLENGE.fullmatch(plugin_challenge):
@@ -99,7 +100,8 @@ def accept_keys(document: object) -> tuple[int, int]:
     nothing yet, not even the plugin's link: complete_woocommerce_install swaps them in, and only then opens the
     plugin's secret, once the site has accepted them.
     """
-    granted = read_callback(document, _ticket_key())
+    granted = read_callback(document, _ticket_key(),
+                            previous=secret_keys_of(current_app).previous(Purpose.WOOCOMMERCE_INSTALL))
     ticket = granted.ticket
     now = utc_now()
     if ticket.expires <= now.timestamp():
@@ -121,7 +123,8 @@ def accept_keys(document: object) -> tuple[int, int]:
 def returned_ticket(user_id: str | None) -> InstallTicket | None:
     """The ticket in the user_id WooCommerce hands back on the merchant's return, if it is one Assay sealed."""
     try:
-        return parse_user_id(user_id, _ticket_key())
+        return parse_user_id(user_id, _ticket_key(),
+                             previous=secret_keys_of(current_app).previous(Purpose.WOOCOMMERCE_INSTALL))
     except InstallRefused:
         return None
 

@@ -27,6 +27,7 @@ from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
 from storage.repositories import list_stores, record_event
+from storage.secret_key import Purpose, secret_keys_of
 
 log = logging.getLogger("assay.jobs")
 WOOCOMMERCE = Platform.WOOCOMMERCE.value
@@ -67,6 +68,7 @@ def poll_store(store_id: int, now: datetime | None = None) -> PollReport:
         # modified_after (WooCommerce 5.8+) in UTC; the handlers put late and repeated states in order themselves.
         orders = api.get_all("orders", {"modified_after": since.strftime("%Y-%m-%dT%H:%M:%S"), "dates_are_gmt": "true"})
     report.orders_seen = len(orders)
+    pseudonym_key = secret_keys_of(current_app).key(Purpose.PSEUDONYM)
     with storage.transaction() as session:
         for payload in orders:
             # WooCommerce's modification times have whole seconds: the digest tells apart two states in one second.
@@ -74,7 +76,7 @@ def poll_store(store_id: int, now: datetime | None = None) -> PollReport:
             delivery_id = f"poll:{payload.get('id')}:{payload.get('date_modified_gmt')}:{digest}"
             event, created = record_event(session, platform=WOOCOMMERCE, delivery_id=delivery_id, topic="order.updated",
                                           shop_domain=store.domain, headers={"X-Assay-Source": "poll"},
-                                          payload=pseudonymize(payload, str(current_app.config["SECRET_KEY"])))
+                                          payload=pseudonymize(payload, pseudonym_key))
             if created:
                 report.events_recorded.append(event.id)
         polled = session.get_one(Store, store_id)

@@ -15,6 +15,7 @@ from connector.personal import pseudonym
 from storage.db import storage_of
 from storage.models import Base, CaseRecord, Event, OrderSnapshot, PrivacyExport, Store
 from storage.repositories import add_shopify_store, privacy_exports, read_privacy_export, store_credentials
+from storage.secret_key import Purpose, secret_keys_of
 
 from .fakes.shopify import FakeShopify
 from .shopify_app import ORDER, SECRET, ask_return, install, numeric, placed_order, post_webhook, run_worker
@@ -99,7 +100,7 @@ def rows_holding(app: Flask, *needles: str) -> list[tuple[str, str]]:
 
 def the_customer(app: Flask) -> list[str]:
     """Everything that names the customer: the plain values and the pseudonyms the inbox keeps them as."""
-    key = str(app.config["SECRET_KEY"])
+    key = secret_keys_of(app).key(Purpose.PSEUDONYM)
     return [*PERSON.values(), *(pseudonym(value, key) for value in PERSON.values())]
 
 
