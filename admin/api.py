@@ -16,6 +16,7 @@ from admin.merchant_words import errors_by_field, policy_errors
 from admin.sample_order import SAMPLE_ID, sample_order
 from admin.schemas import CaseQuery, PolicyBody, ReviewAnswer, TryIt
 from admin.views import action_view, case_row, decision_view
+from connector.guard import InputRefused
 from jobs.actions import perform_action
 from jobs.cases import decide_waiting_cases
 from jobs.queue import job_id_for, queue_of
@@ -65,6 +66,13 @@ def _load(schema: Schema, data: Any) -> dict[str, Any]:
 @bp.errorhandler(ValidationError)
 def _invalid(error: ValidationError) -> tuple[Response, int]:
     return _error(422, "invalid_request", "see `errors`", errors=errors_by_field(flatten_errors(error.messages)))
+
+
+@bp.errorhandler(InputRefused)
+def _refused(refused: InputRefused) -> tuple[Response, int]:
+    """A body the input guard refused (not JSON, too deep, text storage can't keep), in the API's error shape."""
+    return _error(refused.status, refused.reason, str(refused), errors=errors_by_field([f"{refused.field}: "
+                                                                                        f"{refused.rule}"]))
 
 
 def _store() -> Store:

@@ -33,7 +33,7 @@ def versions() -> Response:
                                  for row in sorted(rows, key=lambda r: -r.version)])
 
 
-@bp.get("/policy/versions/<int:version>")
+@bp.get("/policy/versions/<int(bits=32):version>")  # policy_versions.version is an integer column
 @signed_in
 def one_version(version: int) -> tuple[Response, int] | Response:
     with storage_of(current_app).sessions() as session:

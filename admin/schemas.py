@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from connector.guard import MAX_ID
+from policies.fields import Instant, between
+
 OUTCOMES = ("approve", "decline", "review")
 KINDS = ("cancel", "return", "claim", "warranty")
 STATUSES = ("open", "decided", "closed", "set_aside")
@@ -16,10 +19,11 @@ class CaseQuery(Schema):
     outcome = fields.String(validate=validate.OneOf(OUTCOMES), load_default=None)
     kind = fields.String(validate=validate.OneOf(KINDS), load_default=None)
     status = fields.String(validate=validate.OneOf(STATUSES), load_default=None)
-    created_from = fields.AwareDateTime(data_key="from", load_default=None)
-    created_to = fields.AwareDateTime(data_key="to", load_default=None)
+    # Years 1970 to 2200, as in every document: a time past the calendar's end can't be compared in UTC.
+    created_from = Instant(data_key="from", load_default=None)
+    created_to = Instant(data_key="to", load_default=None)
     order = fields.String(validate=validate.Length(min=1, max=64), load_default=None)
-    cursor = fields.Integer(validate=validate.Range(min=1), load_default=None)
+    cursor = fields.Integer(validate=between(1, MAX_ID), load_default=None)  # a case id: a bigint
     limit = fields.Integer(validate=validate.Range(min=1, max=100), load_default=25)
 
 

@@ -1,23 +1,29 @@
 """The one input layer every route goes through: what a header, a field, an id or a JSON body may be.
 
 Each refusal is an `InputRefused` naming the field and the rule (with its limit), which the app answers as a
-400 (`install(app)` registers the handler and the checks every request gets for free: header, query and form
-sizes and characters, and the range of every integer in the URL). Bodies are parsed by `parse_json`: a depth
-limit, no NaN or Infinity, NUL and lone surrogates refused — or, for a body whose signature has already been
-checked (the platform will send it again and again), scrubbed.
+400, or a 422 for well-formed JSON holding text storage can't keep. `install(app)` registers the handler and
+the checks every request gets for free: header, query, form and path sizes and characters, and the range of
+every integer in the URL against its column's width (`<int:…>` is a bigint id, `<int(bits=32):…>` an integer
+column). Bodies are parsed by `parse_json` — also behind `request.get_json()`, so no view can bypass it: a
+depth limit, no NaN or Infinity, NUL and lone surrogates refused naming their field — or, for a body whose
+signature has already been checked (the platform will send it again and again), scrubbed.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 from flask import Flask, Response, jsonify, request
+from flask.wrappers import Request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 MAX_ID = 2**63 - 1  # the database's bigint; a larger id can name no row
+MAX_INT32 = 2**31 - 1  # an integer column (a policy's version number)
 MAX_DEPTH = 32  # deeper than any platform payload Assay reads (Shopify's orders are ~6 levels deep)
 MAX_HEADER = 8192
 MAX_FIELD = 4096  # a query or form value; routes may ask for less
@@ -28,9 +34,13 @@ MAX_FIELDS = 100
 _BAD_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Escapes in raw JSON that decode to what storage can't hold: \u0000 and a surrogate not in a pair. Matched
 # from left to right with `\\` as a unit, so an escaped backslash before "u0000" is left alone.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _JSON_ESCAPE = re.compile(
     rb"\\(?:\\|u0000|u[dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?|u[dD][c-fC-F][0-9a-fA-F]{2})"
 )
+
+
+_STORABLE = "must not contain the NUL character (U+0000) or a lone surrogate (U+D800 to U+DFFF)"
 
 
 class InputRefused(ValueError):
@@ -84,7 +94,8 @@ def parse_json(body: bytes, *, field: str = "body", max_depth: int = MAX_DEPTH, 
     """The JSON document in `body`; InputRefused for anything else, or anything storage could not keep.
 
     orjson refuses NaN, Infinity, lone surrogates and invalid UTF-8, and stops at 1024 levels without
-    recursing, so a hostile body costs one linear pass. `scrub` (signed bodies only) removes NULs and
+    recursing, so a hostile body costs one linear pass. A string holding NUL or a lone surrogate is refused
+    with a 422 naming its path (`policy.exclusions.0.message`). `scrub` (signed bodies only) removes NULs and
     replaces lone surrogates instead of refusing them: the platform would otherwise send the same body forever.
     """
     if scrub:
@@ -92,16 +103,72 @@ def parse_json(body: bytes, *, field: str = "body", max_depth: int = MAX_DEPTH, 
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as error:
+        if not scrub and _has_lone_surrogate(body):
+            _refuse_unstorable(_with_lone_surrogates(body, field, max_depth), field)
         raise InputRefused(field, f"must be a JSON document (no NaN or Infinity, UTF-8): {error}",
                            reason="not_json") from None
     depth = nesting_depth(document)
     if depth > max_depth:
         raise InputRefused(field, f"must nest at most {max_depth} levels deep, got {depth}", reason="not_json")
     if not scrub:
-        bad = next((text for text in strings_in(document) if "\x00" in text), None)
-        if bad is not None:
-            raise InputRefused(field, "must not contain the NUL character (\\u0000)", reason="not_json")
+        _refuse_unstorable(document, field)
     return document
+
+
+def _has_lone_surrogate(body: bytes) -> bool:
+    return any(len(escape) == 6 and escape[2:3] in b"dD" for escape in _JSON_ESCAPE.findall(body))
+
+
+def _with_lone_surrogates(body: bytes, field: str, max_depth: int) -> Any:
+    """The document orjson refused for its lone surrogates, read by the standard library to find where they are.
+
+    Only reached for a body that has one; its depth is checked first, as the standard parser recurses."""
+    depth = nesting_depth_of_text(body) if body.count(b"[") + body.count(b"{") > max_depth else 0
+    if depth > max_depth:
+        raise InputRefused(field, f"must nest at most {max_depth} levels deep, got {depth}", reason="not_json")
+    try:
+        return json.loads(body, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:
+        raise InputRefused(field, f"must be a JSON document (no NaN or Infinity, UTF-8): {error}",
+                           reason="not_json") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def nesting_depth_of_text(body: bytes) -> int:
+    """How deeply brackets nest in raw JSON, strings skipped; a linear scan, for the standard parser's sake."""
+    depth = deepest = 0
+    inside = escaped = False
+    for byte in body:
+        if inside:
+            escaped, inside = (False, True) if escaped else (byte == 0x5C, byte != 0x22)
+        elif byte == 0x22:
+            inside = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _refuse_unstorable(document: Any, field: str) -> None:
+    """InputRefused (422) naming the path of the first string, or field name, PostgreSQL could not store."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                raise InputRefused(path or field, _STORABLE, reason="invalid_text", status=422)
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if _UNSTORABLE.search(key):
+                    raise InputRefused(path or field, "field names " + _STORABLE, reason="invalid_text", status=422)
+                stack.append((f"{path}.{key}" if path else key, child))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{index}" if path else str(index), child) for index, child in enumerate(value))
 
 
 def nesting_depth(document: Any) -> int:
@@ -133,9 +200,44 @@ def strings_in(document: Any) -> list[str]:
     return found
 
 
+class OutOfRange:
+    """A URL integer its column can't hold, kept by `IdConverter` for the guard to refuse by the argument's name."""
+
+    def __init__(self, text: str, maximum: int) -> None:
+        self.text, self.maximum = text, maximum
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: an id of a bigint column, or `<int(bits=32):…>` of an integer column.
+
+    Werkzeug's own `max` would answer 404 without saying why; this one hands the out-of-range value on, so the
+    guard's 400 names the argument and its range, and a route can't reach the database with a number it can't hold.
+    """
+
+    def __init__(self, map: Map, bits: int = 64) -> None:
+        super().__init__(map)
+        self.maximum = MAX_INT32 if bits == 32 else MAX_ID
+
+    def to_python(self, value: str) -> int | OutOfRange:
+        number = int(value) if len(value) <= 19 else 0
+        return number if 1 <= number <= self.maximum else OutOfRange(value, self.maximum)
+
+
+class GuardedRequest(Request):
+    """`request.get_json()` parses with `parse_json`: a refused body is answered, never read as None or left to
+    Flask's recursive parser. `silent` only excuses a body that is not JSON by its content type."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        if not (force or self.is_json):
+            return None if silent else self.on_json_loading_failed(None)
+        body = self.get_data(cache=True)
+        return parse_json(body) if body.strip() else None
+
+
 def check_request(headers: Iterable[tuple[str, str]], fields: list[tuple[str, str]],
                   view_args: Mapping[str, Any] | None) -> None:
-    """What every request must be, whatever its route: sizes and characters of headers and fields, ids in range."""
+    """What every request must be, whatever its route: sizes and characters of headers, fields and path parts,
+    integers in the URL within their column's range."""
     for name, value in headers:
         check_text(f"header {name}", value, max_length=MAX_HEADER, required=False)
     if len(fields) > MAX_FIELDS:
@@ -144,8 +246,10 @@ def check_request(headers: Iterable[tuple[str, str]], fields: list[tuple[str, st
         check_text("field name", name, max_length=200)
         check_text(name, value, required=False)
     for name, value in (view_args or {}).items():
-        if isinstance(value, int):
-            check_id(name, value)
+        if isinstance(value, OutOfRange):
+            raise InputRefused(name, f"must be a whole number from 1 to {value.maximum}, got {value.text[:40]!r}")
+        if isinstance(value, str):
+            check_text(name, value, required=False)
 
 
 def refused_response(refused: InputRefused) -> tuple[Response, int]:
@@ -153,7 +257,11 @@ def refused_response(refused: InputRefused) -> tuple[Response, int]:
 
 
 def install(app: Flask) -> None:
-    """Every route gets the request checks before its view runs, and errors answered as JSON."""
+    """Every route gets the request checks before its view runs, and errors answered as JSON.
+
+    Called before any route is added: `<int:…>` in a rule is bound to `IdConverter` when the rule is added."""
+    app.request_class = GuardedRequest
+    app.url_map.converters["int"] = IdConverter
 
     @app.before_request
     def _check_every_request() -> tuple[Response, int] | None:

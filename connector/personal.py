@@ -1,11 +1,12 @@
 """Customer contact data in a platform payload, kept only as keyed digests (pseudonyms), never in plain text.
 
-The inbox keeps payloads until they are pruned; what Assay decides from (lines, prices, statuses, countries)
-is left as it is, while names, emails, phones, street addresses and order keys become `pii:<digest>`: the
-same value always gives the same pseudonym, so a redaction request can still find the rows that hold it,
-and the digest, keyed with the pseudonyms' key from SECRET_KEY, can't be reversed by guessing common names or emails.
-A redaction request also carries its values' pseudonyms under older keys (ALIASES), so rows kept before a rotation
-of SECRET_KEY are still found.
+The inbox keeps payloads until they are pruned; what Assay decides from (lines, prices, statuses, countries,
+and a return's own notes, which the merchant reviews) is left as it is, while names, emails, phones, street
+addresses, order keys and the URLs and tokens that open a customer's order page, and the order's free-text
+note, become `pii:<digest>`: the same value always gives the same pseudonym, so a redaction request can still
+find the rows that hold it, and the digest, keyed with the pseudonyms' key from SECRET_KEY, can't be reversed by
+guessing common names or emails. A redaction request also carries its values' pseudonyms under older keys
+(ALIASES), so rows kept before a rotation of SECRET_KEY are still found.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ ALIASES = "pii_aliases"  # in a redaction request: its contact values' pseudonym
 CONTACT_FIELDS = frozenset({
     "email", "contact_email", "customer_email", "billing_email", "phone", "customer_phone", "first_name",
     "last_name", "order_key", "browser_ip", "customer_ip_address", "customer_user_agent", "note_attributes",
+    # Each opens the customer's order page, or is the key that does: WooCommerce's payment_url carries the
+    # order key; Shopify's order_status_url carries a key, and its order's token is another.
+    "payment_url", "order_status_url", "token", "cart_token", "checkout_token",
 })
+# An order's free-text note, in the order itself (the payload, or its `order`): a customer writes anything
+# there. A return's own notes (Shopify's return line items) are what the merchant reviews, and are kept.
+ORDER_NOTES = frozenset({"note", "customer_note"})
 # Objects that are an address or a person: every text in them but the country and region codes.
 CONTACT_OBJECTS = frozenset({
     "billing", "shipping", "billing_address", "shipping_address", "default_address", "customer_address",
@@ -56,7 +63,7 @@ def _pseudonym(value: str, key: bytes) -> str:
 
 def pseudonymize(document: Any, key: str) -> Any:
     """A copy of the payload with every contact field's text replaced by its pseudonym."""
-    return _Pseudonymizer(key.encode()).walk(document, False)
+    return _Pseudonymizer(key.encode()).walk(document, False, in_order=True)
 
 
 def aliases(document: Any, older_keys: Sequence[str]) -> list[str]:
@@ -64,7 +71,7 @@ def aliases(document: Any, older_keys: Sequence[str]) -> list[str]:
     found: set[str] = set()
     for key in older_keys:
         walker = _Pseudonymizer(key.encode())
-        walker.walk(document, False)
+        walker.walk(document, False, in_order=True)
         found.update(walker.known.values())
     return sorted(found)
 
@@ -78,9 +85,9 @@ class _Pseudonymizer:
         self.key = key
         self.known: dict[str, str] = {}
 
-    def walk(self, value: Any, inside_contact: bool) -> Any:
+    def walk(self, value: Any, inside_contact: bool, in_order: bool = False) -> Any:
         if isinstance(value, dict):
-            return {field: self.field(field, child, inside_contact) for field, child in value.items()}
+            return {field: self.field(field, child, inside_contact, in_order) for field, child in value.items()}
         if isinstance(value, list):
             return [self.walk(item, inside_contact) for item in value]
         if isinstance(value, str) and inside_contact and value and not value.startswith(PREFIX):
@@ -90,14 +97,14 @@ class _Pseudonymizer:
             return digest
         return value
 
-    def field(self, field: str, child: Any, inside_contact: bool) -> Any:
+    def field(self, field: str, child: Any, inside_contact: bool, in_order: bool) -> Any:
         if not isinstance(child, str | dict | list):
             return child
         lowered = field.lower()
-        if lowered in _CONTACT:
+        if lowered in _CONTACT or (in_order and lowered in ORDER_NOTES):
             inside_contact = True
         elif inside_contact and lowered in KEPT_IN_ADDRESSES:
             inside_contact = False
         if isinstance(child, str) and not inside_contact:
             return child
-        return self.walk(child, inside_contact)
+        return self.walk(child, inside_contact, in_order=lowered == "order")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -15,6 +15,9 @@ from marshmallow import ValidationError, fields, validate
 from policies.money import is_known_currency
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
+# What no stored text may hold: NUL (PostgreSQL refuses it), the other C0 controls but tab and line breaks, and
+# lone surrogates (not UTF-8, so not storable).
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Past these, amounts overflow Decimal's 28 digits and dates run off the calendar's end: no shop has them.
 MAX_AMOUNT = Decimal(10) ** 12
 FIRST_YEAR, LAST_YEAR = 1970, 2200
@@ -35,6 +38,39 @@ class Whole(fields.Integer):
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(strict=True, **kw)
+
+
+class Text(fields.String):
+    """A string of at most `max_length` characters that storage can keep: errors name the limit or the character."""
+
+    def __init__(self, max_length: int, *, min_length: int = 0, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.max_length, self.min_length = max_length, min_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> str:
+        if not isinstance(value, str):
+            raise ValidationError("must be a string")
+        if not self.min_length <= len(value) <= self.max_length:
+            given = repr(value) if len(value) <= 80 else f"{len(value)} characters"
+            raise ValidationError(f"must be {self.min_length} to {self.max_length} characters long, got {given}")
+        check_storable(value)
+        return value
+
+
+def check_storable(value: str) -> None:
+    found = _UNSTORABLE.search(value)
+    if found:
+        raise ValidationError(f"must not contain the control or surrogate character U+{ord(found.group()):04X}")
+
+
+def at_most(count: int, things: str) -> Callable[[Sized], None]:
+    """A list's bound: "must list at most 250 tags, got 100000"."""
+
+    def check(value: Sized) -> None:
+        if len(value) > count:
+            raise ValidationError(f"must list at most {count} {things}, got {len(value)}")
+
+    return check
 
 
 class Flag(fields.Boolean):

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from policies.case import FAULT_REASONS, Reason
-from policies.fields import Choice, Flag, Money, Whole, at_least, between
+from policies.fields import Choice, Flag, Money, Text, Whole, at_least, at_most, between, check_storable
 from policies.policy import (
     AfterFulfilment,
     Anchor,
@@ -42,6 +42,15 @@ MAX_LENGTH = {
 _DECIDED = (Outcome.APPROVE, Outcome.REVIEW)
 _FROM_ORDER = (Anchor.PLACEMENT, Anchor.FULFILMENT, Anchor.DELIVERY)
 MAX_WORDS, MAX_WORD_LENGTH = 50, 60
+# Every other list and text is bounded too, well past what a shop needs (Shopify's own limits where it has one:
+# 250 tags or product types of 255 characters), so a document can't grow without end. docs/ lists them.
+MAX_NAME = 200
+MAX_MESSAGE = 2000  # a customer-facing paragraph
+MAX_EXCLUSIONS = 50
+MAX_TAGS = MAX_PRODUCT_TYPES = 250
+MAX_SKUS = 1000
+MAX_PROPERTIES = 100
+MAX_ENTRY = 255  # one tag, product type, SKU or property name
 
 
 class _Strict(Schema):
@@ -154,6 +163,7 @@ def check_wording(value: str) -> None:
         raise ValidationError(f"must be a word or phrase, got {value!r}")
     if len(value) > MAX_WORD_LENGTH:
         raise ValidationError(f"must be at most {MAX_WORD_LENGTH} characters long, got {value!r}")
+    check_storable(value)
     if not stems(value):
         raise ValidationError(f"must contain a letter or digit to match, got {value!r}")
 
@@ -169,11 +179,13 @@ class ExclusionSchema(_Strict):
     # Matched as words beside the kind's own (policy.KIND_WORDS): in property names, product types, tags.
     words = fields.List(fields.String(validate=check_wording), load_default=list, validate=check_word_count)
     # Matched as words too, each where it names: property names, product types, tags. SKUs are exact.
-    product_types = fields.List(fields.String(), load_default=list)
-    tags = fields.List(fields.String(), load_default=list)
-    skus = fields.List(fields.String(), load_default=list)
-    properties = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
-    message = fields.String(load_default=None, allow_none=True)
+    product_types = fields.List(Text(MAX_ENTRY), load_default=list,
+                                validate=at_most(MAX_PRODUCT_TYPES, "product types"))
+    tags = fields.List(Text(MAX_ENTRY), load_default=list, validate=at_most(MAX_TAGS, "tags"))
+    skus = fields.List(Text(MAX_ENTRY), load_default=list, validate=at_most(MAX_SKUS, "SKUs"))
+    properties = fields.List(Text(MAX_ENTRY, min_length=1), load_default=list,
+                             validate=at_most(MAX_PROPERTIES, "properties"))
+    message = Text(MAX_MESSAGE, load_default=None, allow_none=True)
 
     @validates_schema
     def check_listed(self, data: dict[str, Any], **kw: Any) -> None:
@@ -251,12 +263,12 @@ class PolicySchema(_Strict):
     key = fields.String(required=True, validate=validate.Regexp(
         r"^[a-z0-9][a-z0-9-]{0,62}$", error="must be lower-case letters, digits and dashes, got {input!r}"))
     version = Whole(load_default=1, validate=at_least(1))
-    name = fields.String(required=True, validate=validate.Length(
-        min=1, max=200, error="must be 1 to 200 characters long, got {input!r}"))
+    name = Text(MAX_NAME, min_length=1, required=True)
     promise = _promise()
     cancellation = fields.Nested(CancellationSchema, load_default=None, allow_none=True)
     returns = fields.Nested(ReturnsSchema, required=True)
-    exclusions = fields.List(fields.Nested(ExclusionSchema), load_default=list)
+    exclusions = fields.List(fields.Nested(ExclusionSchema), load_default=list,
+                             validate=at_most(MAX_EXCLUSIONS, "exclusions"))
     claims = fields.Nested(ClaimsSchema, load_default=None, allow_none=True)
     warranty = fields.Nested(WarrantySchema, load_default=None, allow_none=True)
     refunds = fields.Nested(RefundsSchema, load_default=Refunds)

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from connector.guard import MAX_ID
+
 STORE_HEADER = "X-Assay-Store"
 TIMESTAMP_HEADER = "X-Assay-Timestamp"
 NONCE_HEADER = "X-Assay-Nonce"
@@ -58,6 +60,9 @@ def read_signed_headers(get: dict[str, str | None]) -> SignedHeaders:
               (SIGNATURE_HEADER, _HEX, "64 lower-case hex digits"))
     problems = [f"{name} must be {shape}" for name, pattern, shape in shapes
                 if not pattern.fullmatch((get.get(name) or "").strip())]
+    store = (get.get(STORE_HEADER) or "").strip()
+    if _DIGITS.fullmatch(store) and not 1 <= int(store) <= MAX_ID:  # 19 digits can overflow the stores' bigint
+        problems.append(f"{STORE_HEADER} must be from 1 to {MAX_ID}, got {store}")
     if problems:
         raise SignatureRefused("unsigned", "; ".join(problems))
     return SignedHeaders(int(str(get[STORE_HEADER]).strip()), int(str(get[TIMESTAMP_HEADER]).strip()),

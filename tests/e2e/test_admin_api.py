@@ -52,7 +52,8 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("POST", "/admin/api/try"): lambda me, them: ("/admin/api/try", {"policy": POLICY, "order_id": them.order_id,
                                                                     "request": REQUEST}),
     ("GET", "/admin/api/policy/versions"): lambda me, them: ("/admin/api/policy/versions", None),
-    ("GET", "/admin/api/policy/versions/<int:version>"): lambda me, them: ("/admin/api/policy/versions/1", None),
+    ("GET", "/admin/api/policy/versions/<int(bits=32):version>"):
+        lambda me, them: ("/admin/api/policy/versions/1", None),
     ("GET", "/admin/api/orders"): lambda me, them: ("/admin/api/orders", None),
     ("GET", "/admin/api/events/failed"): lambda me, them: ("/admin/api/events/failed", None),
     ("GET", "/admin/api/cases/set-aside"): lambda me, them: ("/admin/api/cases/set-aside", None),
@@ -61,8 +62,8 @@ ROUTES: dict[tuple[str, str], Call] = {
     ("POST", "/admin/api/logout"): lambda me, them: ("/admin/api/logout", None),
 }
 # A policy version is numbered within its store (each has a version 1): asked by number, it is always one's own.
-NAMES_AN_ID = ({rule for _, rule in ROUTES if "<int:" in rule} | {"/admin/api/try"}) - {
-    "/admin/api/policy/versions/<int:version>"}
+NAMES_AN_ID = ({rule for _, rule in ROUTES if "<int" in rule} | {"/admin/api/try"}) - {
+    "/admin/api/policy/versions/<int(bits=32):version>"}
 
 
 def admin_routes(app: Flask) -> set[tuple[str, str]]:

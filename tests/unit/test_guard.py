@@ -17,14 +17,34 @@ from connector.ratelimit import RateLimiter
     (b'{"a": NaN}', "must be a JSON document"),
     (b'[Infinity]', "must be a JSON document"),
     (b'[1e999]', "must be a JSON document"),
-    (b'"\\ud800"', "must be a JSON document"),
-    (b'{"note": "a\\u0000b"}', "must not contain the NUL character"),
+    (b'"\\ud800"', "must not contain the NUL character (U+0000) or a lone surrogate"),
     (b"\xff\xfe{}", "must be a JSON document"),
 ])
 def test_a_body_storage_could_not_keep_is_refused_naming_the_rule(body: bytes, rule: str) -> None:
     with pytest.raises(InputRefused) as refused:
         parse_json(body)
     assert refused.value.field == "body" and rule in str(refused.value)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (b'{"policy": {"name": "a\\u0000b"}}', "policy.name"),
+    (b'{"policy": {"exclusions": [{"tags": ["ok", "\\udc00"]}]}}', "policy.exclusions.0.tags.1"),
+    (b'{"note": "\\ud83d"}', "note"),
+    (b'{"note": "\\ud83d", "deep": ' + b"[" * 40 + b"]" * 40 + b"}", "body"),
+    (b'{"policy": {"k\\u0000": 1}}', "policy"),
+])
+def test_text_storage_cant_keep_is_refused_with_a_422_naming_its_field(body: bytes, field: str) -> None:
+    with pytest.raises(InputRefused) as refused:
+        parse_json(body)
+    assert refused.value.field == field
+    assert refused.value.status == (400 if field == "body" else 422)
+
+
+def test_a_lone_surrogate_beside_nan_or_a_deep_body_is_still_refused_as_not_json() -> None:
+    for body in (b'["\\ud800", NaN]', b'["\\ud800", ' + b"[" * 100_000 + b"]" * 100_000 + b"]"):
+        with pytest.raises(InputRefused) as refused:
+            parse_json(body)
+        assert refused.value.reason == "not_json" and refused.value.status == 400
 
 
 def test_a_signed_body_has_its_nuls_removed_and_lone_surrogates_replaced_not_refused() -> None:
