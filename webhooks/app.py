@@ -20,6 +20,7 @@ from jobs.logs import configure_logging
 from jobs.queue import init_app as init_queue
 from jobs.runner import init_app as init_runner
 from storage.db import init_app as init_storage
+from webhooks import DEFAULT_MAX_CONTENT_LENGTH
 from webhooks.health import bp as health_bp
 from webhooks.intake import bp as intake_bp
 from webhooks.unavailable import init_app as init_unavailable
@@ -35,7 +36,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "assay"),
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
-        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH)),
         # The app's client secret signs webhooks and app-proxy requests; the previous one during a rotation.
         "SHOPIFY_API_SECRET": os.environ.get("SHOPIFY_API_SECRET", ""),
         "SHOPIFY_API_SECRET_PREVIOUS": os.environ.get("SHOPIFY_API_SECRET_PREVIOUS") or None,
