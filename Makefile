@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(PY) bench/admin_queries.py
 	$(PY) bench/rate_limit.py
 	$(PY) bench/throughput.py
+	$(PY) bench/slow_clients.py
 	$(PY) bench/report.py
 
 clean:

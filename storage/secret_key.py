@@ -2,7 +2,7 @@
 used as it is: each purpose gets its own key from it (HKDF), so a token made for one never verifies as another.
 
 SECRET_KEY_PREVIOUS (comma-separated, newest first) keeps older secrets' keys accepted during a rotation
-(docs/decisions/secret-key.md)."""
+(docs/decisions/0003-one-key-per-use-from-secret-key.md)."""
 
 from __future__ import annotations
 

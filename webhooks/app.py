@@ -21,6 +21,7 @@ from jobs.queue import init_app as init_queue
 from jobs.runner import init_app as init_runner
 from storage.db import init_app as init_storage
 from storage.secret_key import init_app as init_secret_keys
+from webhooks import DEFAULT_MAX_CONTENT_LENGTH
 from webhooks.health import bp as health_bp
 from webhooks.intake import bp as intake_bp
 from webhooks.production import check_production, is_production
@@ -40,7 +41,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         # Older secrets, newest first, still accepted while a rotation settles (storage/secret_key.py).
         "SECRET_KEY_PREVIOUS": os.environ.get("SECRET_KEY_PREVIOUS") or None,
-        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH)),
         # The app's client secret signs webhooks and app-proxy requests; the previous one during a rotation.
         "SHOPIFY_API_SECRET": os.environ.get("SHOPIFY_API_SECRET", ""),
         "SHOPIFY_API_SECRET_PREVIOUS": os.environ.get("SHOPIFY_API_SECRET_PREVIOUS") or None,

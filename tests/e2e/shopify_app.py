@@ -81,12 +81,12 @@ def _next_retry(app: Flask) -> datetime | None:
 
 
 def post_webhook(base_url: str, fake: FakeShopify, topic: str, payload: dict[str, Any], delivery: str,
-                 triggered_at: str = ASKED_AT) -> httpx.Response:
+                 triggered_at: str = ASKED_AT, timeout: float = 5.0) -> httpx.Response:
     body = json.dumps(payload).encode()
     headers = {"X-Shopify-Hmac-Sha256": sign(SECRET, body), "X-Shopify-Topic": topic,
                "X-Shopify-Shop-Domain": fake.shop_domain, "X-Shopify-Webhook-Id": delivery,
                "X-Shopify-Triggered-At": triggered_at, "Content-Type": "application/json"}
-    return httpx.post(f"{base_url}/webhooks/shopify", content=body, headers=headers)
+    return httpx.post(f"{base_url}/webhooks/shopify", content=body, headers=headers, timeout=timeout)
 
 
 def numeric(gid: str) -> int:
