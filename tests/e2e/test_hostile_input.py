@@ -33,7 +33,6 @@ from support.signing import sign
 from admin.sample_order import sample_order
 from connector.personal import PREFIX
 from connector.woocommerce.form_answers import answer_token
-from connector.woocommerce.plugin_routes import challenge_of
 from connector.woocommerce.plugin_signing import sign as plugin_sign
 from policies.batch import decide_document
 from policies.presets import preset_document
@@ -58,7 +57,7 @@ from storage.repositories import (
     set_policy,
 )
 from storage.repositories.admin_access import issue_login_link
-from storage.repositories.plugin_links import claim_plugin_link, open_plugin_link
+from storage.repositories.plugin_links import mark_plugin_link_delivered, open_plugin_link, pending_plugin_link
 from storage.repositories.privacy import save_privacy_export
 
 from .fakes.woocommerce import FakeWooCommerce
@@ -305,7 +304,7 @@ CREDENTIALS = {
     "woocommerce_forms.ask": NONE, "woocommerce_form_answers.answer": FORM_ANSWER,
     "shopify_proxy.ask_to_cancel": APP_PROXY, "shopify_app.app_home": ID_TOKEN,
     "shopify_app.patch_id_token": ID_TOKEN, "woocommerce_install.install": NONE,
-    "woocommerce_install.callback": NONE, "woocommerce_install.installed": NONE, "woocommerce_plugin.claim": NONE,
+    "woocommerce_install.callback": NONE, "woocommerce_install.installed": NONE,
     "woocommerce_plugin.status": PLUGIN, "woocommerce_plugin.login_link": PLUGIN,
     "woocommerce_plugin.disconnect": PLUGIN,
 }
@@ -369,10 +368,11 @@ def seeded_world(app: Flask, site: FakeWooCommerce) -> World:
                                    idempotency_key="fuzz-note")
         action.state = ActionState.FAILED.value
         export = save_privacy_export(session, storage.cipher, shop.id, "5", {"orders": []})
-        open_plugin_link(session, storage.cipher, plugin_site.id, code="c" * 64, challenge=challenge_of("v" * 43),
-                         now=utc_now())
-        claimed = claim_plugin_link(session, storage.cipher, "c" * 64, utc_now())
-        assert claimed is not None
+        # The plugin's secret as a proven install leaves it, delivered to the site (plugin_delivery.py).
+        open_plugin_link(session, storage.cipher, plugin_site.id, challenge="c" * 43, now=utc_now())
+        delivered = pending_plugin_link(session, storage.cipher, plugin_site.id, utc_now())
+        assert delivered is not None
+        mark_plugin_link_delivered(session, delivered, utc_now())
         links = [issue_login_link(session, shop.id, "fuzz@shop.example") for _ in range(40)]
         ids = (shop.id, form_site.id, plugin_site.id, case.id, action.id, export.id)
         assert session.get(Action, action.id) is not None
@@ -387,7 +387,7 @@ def seeded_world(app: Flask, site: FakeWooCommerce) -> World:
     csrf = client.get("/admin/api/session", headers={"Cookie": cookie}).get_json()["csrf_token"]
     with app.test_request_context():
         token = answer_token(ids[1], request_id)
-    return World(*ids, claimed[2], request_id, token, cookie, csrf, links, policy)
+    return World(*ids, delivered.secret, request_id, token, cookie, csrf, links, policy)
 
 
 class RouteFuzz:
@@ -452,7 +452,6 @@ class RouteFuzz:
             "admin_api.try_it": {"policy": self.world.policy, "order_id": "sample", "request": REQUEST},
             "admin_api.answer": {"note": "checked the photos"},
             "woocommerce_plugin.login_link": {"person": "anna@shop.example"},
-            "woocommerce_plugin.claim": {"store_url": SITE, "code": "c" * 64, "verifier": "v" * 43},
             "woocommerce_install.callback": {"key_id": 1, "user_id": "1:x", "consumer_key": "ck_" + "a" * 40,
                                              "consumer_secret": "cs_" + "b" * 40, "key_permissions": "read_write"},
             "woocommerce_forms.ask": {"order_number": "101", "email": EMAIL, "order_key": "wc_order_abc",

@@ -81,6 +81,6 @@ def test_the_readmes_run_command_serves_the_demo_store_on_a_fresh_copy(tmp_path:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
-    lines = [line for line in output.splitlines() if line.strip()]
-    assert lines[0] == f"Assay's demo store: http://127.0.0.1:{port} — Ctrl-C stops it", output[:2000]
-    assert len(lines) <= 3, f"the run says where it serves, and little else: {output[:2000]}"
+    # Make's own "Terminated" aside (and its one line when it installs first), the run says where it serves.
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith(("make: ", "Installing "))]
+    assert lines == [f"Assay's demo store: http://127.0.0.1:{port} — Ctrl-C stops it"], output[:2000]
