@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from support.database import run_sql
 
 pytestmark = [pytest.mark.realshop, pytest.mark.slow]
 ROOT = Path(__file__).parents[2]
@@ -48,12 +48,7 @@ def plugin_zip(target: Path) -> Path:
 
 
 def sql(statement: str) -> None:
-    engine = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
+    run_sql(f"{SERVER}/postgres", statement)
 
 
 @pytest.fixture(scope="module")
