@@ -141,6 +141,7 @@ class OutageGate:
         self.clock = clock
         self._admitted = False
         self._probing = False
+        self._failed = False
 
     def admit(self) -> Held | None:
         """None: call (the store is healthy, or this call is its probe); Held: don't, the platform is failing."""
@@ -160,7 +161,11 @@ class OutageGate:
         return None
 
     def failed(self, reason: str) -> None:
-        """The platform timed out, could not be reached or answered 5xx."""
+        """The platform timed out, could not be reached or answered 5xx (counted once a client: a job's check
+        after its failed write is the same outage, not a second one)."""
+        if self._failed:
+            return
+        self._failed = True
         try:
             self.book.fail(self.store, reason, self.clock())
         except Exception as error:

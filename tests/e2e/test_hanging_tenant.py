@@ -78,8 +78,9 @@ def ask_and_time(app: Flask, base_url: str, fake: FlakyShopify, orders: list[Any
     asked = []
     for number, order in enumerate(orders):
         return_gid = fake.seed_return(order, [{"reason": "changed-my-mind"}])
-        answer = post_webhook(base_url, fake, "returns/request", return_payload(fake, return_gid, order.gid, "unwanted"),
-                              f"{label}-{number}", triggered_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        payload = return_payload(fake, return_gid, order.gid, "unwanted")
+        answer = post_webhook(base_url, fake, "returns/request", payload, f"{label}-{number}",
+                              triggered_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
         assert answer.status_code == 200
         asked.append(return_gid)
         time.sleep(SPACING_SECONDS)
