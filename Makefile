@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(PY) bench/page.py --repeat 3
 	$(PY) bench/admin_queries.py
 	$(PY) bench/rate_limit.py
+	$(PY) bench/hanging_tenant.py
 	$(PY) bench/throughput.py
 	$(PY) bench/report.py
 

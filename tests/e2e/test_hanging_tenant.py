@@ -9,6 +9,8 @@ webhook to write-back done, have a p95 within twice their p95 alone plus a secon
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
 import threading
 import time
@@ -37,7 +39,8 @@ from .worker_process import assay_environment, kill_worker, needs_proc, start_cl
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 WORKERS = 2  # the Procfile's
-RETURNS = 12  # the calm shop's, in each phase
+RETURNS = int(os.environ.get("ASSAY_TENANT_RETURNS", 12))  # the calm shop's, in each phase (bench: more)
+FIGURES = os.environ.get("ASSAY_TENANT_FIGURES")  # bench/hanging_tenant.py: where the figures go, a JSON line each
 SPACING_SECONDS = 0.3
 TIMEOUT_SECONDS = 3.0  # the platforms' read timeout in this test: the onset of a hang costs one
 WRITTEN_WITHIN_SECONDS = 30.0
@@ -177,4 +180,7 @@ def test_another_stores_write_backs_are_as_quick_beside_a_failing_platform(
     figures = {name: (round(statistics.median(values), 2), round(percentile(values, 0.95), 2))
                for name, values in (("alone", alone), ("beside", beside))}
     print(f"{failing}: write-back p50/p95 alone {figures['alone']}, beside the failing store {figures['beside']}")
+    if FIGURES:
+        with open(FIGURES, "a") as out:
+            out.write(json.dumps({"failing": failing, "alone": alone, "beside": beside}) + "\n")
     assert figures["beside"][1] <= 2 * figures["alone"][1] + 1.0, figures
