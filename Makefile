@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(PY) bench/page.py --repeat 3
 	$(PY) bench/admin_queries.py
 	$(PY) bench/rate_limit.py
+	$(PY) bench/hanging_tenant.py
 	$(PY) bench/throughput.py
 	$(PY) bench/slow_clients.py
 	$(PY) bench/report.py

@@ -16,7 +16,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 # The order a reader meets them in; a section not listed here comes after, by name.
-ORDER = ["decide", "throughput", "slow_clients", "rate_limit", "admin_queries", "page"]
+ORDER = ["decide", "throughput", "slow_clients", "rate_limit", "hanging_tenant", "admin_queries", "page"]
 
 
 def write_section(name: str, markdown: str) -> Path:

@@ -29,11 +29,13 @@ class PermanentEventError(Exception):
 
 class TransientWriteError(Exception):
     """The platform could not be reached or was busy: the job reschedules the write (not sooner than
-    `retry_after` seconds when the platform said how long to wait)."""
+    `retry_after` seconds when the platform said how long to wait, a pause not counted as an attempt; nor sooner
+    than `held_for` when the store's outage breaker held the write unsent, connector/outages.py)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, held_for: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.held_for = held_for
 
 
 class WriteDeferred(TransientWriteError):

@@ -15,7 +15,7 @@ from connector.adapter import TransientWriteError, WriteDeferred
 from connector.registry import adapter_for
 from jobs.pause import pause_point
 from jobs.queue import Stage, job_id_for, queue_of, runs_in
-from jobs.settings import action_lease, next_attempt
+from jobs.settings import action_lease, next_attempt, not_before
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Action, ActionState, Store
@@ -145,7 +145,7 @@ def _reschedule(key: str, error: TransientWriteError, context: dict[str, Any]) -
     if isinstance(error, WriteDeferred):  # the platform kept this write a slot of its own: exactly then
         at: datetime | None = utc_now() + timedelta(seconds=error.retry_after)
     else:
-        at = next_attempt(current_app.config, attempts, utc_now(), error.retry_after)
+        at = not_before(next_attempt(current_app.config, attempts, utc_now(), error.retry_after), error.held_for)
     with storage_of(current_app).transaction() as session:
         if at is None:
             fail_action(session, key, f"gave up after {attempts} attempts: {error}", retry=False)

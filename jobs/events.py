@@ -11,7 +11,7 @@ from connector.adapter import FollowUps, PermanentEventError
 from connector.registry import adapter_for
 from jobs.cases import decide_case
 from jobs.queue import queue_of
-from jobs.settings import next_attempt
+from jobs.settings import next_attempt, not_before
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import EventStatus
@@ -61,7 +61,8 @@ def _reschedule(event_id: int, error: Exception, context: dict[str, object]) -> 
         # The platform said how long to wait (throttled, Retry-After): a pause, not a failed attempt.
         counted = retry_after is None
         attempts = (event.attempts if event else 0) + (1 if counted else 0)
-        at = next_attempt(current_app.config, attempts, utc_now(), retry_after)
+        at = not_before(next_attempt(current_app.config, attempts, utc_now(), retry_after),
+                        getattr(error, "held_for", None))
         reschedule_event(session, event_id, message, at=at, counted=counted)
     if at is None:
         log.error("event.failed", extra={**context, "attempts": attempts, "error": message})

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from storage.columns import utc_now
+
 # RQ kills a job's work horse after this long; every platform call inside one has a shorter timeout.
 DEFAULT_JOB_TIMEOUT_SECONDS = 30
 # A claimed write is presumed abandoned only after its job could no longer be running (timeout + a margin).
@@ -59,6 +61,14 @@ def retry_delay(config: Mapping[str, Any], attempts: int, retry_after: float | N
     exponential = min(RETRY_CAP_SECONDS, base * 2 ** max(attempts - 1, 0))
     jittered = exponential * random.uniform(0.5, 1.0)  # noqa: S311 - spreading retries, not a secret
     return float(jittered)
+
+
+def not_before(at: datetime | None, held_for: float | None) -> datetime | None:
+    """A next try no sooner than the store's outage breaker lets a call go (connector/outages.py): a try it would
+    hold unsent again would spend an attempt without asking the platform."""
+    if at is None or held_for is None:
+        return at
+    return max(at, utc_now() + timedelta(seconds=held_for))
 
 
 def next_attempt(config: Mapping[str, Any], attempts: int, now: datetime,

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 
 from connector.adapter import TransientWriteError, WriteDeferred
+from connector.outages import outage_gate
 from connector.shopify.admin_api import AdminApi, RetryPolicy
 from connector.shopify.admin_errors import ShopifyUnavailable
 from connector.shopify.app_config import WHAT_TO_SET, shopify_app
@@ -34,11 +35,13 @@ def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str
         raise PermissionError(f"store {store.domain} has no access token (uninstalled?)")
     timeout = float(config.get("SHOPIFY_TIMEOUT_SECONDS", 10))
     # A job waits at most a second in place, in all; a longer backoff or throttle wait reschedules the job
-    # instead, and so does a request Shopify left unanswered (a hanging shop holds a job for one timeout).
+    # instead, and so does a request Shopify left unanswered or answered 5xx (a hanging shop holds a job for one
+    # timeout); after that, the shop's breaker holds its calls unsent until a probe finds it answering.
     retry = RetryPolicy(max_inline_wait_seconds=INLINE_WAIT_SECONDS, inline_wait_budget_seconds=INLINE_WAIT_SECONDS,
-                        retry_timeouts_inline=False)
+                        retry_outages_inline=False)
     return AdminApi(store.domain, token, admin_origin=store.api_base_url, timeout_seconds=timeout, retry=retry,
-                    on_cost=pacer.observe if pacer else None)
+                    on_cost=pacer.observe if pacer else None,
+                    gate=outage_gate(config, current_app.extensions, f"shopify:{store.domain}"))
 
 
 def offline_token_usable(store: Store, token: str | None) -> bool:
@@ -70,7 +73,7 @@ def write_shopify_action(store: Store, credentials: StoreCredentials, payload: d
             completed = True
             return result
     except ShopifyUnavailable as error:
-        raise TransientWriteError(str(error), retry_after=error.retry_after) from error
+        raise TransientWriteError(str(error), retry_after=error.retry_after, held_for=error.held_for) from error
     finally:
         if pacer:
             pacer.release(completed=completed)

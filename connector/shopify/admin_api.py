@@ -21,6 +21,7 @@ from shopify_app.graphql import admin_graphql_request
 from shopify_app.types import GQLResult
 
 from connector.http_clients import shared_client
+from connector.outages import OutageGate
 from connector.shopify.admin_errors import (
     ShopifyAccessDenied,
     ShopifyGraphQLError,
@@ -38,6 +39,8 @@ Sleep = Callable[[float], None]
 CostObserver = Callable[[Mapping[str, Any] | None, bool], None]
 SHOPIFY_DOMAIN_SUFFIX = ".myshopify.com"
 THROTTLED_REASON = "throttled"
+# A shop that takes longer than this to accept a connection is down, whatever the read timeout allows.
+CONNECT_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,9 @@ class RetryPolicy:
     # All the waiting one client may do in its life (a job's: retries, throttle waits, polls of Shopify's
     # background jobs); past it a wait is handed to the caller like a long one (jobs pass 1 s).
     inline_wait_budget_seconds: float = float("inf")
-    # A request Shopify did not answer within the timeout is asked again in place (False: handed to the
-    # caller at once, so a shop that hangs holds a job for one timeout, not one per attempt).
-    retry_timeouts_inline: bool = True
+    # A request Shopify did not answer (a timeout, a network error) or answered 5xx is asked again in place
+    # (False: handed to the caller at once, so a shop that hangs holds a job for one timeout, not one per attempt).
+    retry_outages_inline: bool = True
 
     def backoff(self, failures: int) -> float:
         """Exponential: base, 2x base, 4x base... capped."""
@@ -69,7 +72,7 @@ class _Retry:
     reason: str
     delay: float
     said_by_shopify: bool = False  # a throttle or Retry-After wait: a pause Shopify asked for, not a failure
-    timed_out: bool = False
+    outage: bool = False  # unanswered or 5xx: Shopify is failing, not busy
 
 
 class AdminApi:
@@ -86,6 +89,7 @@ class AdminApi:
         sleep: Sleep = time.sleep,
         admin_origin: str | None = None,
         on_cost: CostObserver | None = None,
+        gate: OutageGate | None = None,
     ) -> None:
         self.shop = shop_handle(shop_domain)
         self._access_token = access_token
@@ -94,12 +98,13 @@ class AdminApi:
         self._sleep = sleep
         # One client per shop and origin for the whole process: kept-alive connections, one SSLContext.
         self._http = shared_client(("shopify", self.shop, admin_origin, timeout_seconds),
-                                   lambda context: httpx.Client(timeout=timeout_seconds, verify=context,
+                                   lambda context: httpx.Client(timeout=_timeout(timeout_seconds), verify=context,
                                                                 transport=OriginOverride(admin_origin, context)
                                                                 if admin_origin else None))
         self.last_cost: dict[str, Any] | None = None
         self.waited_seconds = 0.0  # slept so far, against retry.inline_wait_budget_seconds
         self.on_cost = on_cost
+        self.gate = gate  # the shop's outage breaker: a failing shop's calls fail fast, unsent
 
     def __repr__(self) -> str:  # the token stays out of logs and tracebacks
         return f"AdminApi(shop={self.shop!r}, api_version={self.api_version!r})"
@@ -132,6 +137,10 @@ class AdminApi:
 
     def execute(self, document: Document, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run one operation and return its `data`; raise a ShopifyAdminError subclass when it fails."""
+        held = self.gate.admit() if self.gate else None
+        if held is not None:
+            raise ShopifyUnavailable(str(held), shop=self.shop, operation=document.operation_name,
+                                     held_for=held.wait_seconds)
         failures = 0
         while True:
             result = admin_graphql_request(
@@ -156,7 +165,7 @@ class AdminApi:
                     operation=document.operation_name,
                     retry_after=outcome.delay if outcome.said_by_shopify else None,
                 )
-            if outcome.timed_out and not self.retry.retry_timeouts_inline:
+            if outcome.outage and not self.retry.retry_outages_inline:
                 raise ShopifyUnavailable(f"{outcome.reason}; not asked again in this job", shop=self.shop,
                                          operation=document.operation_name)
             if not self._may_wait(outcome.delay):
@@ -177,6 +186,10 @@ class AdminApi:
         # With max_retries=0 the library may hand back a stand-in response; the real one is in its logs.
         response = result.http_logs[-1].res if result.http_logs else result.response
         status = response.status
+        if self.gate and (code == "network_error" or status >= 500):
+            self.gate.failed("network error or timeout" if code == "network_error" else f"http {status}")
+        elif self.gate:
+            self.gate.answered()
         if result.ok:
             self.last_cost = (result.extensions or {}).get("cost")
             self._report_cost(self.last_cost, executed=True)
@@ -199,7 +212,7 @@ class AdminApi:
                 # The write may have happened: the caller checks the platform's state before trying again.
                 raise ShopifyUnavailable(f"{reason}; not resent, it may have been applied", shop=self.shop,
                                          operation=name)
-            return _Retry(reason, self.retry.backoff(failures + 1), timed_out=code == "network_error")
+            return _Retry(reason, self.retry.backoff(failures + 1), outage=True)
         if status in (401, 403):
             raise ShopifyAccessDenied(result.log.detail, shop=self.shop, operation=name, status=status)
         raise ShopifyRequestRejected(f"http {status}: {result.log.detail}", shop=self.shop, operation=name,
@@ -240,6 +253,10 @@ def raise_user_errors(data: Mapping[str, Any], *, shop: str, operation: str) -> 
     ]
     if found:
         raise ShopifyUserErrors(found, dict(data), shop=shop, operation=operation)
+
+
+def _timeout(seconds: float) -> httpx.Timeout:
+    return httpx.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT_SECONDS))
 
 
 def shop_handle(shop_domain: str) -> str:

@@ -17,14 +17,17 @@ class ShopifyAdminError(Exception):
 
 
 class ShopifyUnavailable(ShopifyAdminError):
-    """Retries ran out on outages, timeouts or throttling (or the wait was too long to spend inside a job);
-    the job may try again later, not before `retry_after` seconds when Shopify said how long."""
+    """Retries ran out on outages, timeouts or throttling (or the wait was too long to spend inside a job, or the
+    shop's outage breaker held the call unsent); the job may try again later, not before `retry_after` seconds when
+    Shopify said how long (a pause, not a failure), nor before `held_for` when the breaker held it."""
 
     retryable = True
 
-    def __init__(self, message: str, *, shop: str, operation: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, shop: str, operation: str, retry_after: float | None = None,
+                 held_for: float | None = None) -> None:
         super().__init__(message, shop=shop, operation=operation)
         self.retry_after = retry_after
+        self.held_for = held_for
 
 
 class ShopifyAccessDenied(ShopifyAdminError):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from connector.adapter import TransientWriteError
+from connector.outages import outage_gate
 from connector.planning import PlannedAction
 from connector.woocommerce.actions import plan_actions
 from connector.woocommerce.client import RetryPolicy, WooCommerceApi
@@ -31,12 +33,15 @@ from storage.repositories import StoreCredentials, find_order_snapshot, save_ord
 def woocommerce_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> WooCommerceApi:
     if not (credentials.consumer_key and credentials.consumer_secret):
         raise PermissionError(f"store {store.domain} has no REST API key")
-    # A job waits at most a second in place; a longer backoff or Retry-After reschedules the job instead.
+    # A job waits at most a second in place; a longer backoff or Retry-After reschedules the job instead, and so
+    # does a request the site left unanswered or answered 5xx (a hanging site holds a job for one timeout); after
+    # that, the site's breaker holds its calls unsent until a probe finds it answering.
     retry = RetryPolicy(backoff_base_seconds=float(config.get("WOOCOMMERCE_BACKOFF_SECONDS", 0.5)),
-                        max_inline_wait_seconds=1.0)
+                        max_inline_wait_seconds=1.0, retry_outages_inline=False)
     return WooCommerceApi(store.api_base_url or f"https://{store.domain}", credentials.consumer_key,
                           credentials.consumer_secret, retry=retry,
-                          timeout_seconds=float(config.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)))
+                          timeout_seconds=float(config.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)),
+                          gate=outage_gate(config, current_app.extensions, f"woocommerce:{store.domain}"))
 
 
 def status_mapping(store: Store) -> StatusMapping:
@@ -97,4 +102,4 @@ def write_woocommerce_action(store: Store, credentials: StoreCredentials, payloa
         try:
             return write_back(api, kind, payload, key)
         except WooCommerceUnavailable as error:
-            raise TransientWriteError(str(error), retry_after=error.retry_after) from error
+            raise TransientWriteError(str(error), retry_after=error.retry_after, held_for=error.held_for) from error

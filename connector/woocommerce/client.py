@@ -29,6 +29,7 @@ import requests
 import woocommerce.api as woocommerce_package  # type: ignore[import-untyped]
 from woocommerce import API
 
+from connector.outages import OutageGate
 from connector.woocommerce.errors import (
     WooCommerceAccessDenied,
     WooCommerceError,
@@ -43,6 +44,8 @@ API_VERSION = "wc/v3"
 # The Assay plugin's own routes on the site: WooCommerce authenticates any `wc-` namespace with the same keys.
 PLUGIN_NAMESPACE = "wc-assay/v1"
 USER_AGENT = "Assay (+woocommerce)"
+# A site that takes longer than this to accept a connection is down, whatever the read timeout allows.
+CONNECT_TIMEOUT_SECONDS = 3.0
 PAGE_SIZE = 100  # the REST API's maximum per_page
 
 
@@ -57,6 +60,9 @@ class RetryPolicy:
     # A wait longer than this is not slept: the failure goes to the caller with it as `retry_after`, so a job
     # reschedules itself instead of holding a worker (jobs pass 1 s; the default keeps the old behaviour).
     max_inline_wait_seconds: float = float("inf")
+    # A request the site left unanswered (a timeout, a network error) or answered 5xx is sent again in place (False:
+    # handed to the caller at once, so a site that hangs holds a job for one timeout, not one per attempt).
+    retry_outages_inline: bool = True
 
     def backoff(self, failures: int) -> float:
         """Exponential: base, 2x base, 4x base... capped."""
@@ -76,6 +82,7 @@ class _Retry:
     code: str | None = None
     retry_after: float | None = None  # the site said how long to wait (429)
     detail: str | None = None  # the site's message
+    outage: bool = False  # unanswered, 5xx or not JSON: the site is failing, not busy
 
 
 _sessions = threading.local()
@@ -103,15 +110,17 @@ class WooCommerceApi:
     """A site's REST API with its consumer key and secret."""
 
     def __init__(self, url: str, consumer_key: str, consumer_secret: str, *, timeout_seconds: float = 10.0,
-                 retry: RetryPolicy | None = None, sleep: Sleep = time.sleep) -> None:
+                 retry: RetryPolicy | None = None, sleep: Sleep = time.sleep, gate: OutageGate | None = None) -> None:
         self.site = url.rstrip("/")
         self.timeout_seconds = timeout_seconds
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self.gate = gate  # the site's outage breaker: a failing site's calls fail fast, unsent
+        self._timeouts = (min(timeout_seconds, CONNECT_TIMEOUT_SECONDS), timeout_seconds)  # requests': connect, read
         self._api = API(url=self.site, consumer_key=consumer_key, consumer_secret=consumer_secret,
-                        version=API_VERSION, timeout=timeout_seconds, user_agent=USER_AGENT)
+                        version=API_VERSION, timeout=self._timeouts, user_agent=USER_AGENT)
         self._plugin_api = API(url=self.site, consumer_key=consumer_key, consumer_secret=consumer_secret,
-                               version=PLUGIN_NAMESPACE, timeout=timeout_seconds, user_agent=USER_AGENT)
+                               version=PLUGIN_NAMESPACE, timeout=self._timeouts, user_agent=USER_AGENT)
 
     def __repr__(self) -> str:  # the key pair stays out of logs and tracebacks
         return f"WooCommerceApi(site={self.site!r})"
@@ -158,16 +167,25 @@ class WooCommerceApi:
         url = f"{self.site}/wp-json/"
 
         def send() -> requests.Response:
-            return pooled_request("GET", url, timeout=self.timeout_seconds,
+            return pooled_request("GET", url, timeout=self._timeouts,
                                   headers={"user-agent": USER_AGENT, "accept": "application/json"})
 
         return self._call("GET", "/wp-json/", send, resend=True).body
 
     def _call(self, method: str, path: str, send: Callable[[], Any], *, resend: bool) -> _Answer:
         operation = f"{method} {path}"
+        held = self.gate.admit() if self.gate else None
+        if held is not None:
+            unsent = WooCommerceUnavailable(str(held), site=self.site, operation=operation)
+            unsent.held_for = held.wait_seconds
+            raise unsent
         failures = 0
         while True:
             outcome = self._outcome(operation, send)
+            if self.gate and isinstance(outcome, _Retry) and outcome.outage:
+                self.gate.failed(outcome.reason)
+            elif self.gate:
+                self.gate.answered()
             if isinstance(outcome, _Answer):
                 return outcome
             if not resend:
@@ -179,6 +197,10 @@ class WooCommerceApi:
                 raise WooCommerceUnavailable(f"gave up after {failures} attempts, last: {outcome.reason}",
                                              site=self.site, operation=operation, status=outcome.status,
                                              code=outcome.code, detail=outcome.detail)
+            if outcome.outage and not self.retry.retry_outages_inline:
+                raise WooCommerceUnavailable(f"{outcome.reason}; not asked again in this job", site=self.site,
+                                             operation=operation, status=outcome.status, code=outcome.code,
+                                             detail=outcome.detail)
             delay = outcome.retry_after if outcome.retry_after is not None else self.retry.backoff(failures)
             if delay > self.retry.max_inline_wait_seconds:
                 unavailable = WooCommerceUnavailable(f"{outcome.reason}; wait {delay:.1f}s before trying again",
@@ -195,23 +217,23 @@ class WooCommerceApi:
         try:
             response: requests.Response = send()
         except requests.Timeout:
-            return _Retry(f"no answer within {self.timeout_seconds:g}s")
+            return _Retry(f"no answer within {self.timeout_seconds:g}s", outage=True)
         except requests.RequestException as error:
             # The exception's text names the URL, which over plain HTTP carries the OAuth signature.
-            return _Retry(f"network error ({type(error).__name__})")
+            return _Retry(f"network error ({type(error).__name__})", outage=True)
         status = response.status_code
         if 200 <= status < 300:
             try:
                 body = response.json()
             except ValueError:  # a caching proxy's or a maintenance plugin's page: try again later
-                return _Retry(f"http {status} with a body that is not JSON", status)
+                return _Retry(f"http {status} with a body that is not JSON", status, outage=True)
             pages = response.headers.get("X-WP-TotalPages") or ""
             return _Answer(body, int(pages) if pages.isdigit() else 1)
         code, message = _error_of(response)
         if status == 429:
             return _Retry("429 rate limited", status, code, self._retry_after(response))
         if status >= 500:
-            return _Retry(f"http {status} {code or ''}".rstrip(), status, code, detail=message)
+            return _Retry(f"http {status} {code or ''}".rstrip(), status, code, detail=message, outage=True)
         error_type: type[WooCommerceError] = WooCommerceAccessDenied if status in (401, 403) else WooCommerceRejected
         raise error_type(f"http {status}: {message}", site=self.site, operation=operation, status=status, code=code)
 

@@ -22,10 +22,12 @@ class WooCommerceError(Exception):
 
 class WooCommerceUnavailable(WooCommerceError):
     """A 5xx, 429, timeout or network error that outlasted the retries (or a write not resent, or a wait too
-    long to spend inside a job): try later, not before `retry_after` seconds when the site said how long."""
+    long to spend inside a job, or a call the site's outage breaker held unsent): try later, not before
+    `retry_after` seconds when the site said how long, nor before `held_for` when the breaker held it."""
 
     retryable = True
     retry_after: float | None = None
+    held_for: float | None = None
 
 
 class WooCommerceRejected(WooCommerceError):

@@ -4,6 +4,7 @@ written back once, whichever of the webhook and the reconciliation comes first."
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from connector.catch_up import OVERLAP
+from connector.outages import FIRST_COOL_DOWN_SECONDS
 from connector.shopify import reconcile
 from connector.shopify.reconcile import ReconcileReport, reconcile_store
 from jobs.schedule import catch_up_platforms
@@ -158,6 +160,7 @@ def test_a_store_whose_api_fails_is_recorded_and_the_next_store_is_still_reconci
     assert cases(app) == [(f"return:{second_return}", 1)]
 
     fake_shopify.clear_faults()
+    time.sleep(FIRST_COOL_DOWN_SECONDS)  # the shop's outage breaker lets a probe go again
     reconcile_now(app)
 
     with storage_of(app).sessions() as session:
