@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import time
 import uuid
@@ -42,7 +43,8 @@ SETTLE_SECONDS = 3.0  # every slow client has sent its first bytes before the we
 
 def install(env: dict[str, str]) -> None:
     """The load generator's shop as an Assay store (the intake calls no platform, so no fake is needed)."""
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "ASSAY_ENCRYPTION_KEYS", "SHOPIFY_API_SECRET")})
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "ASSAY_ENCRYPTION_KEYS", "SHOPIFY_API_SECRET",
+                                           "SECRET_KEY")})
     from storage.db import storage_of
     from storage.repositories import add_shopify_store
     from webhooks.app import create_app
@@ -75,6 +77,7 @@ def main() -> int:
     env = {**os.environ, "DATABASE_URL": make_database(database), "REDIS_URL": REDIS,
            "RQ_QUEUE": f"bench-slow-{uuid.uuid4().hex[:8]}", "SHOPIFY_API_SECRET": SECRET, "SHOP": SHOP,
            "ASSAY_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ASSAY_LOG_LEVEL": "WARNING",
+           "SECRET_KEY": secrets.token_urlsafe(48),  # production settings: the web refuses to start without one
            "PYTHONPATH": f"{BENCH}{os.pathsep}{ROOT}"}
     import subprocess
 
