@@ -26,7 +26,19 @@ from support.database import run_sql
 
 pytestmark = [pytest.mark.realshop, pytest.mark.slow]
 ROOT = Path(__file__).parents[2]
-KIT = ROOT.parent / "shared" / "woocommerce" / "rig"
+
+
+
+def find_kit() -> Path:
+    """The rig's kit: $ASSAY_SHARED_DIR, else the `shared/` beside this checkout or beside one of its parents (the
+    workplace keeps it at ../shared)."""
+    places = [Path(os.environ["ASSAY_SHARED_DIR"])] if os.environ.get("ASSAY_SHARED_DIR") else []
+    places += [folder / "shared" for folder in ROOT.parents] + [Path("/work/shared")]
+    found = next((place for place in places if (place / "woocommerce" / "rig" / "setup.sh").exists()), places[0])
+    return found / "woocommerce" / "rig"
+
+
+KIT = find_kit()
 PLUGIN = ROOT / "connector" / "woocommerce" / "plugin" / "assay-for-woocommerce"
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
