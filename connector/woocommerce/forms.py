@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from connector.adapter import FollowUps, PermanentEventError
@@ -26,15 +27,16 @@ from connector.woocommerce.errors import WooCommercePayloadError, WooCommerceRej
 from connector.woocommerce.events import HANDLERS
 from connector.woocommerce.schemas import WooOrder, parse_order
 from storage.db import storage_of
-from storage.models import Event, Platform, Store, StoreStatus
-from storage.repositories import record_event, store_credentials
+from storage.models import Event, EventStatus, Platform, Store, StoreStatus
+from storage.repositories import latest_decision, record_event, store_credentials
 
 NO_SUCH_ORDER = "no order matches this order_number, email and order_key"
 FORM_TOPIC = "assay/form_request"  # Assay's own topic: never a WooCommerce webhook's
 
 
 def record_form_request(session: Session, store_id: int, form: dict[str, Any]) -> tuple[int, bool]:
-    """The inbox row for this form (the same form sent twice is one row), and True if it is new.
+    """The inbox row for this form, and True if it is new: the same form sent again while its request is still
+    unanswered (a double click, a retried post) is that request; sent after its answer, it is a new request.
 
     The form holds the customer's email and order key, which are never kept in plain text: the row holds it
     sealed with the storage cipher, for the job that checks it against the site."""
@@ -42,12 +44,38 @@ def record_form_request(session: Session, store_id: int, form: dict[str, Any]) -
     if store is None or store.platform != Platform.WOOCOMMERCE.value or store.status != StoreStatus.ACTIVE.value:
         raise CancelRequestRefused("unknown_store", "this store does not take requests through Assay", 404)
     digest = hashlib.sha256(json.dumps(form, sort_keys=True, default=str).encode()).hexdigest()[:32]
-    event, created = record_event(session, platform=Platform.WOOCOMMERCE.value, delivery_id=f"form:{store_id}:{digest}",
+    same_form = f"form:{store_id}:{digest}"
+    earlier = _latest_sending(session, store.domain, same_form)
+    if earlier is not None and not _answered(session, earlier):
+        return earlier.id, False
+    # The first sending keeps the bare id (rows recorded before re-asking existed have it); each later one counts on.
+    delivery_id = same_form if earlier is None else f"{same_form}:{_sending_number(earlier, same_form) + 1}"
+    event, created = record_event(session, platform=Platform.WOOCOMMERCE.value, delivery_id=delivery_id,
                                   topic=FORM_TOPIC, shop_domain=store.domain,
                                   payload={"store_id": store_id, "form_sealed": storage_of(current_app).cipher.encrypt(
                                       json.dumps(form, sort_keys=True, default=str))},
                                   headers={"X-Assay-Source": "form"})
     return event.id, created
+
+
+def _latest_sending(session: Session, shop_domain: str, same_form: str) -> Event | None:
+    """The last time this very form was sent to the store, if it was."""
+    query = select(Event).where(Event.platform == Platform.WOOCOMMERCE.value, Event.shop_domain == shop_domain,
+                                or_(Event.delivery_id == same_form, Event.delivery_id.like(f"{same_form}:%")))
+    return session.scalars(query.order_by(Event.id.desc()).limit(1)).first()
+
+
+def _sending_number(event: Event, same_form: str) -> int:
+    suffix = event.delivery_id.removeprefix(same_form).removeprefix(":")
+    return int(suffix) if suffix.isdigit() else 1
+
+
+def _answered(session: Session, event: Event) -> bool:
+    """The sender has its answer (the request was refused, or its case decided), as the answer page shows it."""
+    if event.status in (EventStatus.FAILED.value, EventStatus.IGNORED.value):
+        return True
+    case_id = event.payload.get("case_id")
+    return isinstance(case_id, int) and latest_decision(session, case_id) is not None
 
 
 def sealed_form(event: Event) -> dict[str, Any]:
@@ -83,8 +111,9 @@ def open_form_case(session: Session, event: Event, follow_ups: FollowUps) -> Non
     except WooCommercePayloadError as error:
         raise PermanentEventError(str(error)) from None
     refs = {"order_id": order.id, "request_status": None, "previous_status": order.status}
+    # Every request is its own case, the same lines asked again included; a job run twice finds its case.
     case_id, created = open_case(session, store, order=document, request=request,
-                                 request_key=f"form:{order.id}:{form['kind']}", refs=refs)
+                                 request_key=f"form:{event.id}", refs=refs)
     event.payload = {**event.payload, "case_id": case_id}  # what the request became, for its answer
     if created:
         follow_ups.decide(case_id, job_id=f"case-{case_id}")

@@ -166,3 +166,27 @@ def test_without_a_tracking_plugin_a_policys_fallback_counts_from_completion_plu
     # Completed 3 March, assumed received 6 March: 14 days run to 24:00 on 20 March in Berlin.
     assert sorted((result, found) for _, result, found in decisions(app)) == [
         ("approve", ["within_policy"]), ("decline", ["return_window_ended"])]
+
+
+@pytest.mark.integration
+def test_a_second_move_into_a_request_status_after_a_refusal_is_a_new_case(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    """A request status speaks for the whole order, so each move into it is one request: refused, moved out and
+    back again, it is asked anew and judged on its own; the same move reported again is still the one case."""
+    fake = fake_woocommerce
+    install(app, fake, "kestia")
+    fake.state.add_product(11, regular_price="49.00", categories=["Necklaces"])
+    order = fake.state.add_order(created=PLACED, lines=[{"product_id": 11, "meta": ENGRAVED}])
+    assert deliver(base_url, fake, "order.created", order["id"]) == [200]
+    move(base_url, fake, order["id"], "completed", COMPLETED)
+    move(base_url, fake, order["id"], "return-requested", "2026-03-06T10:00:00")
+    run_worker(app)
+    move(base_url, fake, order["id"], "completed", "2026-03-06T11:00:00")  # the merchant answers the refusal
+    move(base_url, fake, order["id"], "return-requested", "2026-03-07T10:00:00")
+    assert deliver(base_url, fake, "order.updated", order["id"], times=2) == [200, 200]
+    run_worker(app)
+
+    assert decisions(app) == [("status:101:return-requested:2026-03-06T10:00:00Z", "decline", ["final_sale"]),
+                              ("status:101:return-requested:2026-03-07T10:00:00Z", "decline", ["final_sale"])]
+    assert fake.writes() == [("POST", "orders/101/notes")] * 2

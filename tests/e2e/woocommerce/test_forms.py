@@ -10,10 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from connector.outages import FIRST_COOL_DOWN_SECONDS
+from connector.registry import runner_of
 from storage.db import storage_of
-from storage.models import CaseRecord, Event
+from storage.models import CaseRecord, DecisionRecord, Event
 
 from ..fakes.woocommerce import FakeWooCommerce
 from .steps import form_for, install, run_worker
@@ -163,3 +165,84 @@ def test_the_form_is_never_kept_in_plain_text(app: Flask, base_url: str, fake_wo
     answer = httpx.post(f"{base_url}/forms/woocommerce/{store_id}/request", data=form_for(order))
     stored = str(request_event(app, answer).payload)
     assert order["billing"]["email"] not in stored and order["order_key"] not in stored
+
+
+ENGRAVED = {"Engraving ($10.00)": "A+B", "_reduced_stock": "1"}
+
+
+def delivered_two_items(fake: FakeWooCommerce) -> dict[str, Any]:
+    """An order of an engraved ring (item 1: Kestia takes it back only if faulty) and a plain necklace (item 2)."""
+    fake.state.add_product(11, regular_price="49.00", categories=["Rings"])
+    fake.state.add_product(12, regular_price="39.00", categories=["Necklaces"])
+    placed, completed = (datetime.now(UTC) - timedelta(days=days) for days in (4, 2))
+    return fake.state.add_order(created=placed.strftime("%Y-%m-%dT%H:%M:%S"), status="completed",
+                                completed=completed.strftime("%Y-%m-%dT%H:%M:%S"),
+                                lines=[{"product_id": 11, "name": "Ring", "meta": ENGRAVED},
+                                       {"product_id": 12, "name": "Necklace"}])
+
+
+def cases(app: Flask) -> list[tuple[int, str, list[str]]]:
+    """Each case's id, the outcome in force and its reason codes, oldest first."""
+    with storage_of(app).sessions() as session:
+        return [(case.id, str(case.outcome), [reason["code"] for reason in
+                                              session.scalars(select(DecisionRecord.document).where(
+                                                  DecisionRecord.case_id == case.id)).one()["reasons"]])
+                for case in session.scalars(select(CaseRecord).order_by(CaseRecord.id))]
+
+
+def test_a_second_return_on_one_order_is_judged_on_its_own_and_each_answer_is_its_own(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    """Issue 23, 1: the ring refused as final sale, then the necklace of the same order asked back."""
+    store_id = install(app, fake_woocommerce, "kestia")
+    order = delivered_two_items(fake_woocommerce)
+    url = f"{base_url}/forms/woocommerce/{store_id}/request"
+    ring = httpx.post(url, data=form_for(order, kind="return", reason="changed_mind", line_id="1")).json()
+    run_worker(app)
+    necklace = httpx.post(url, data=form_for(order, kind="return", reason="changed_mind", line_id="2")).json()
+    run_worker(app)
+
+    [(ring_case, *ring_decision), (necklace_case, *necklace_decision)] = cases(app)
+    assert (ring_decision, necklace_decision) == (["decline", ["final_sale"]], ["approve", ["within_policy"]])
+    ring_answer, necklace_answer = (httpx.get(base_url + asked["answer_url"]).json() for asked in (ring, necklace))
+    assert (ring_answer["case_id"], ring_answer["outcome"]) == (ring_case, "decline")
+    assert (necklace_answer["case_id"], necklace_answer["outcome"]) == (necklace_case, "approve")
+    assert ring_answer["messages"] != necklace_answer["messages"]
+
+
+def test_the_same_line_asked_again_after_its_answer_is_a_new_request_and_a_new_case(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    store_id = install(app, fake_woocommerce, "kestia")
+    order = delivered_two_items(fake_woocommerce)
+    url = f"{base_url}/forms/woocommerce/{store_id}/request"
+    form = form_for(order, kind="return", reason="changed_mind", line_id="1")
+    first, double_click = httpx.post(url, data=form).json(), httpx.post(url, data=form).json()
+    run_worker(app)
+    again = httpx.post(url, data=form).json()  # refused, the customer asks once more
+    assert httpx.get(base_url + again["answer_url"]).json()["status"] == "pending"
+    run_worker(app)
+
+    assert double_click["request_id"] == first["request_id"]  # sent twice before its answer: one request
+    assert again["request_id"] != first["request_id"]
+    [(first_case, *first_decision), (second_case, *second_decision)] = cases(app)
+    assert first_decision == second_decision == ["decline", ["final_sale"]]  # judged again, on its own
+    assert [httpx.get(base_url + asked["answer_url"]).json()["case_id"] for asked in (first, again)] == [
+        first_case, second_case]
+
+
+def test_a_request_handled_twice_opens_one_case(app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce) -> None:
+    store_id = install(app, fake_woocommerce, "kestia")
+    order = delivered_two_items(fake_woocommerce)
+    asked = httpx.post(f"{base_url}/forms/woocommerce/{store_id}/request",
+                       data=form_for(order, kind="return", reason="changed_mind", line_id="2")).json()
+    run_worker(app)
+    with storage_of(app).transaction() as session:  # handed out again (a replay, a relay that lost its answer)
+        session.get_one(Event, asked["request_id"]).status = "received"
+    runner_of(app).process_event(asked["request_id"], job_id="event-again")
+    run_worker(app)
+
+    [(case_id, *decision)] = cases(app)
+    assert decision == ["approve", ["within_policy"]]
+    assert request_event(app, httpx.Response(200, json=asked)).payload["case_id"] == case_id
+    assert httpx.get(base_url + asked["answer_url"]).json()["case_id"] == case_id
