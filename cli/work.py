@@ -148,15 +148,15 @@ def clock_command() -> None:
     if not isinstance(queue_of(current_app), RedisQueue):
         raise click.UsageError("REDIS_URL must be set to run the clock; without it `assay run` runs the schedule")
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    _stop_on_signals(stop)
     run_clock(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
 
 
 def work_until_stopped(burst: bool) -> None:
     """A warm RQ worker (jobs/worker.py) that outlives a Redis outage: RQ's loop ends at an error it can't
     handle, and this starts a new worker (a new registration, for a Redis that may have come back empty) with
-    backoff until it can. It listens on every stage's queue, writes first."""
+    backoff until it can. It listens on every stage's queue, writes first. SIGTERM or SIGINT ends it, at once
+    when idle, after the running job when busy; never a new worker after that."""
     from redis.exceptions import RedisError
 
     from jobs.queue import RedisQueue, queue_of, redis_connection
@@ -166,28 +166,37 @@ def work_until_stopped(burst: bool) -> None:
     if not isinstance(queue, RedisQueue):
         raise click.UsageError("REDIS_URL must be set to run a worker; without it jobs run inside the web process")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stopping = threading.Event()
+    _stop_on_signals(stopping)
     try:
         warm_up(app)
     except Exception as error:  # the database is down: the first job will find out again, and be retried
         log.warning("worker.warm_up_failed", extra={"error": repr(error)})
 
     backoff = 0.5
-    while True:
+    while not stopping.is_set():
         started = time.monotonic()
-        worker = None
         try:
             connection = redis_connection(queue.redis_url, fail_fast=False)
-            worker = WarmWorker(queue.listening(connection), connection=connection,
+            worker = WarmWorker(queue.listening(connection), connection=connection, stopping=stopping,
                                 maintenance_interval=WORKER_MAINTENANCE_SECONDS)
             # RQ's loggers start at INFO on their own; ASSAY_LOG_LEVEL (the root's level) is theirs too.
             level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
             worker.work(burst=burst, with_scheduler=True, logging_level=level)
         except RedisError as error:
             log.warning("worker.redis_unavailable", extra={"error": repr(error), "retry_seconds": backoff})
-        if burst or (worker is not None and worker._stop_requested):
-            return
+        # RQ's handlers belong to the worker that ended; a signal during the backoff must only set the event.
+        _stop_on_signals(stopping)
+        if burst or stopping.is_set():
+            break
         if time.monotonic() - started > 60:
             backoff = 0.5  # it ran a good while: this is a new outage, start the backoff again
         log.warning("worker.restarting", extra={"retry_seconds": backoff})
-        time.sleep(backoff)
+        stopping.wait(backoff)
         backoff = min(backoff * 2, WORKER_MAX_BACKOFF_SECONDS)
+    log.info("worker.stopped")
+
+
+def _stop_on_signals(stopping: threading.Event) -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
