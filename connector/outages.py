@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from connector.redis_ledgers import redis_ledger
+
 log = logging.getLogger(__name__)
 
 EXTENSION = "assay.outages"
@@ -187,22 +189,9 @@ class OutageGate:
         log.info("platform.recovered", extra={"store": self.store})
 
 
-_redis_lock = threading.Lock()
-_redis_books: dict[tuple[str, str], RedisOutageBook] = {}
-
-
 def outage_gate(config: Mapping[str, Any], extensions: dict[str, Any], store: str) -> OutageGate:
     """A gate on the deployment's book: Redis when REDIS_URL is set, else this app's own."""
-    redis_url = config.get("REDIS_URL")
-    if not redis_url:
-        return OutageGate(extensions.setdefault(EXTENSION, MemoryOutageBook()), store)
-    namespace = str(config.get("RQ_QUEUE") or "assay")  # the queue's name keeps two deployments apart
-    with _redis_lock:
-        if (redis_url, namespace) not in _redis_books:
-            from redis import Redis
-
-            client = Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                                    socket_timeout=REDIS_TIMEOUT_SECONDS)
-            _redis_books[(redis_url, namespace)] = RedisOutageBook(client, namespace)
-        book = _redis_books[(redis_url, namespace)]
+    book: OutageBook | None = redis_ledger("outages", config, RedisOutageBook, REDIS_TIMEOUT_SECONDS)
+    if book is None:
+        book = extensions.setdefault(EXTENSION, MemoryOutageBook())
     return OutageGate(book, store)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
+from connector.redis_ledgers import redis_ledger
 from connector.shopify import pacing
 from connector.shopify.pacing import Bucket, Claim, Ledger
 
@@ -182,27 +183,15 @@ def _claim(raw: bytes | None) -> Claim | None:
     return Claim(remaining, slot, expires)
 
 
-_redis_stores: dict[tuple[str, str], RedisPaceStore] = {}
-_redis_lock = threading.Lock()
-
-
 def pace_store(config: Mapping[str, Any], extensions: dict[str, Any]) -> PaceStore | None:
     """The deployment's ledger: Redis when REDIS_URL is set, else this app's own; None when pacing is off."""
     if str(config.get("SHOPIFY_PACING", "on")).lower() in ("off", "0", "false", "no"):
         return None
-    redis_url = config.get("REDIS_URL")
-    if not redis_url:
-        store: PaceStore = extensions.setdefault(EXTENSION, MemoryPaceStore())
-        return store
-    namespace = str(config.get("RQ_QUEUE") or "assay")  # the queue's name keeps two deployments apart
-    with _redis_lock:
-        if (redis_url, namespace) not in _redis_stores:
-            from redis import Redis
-
-            client = Redis.from_url(redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                                    socket_timeout=REDIS_TIMEOUT_SECONDS)
-            _redis_stores[(redis_url, namespace)] = RedisPaceStore(client, namespace)
-        return _redis_stores[(redis_url, namespace)]
+    shared = redis_ledger("shopify-pacing", config, RedisPaceStore, REDIS_TIMEOUT_SECONDS)
+    if shared is not None:
+        return shared
+    store: PaceStore = extensions.setdefault(EXTENSION, MemoryPaceStore())
+    return store
 
 
 class JobPacer:
