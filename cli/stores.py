@@ -112,6 +112,31 @@ def stores_add(platform: str, domain: str | None, token: str | None, api_base: s
     except InvalidStore as error:
         raise click.BadParameter(error.rule, param_hint=f"'{OPTION_FOR_FIELD[error.field]}'") from None
     click.echo(f"added {store.platform} store {store.domain} (id {store.id})")
+    if platform == "woocommerce":
+        register_woocommerce_webhooks_or_say_why(store.id, store.domain)
+
+
+def register_woocommerce_webhooks_or_say_why(store_id: int, domain: str) -> bool:
+    """Assay's webhooks on the site, as an install registers them; when that can't be done, one plain line on
+    stderr saying why and what to run once it is mended (the store itself is saved either way)."""
+    from connector.woocommerce.errors import WooCommerceError
+    from connector.woocommerce.install import InstallRefused
+    from connector.woocommerce.installer import register_woocommerce_webhooks
+
+    why = None
+    try:
+        done = register_woocommerce_webhooks(store_id)
+    except InstallRefused as refused:
+        why, done = refused.detail, None
+    except (WooCommerceError, PermissionError) as error:  # the message names the request, never a credential
+        why, done = f"the site refused or could not be reached: {error}", None
+    if done is None:
+        why = why or "the store is not active"
+        click.echo(f"its webhooks are NOT registered: {why}. Then run `assay woocommerce webhooks --domain {domain}`",
+                   err=True)
+        return False
+    click.echo(f"its webhooks to Assay: {len(done.created)} created, {len(done.updated)} updated")
+    return True
 
 
 def check_platform_options(platform: str, given: dict[str, str | None]) -> None:

@@ -1,5 +1,5 @@
-"""`assay poll woocommerce` (the catch-up for missed webhooks, for cron or a scheduler) and
-`assay woocommerce statuses` (a store's request-status mapping).
+"""`assay poll woocommerce` (the catch-up for missed webhooks, for cron or a scheduler), `assay woocommerce webhooks`
+(register a store's webhooks) and `assay woocommerce statuses` (a store's request-status mapping).
 
 The platform's code (and with it httpx and SQLAlchemy) is imported inside the commands, so `assay decide` never
 pays for it."""
@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from cli.stores import one_store, reports_storage_errors
+from cli.stores import one_store, register_woocommerce_webhooks_or_say_why, reports_storage_errors
 from storage.db import storage_of
 
 if TYPE_CHECKING:
@@ -55,6 +55,17 @@ def _echo(report: PollReport) -> bool:
     click.echo(f"{report.domain}: {report.orders_seen} order(s) changed, "
                f"{len(report.events_recorded)} new{reenabled}")
     return False
+
+
+@woocommerce_group.command("webhooks")
+@click.option("--domain", required=True, help="the store's domain, as `assay stores list` shows it")
+@reports_storage_errors
+def webhooks_command(domain: str) -> None:
+    """Register (or mend) Assay's webhooks on the site: one per topic Assay handles, signed with the store's secret."""
+    with storage_of(current_app).sessions() as session:
+        store_id = one_store(session, domain, "woocommerce").id
+    if not register_woocommerce_webhooks_or_say_why(store_id, domain):
+        raise SystemExit(1)
 
 
 @woocommerce_group.command("statuses")

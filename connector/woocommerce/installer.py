@@ -17,6 +17,7 @@ from connector.woocommerce.install import (
     CHALLENGE,
     InstallRefused,
     InstallTicket,
+    RegisteredWebhooks,
     authorize_url,
     check_store_url,
     parse_user_id,
@@ -176,8 +177,9 @@ def swap_in_proven_keys(store_id: int, install_id: int) -> bool:
     return True
 
 
-def register_woocommerce_webhooks(store_id: int) -> None:
-    """Job: Assay's webhooks on the site, signed with the store's webhook secret (made here the first time)."""
+def register_woocommerce_webhooks(store_id: int) -> RegisteredWebhooks | None:
+    """Job: Assay's webhooks on the site, signed with the store's webhook secret (made here the first time); what
+    it created and updated, or None for a store that is gone or not active."""
     storage = storage_of(current_app)
     delivery_url = f"{public_url()}{INTAKE_PATH}"
     with storage.transaction() as session:
@@ -185,7 +187,7 @@ def register_woocommerce_webhooks(store_id: int) -> None:
         store = session.get(Store, store_id, with_for_update=True)
         if store is None or store.status != StoreStatus.ACTIVE.value:
             log.info("install.webhooks_skipped", extra={"store_id": store_id})
-            return
+            return None
         credentials = store_credentials(store, storage.cipher)
         if not credentials.webhook_secret:
             # Saved before the site knows it: a delivery signed with it must never meet an older secret here.
@@ -198,3 +200,4 @@ def register_woocommerce_webhooks(store_id: int) -> None:
         done = register_webhooks(api, delivery_url, credentials.webhook_secret)
     log.info("install.webhooks_registered", extra={"store_id": store_id, "webhooks_created": done.created,
                                                    "webhooks_updated": done.updated})
+    return done

@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from cli.main import cli
 from connector.woocommerce.installer import register_woocommerce_webhooks
 from connector.woocommerce.topics import HANDLED_TOPICS
 from jobs.queue import RedisQueue, queue_of
@@ -318,3 +319,27 @@ def test_an_install_left_unfinished_for_a_day_is_forgotten_when_the_next_callbac
     with storage_of(app).sessions() as session:
         domains = set(session.scalars(select(Store.domain)))
     assert domains == {store_of(app, live).domain, "another.example"}  # the live one is kept, however old
+
+
+def test_a_store_added_by_the_cli_gets_its_webhooks_or_is_told_plainly_why_not(
+    app: Flask, public: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    fake, run = fake_woocommerce, app.test_cli_runner().invoke
+    added = run(cli, ["stores", "add", "--platform", "woocommerce", "--url", fake.url, "--key", fake.consumer_key,
+                      "--secret", fake.consumer_secret, "--webhook-secret", "whsec-given-to-the-cli"])
+    assert added.exit_code == 0, added.output
+    assert f"its webhooks to Assay: {len(HANDLED_TOPICS)} created, 0 updated" in added.output
+    hooks = our_webhooks(fake, f"{public}/webhooks/woocommerce")
+    assert set(hooks) == HANDLED_TOPICS
+    assert {fake.state.webhook_secrets[hook["id"]] for hook in hooks.values()} == {"whsec-given-to-the-cli"}
+
+    with storage_of(app).sessions() as session:
+        [domain] = session.scalars(select(Store.domain)).all()
+    again = run(cli, ["woocommerce", "webhooks", "--domain", domain])
+    assert again.exit_code == 0 and f"0 created, {len(HANDLED_TOPICS)} updated" in again.output
+
+    app.config["ASSAY_PUBLIC_URL"] = ""
+    told = run(cli, ["woocommerce", "webhooks", "--domain", domain])
+    assert told.exit_code == 1 and "Traceback" not in told.output
+    assert "its webhooks are NOT registered: ASSAY_PUBLIC_URL is not set" in told.output
+    assert f"assay woocommerce webhooks --domain {domain}" in told.output
