@@ -90,10 +90,9 @@ def snapshot_products(api: WooCommerceApi, order: WooOrder) -> Mapping[ProductKe
 
 def plan_woocommerce_actions(decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
     refs: Mapping[str, Any] = record.document.get("platform", {})
-    status_after = status_mapping(store).status_after_decision(record.kind, str(decision.get("outcome")),
-                                                               refs.get("previous_status"))
     return plan_actions(decision, case_key=record.request_key, request_kind=record.kind,
-                        order_id=str(refs["order_id"]), status_after=status_after)
+                        order_id=str(refs["order_id"]), statuses=status_mapping(store),
+                        previous_status=refs.get("previous_status"))
 
 
 def write_woocommerce_action(store: Store, credentials: StoreCredentials, payload: dict[str, Any], key: str,

@@ -2,6 +2,9 @@
 
 Planning is pure: the same decision for the same case always yields the same actions and keys.
 
+Each is planned as the kind the request was judged under (`decision.judged_as`, else the kind asked), and so is
+the status the store's mapping gives it: Kestia's statutory cancel of a delivered order is an approved return.
+
 - cancel, approve: one action that refunds what the decision states and then sets the status `cancelled`
   (refunding first: a full refund moves an order to `refunded`, and the cancel must be the status that
   stays). One action, not two, so the two writes can't run out of order on different workers.
@@ -19,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connector.planning import PlannedAction, idempotency_key, one_line, shorten, unique_texts
+from connector.woocommerce.statuses import StatusMapping
 
 CANCEL_ORDER = "woocommerce.cancel_order"
 REFUND_AND_NOTE = "woocommerce.refund_and_note"
@@ -34,14 +38,15 @@ REFUND_FIELDS = ("currency", "total", "to_gift_card", "shipping", "shipping_tax"
 
 
 def plan_actions(decision: Mapping[str, Any], *, case_key: str, request_kind: str, order_id: str,
-                 status_after: str | None) -> list[PlannedAction]:
-    """The WooCommerce writes this decision needs; `status_after` is the store's mapped status for its outcome."""
+                 statuses: StatusMapping, previous_status: str | None) -> list[PlannedAction]:
+    """The WooCommerce writes this decision needs; `statuses` is the store's mapping, `previous_status` the
+    order's status before the request."""
     if request_kind not in REQUEST_KINDS:
         raise ValueError(f"`request_kind` must be one of {', '.join(REQUEST_KINDS)}, got {request_kind!r}")
     outcome = decision.get("outcome")
     noun = _NOUNS[request_kind]
-    # Written as the clause it was judged under: a statutory cancel of a sent order is a return's refund.
-    judged = str(decision.get("judged_as") or request_kind)
+    judged = judged_kind(decision, request_kind)
+    status_after = statuses.status_after_decision(judged, str(outcome), previous_status)
     reasons = list(decision.get("reasons") or ())
     messages = " ".join(unique_texts(one_line(str(reason.get("message") or "")) for reason in reasons))
 
@@ -74,6 +79,18 @@ def plan_actions(decision: Mapping[str, Any], *, case_key: str, request_kind: st
         ) if part)
         return [action(PRIVATE_NOTE, {"note": shorten(note, NOTE_LIMIT)})]
     raise ValueError(f"decision `outcome` must be approve, decline or review, got {outcome!r}")
+
+
+def judged_kind(decision: Mapping[str, Any], request_kind: str) -> str:
+    """The kind the request is written back as: the clause it was judged under, else the kind asked.
+
+    A statutory cancel of a sent order is judged as a return: the goods come back, so it is refunded as a return
+    and moved to the store's status for an approved return, never `cancelled` (which restocks every item at once).
+    """
+    judged = str(decision.get("judged_as") or request_kind)
+    if judged not in REQUEST_KINDS:
+        raise ValueError(f"decision `judged_as` must be one of {', '.join(REQUEST_KINDS)}, got {judged!r}")
+    return judged
 
 
 def stated_refund(decision: Mapping[str, Any]) -> dict[str, Any] | None:

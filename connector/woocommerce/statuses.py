@@ -8,8 +8,9 @@ Which statuses say the parcel has arrived: WooCommerce core has no delivery date
 plugins (Advanced Shipment Tracking, TrackShip) move an order to "delivered" when the carrier reports it. The
 moment Assay sees an order move into one is its delivery date, which "from receipt" windows count from.
 
-What a decision sets, by default:
-- an approved cancel: `cancelled` (always; contract.md).
+What a decision sets, by default (for the kind the request was judged under, connector/woocommerce/actions.py):
+- an approved cancel: `cancelled` (always; contract.md). A statutory cancel of a delivered order is judged as
+  a return and takes a return's status.
 - a declined cancel: the status the order had before the request ("previous"), when Assay saw it. Moving
   back to processing or on-hold sends the customer no email.
 - an approved or declined return, claim or warranty: nothing; the order keeps its request status for the

@@ -10,7 +10,7 @@ import pytest
 from connector.planning import PlannedAction
 from connector.woocommerce.actions import CANCEL_ORDER, CUSTOMER_NOTE, PRIVATE_NOTE, REFUND_AND_NOTE, plan_actions
 from connector.woocommerce.errors import WooCommercePayloadError
-from connector.woocommerce.statuses import DEFAULT_REQUEST_STATUSES, load_status_mapping
+from connector.woocommerce.statuses import DEFAULT_REQUEST_STATUSES, StatusMapping, load_status_mapping
 
 CASE_KEY = "status:101:return-requested:2026-03-06T10:00:00Z"
 
@@ -24,8 +24,13 @@ def decision(outcome: str, *reasons: dict[str, Any], respond_by: str | None = No
             "refund": None, "respond_by": respond_by, "policy_version": "kestia@1"}
 
 
-def plan(made: dict[str, Any], kind: str = "return", status_after: str | None = None) -> list[PlannedAction]:
-    return plan_actions(made, case_key=CASE_KEY, request_kind=kind, order_id="101", status_after=status_after)
+def plan(made: dict[str, Any], kind: str = "return", status_after: str | None = None,
+         previous: str | None = None) -> list[PlannedAction]:
+    """Planned for a store whose mapping sets `status_after` once a request of `kind` has this outcome."""
+    outcome = made["outcome"] if made["outcome"] in ("approve", "decline") else "approve"
+    statuses = load_status_mapping({"status_after": {kind: {outcome: status_after}}})
+    return plan_actions(made, case_key=CASE_KEY, request_kind=kind, order_id="101", statuses=statuses,
+                        previous_status=previous)
 
 
 def test_an_approved_cancel_refunds_and_cancels_in_one_action() -> None:
@@ -176,8 +181,43 @@ def test_a_bad_mapping_names_every_bad_entry() -> None:
     assert any("refund" in error for error in raised.value.errors)
 
 
-def test_a_statutory_cancel_judged_as_a_return_is_refunded_as_a_return_not_cancelled() -> None:
-    # Kestia: "legally entitled to cancel their order within 14 working days of receipt ... and return".
-    [action] = plan({**refunded("approve"), "judged_as": "return"}, kind="cancel", status_after=None)
-    assert action.kind == REFUND_AND_NOTE
-    assert action.payload["note"].startswith("Your cancellation request has been approved.")
+# Kestia: "legally entitled to cancel their order within 14 working days of receipt ... and return". Judged as a
+# return, the cancel is refunded as one and takes the status the store maps an approved return to: never `cancelled`,
+# which would restock every item while the goods are still with the customer.
+RETURN_STATUSES = load_status_mapping({"status_after": {"return": {"approve": "return-approved",
+                                                                   "decline": "return-declined"}}})
+
+
+@pytest.mark.parametrize(("statuses", "status_after"), [
+    (load_status_mapping(None), None),  # by default a return's approval leaves the status alone
+    (RETURN_STATUSES, "return-approved"),
+])
+def test_a_statutory_cancel_judged_as_a_return_is_refunded_as_a_return_not_cancelled(
+    statuses: StatusMapping, status_after: str | None
+) -> None:
+    made = {**refunded("approve"), "judged_as": "return"}
+    [action] = plan_actions(made, case_key=CASE_KEY, request_kind="cancel", order_id="101", statuses=statuses,
+                            previous_status="delivered")
+    assert action == PlannedAction(REFUND_AND_NOTE, {
+        "order_id": "101", "note": "Your cancellation request has been approved. Within policy.",
+        "status": status_after, "refund": STATED, "purpose": "cancellation",
+        "refund_reason": f"Cancellation approved by Assay (case {CASE_KEY}).",
+    }, f"assay:{CASE_KEY}:woocommerce.refund_and_note")
+
+
+def test_a_statutory_cancel_judged_as_a_return_and_declined_takes_the_return_status() -> None:
+    made = {**decision("decline", reason("final_sale", "Engraved items are final.")), "judged_as": "return"}
+    [action] = plan_actions(made, case_key=CASE_KEY, request_kind="cancel", order_id="101",
+                            statuses=RETURN_STATUSES, previous_status="delivered")
+    assert (action.kind, action.payload["status"]) == (CUSTOMER_NOTE, "return-declined")
+
+
+def test_without_judged_as_the_request_kind_is_written() -> None:
+    [action] = plan_actions(refunded("approve"), case_key=CASE_KEY, request_kind="cancel", order_id="101",
+                            statuses=RETURN_STATUSES, previous_status="processing")
+    assert (action.kind, action.payload["status"]) == (CANCEL_ORDER, "cancelled")
+
+
+def test_an_unknown_judged_as_is_named() -> None:
+    with pytest.raises(ValueError, match="decision `judged_as` must be one of .*, got 'exchange'"):
+        plan({**refunded("approve"), "judged_as": "exchange"}, kind="cancel")

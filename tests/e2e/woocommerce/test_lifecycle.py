@@ -4,6 +4,7 @@ and a store's own statuses."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from connector.outages import FIRST_COOL_DOWN_SECONDS
 from jobs.actions import reconcile_actions
 from storage.db import storage_of
-from storage.models import Action, CaseRecord, Event, Store
+from storage.models import Action, CaseRecord, DecisionRecord, Event, Store
 
 from ..fakes.woocommerce import FakeWooCommerce
 from ..worker_process import kill_worker, needs_proc, start_worker
@@ -158,3 +159,47 @@ def test_a_stores_mapping_sets_its_plugins_status_after_an_approved_return(
     assert fake.state.notes[101][0]["note"].startswith("Your return request has been approved.")
     with storage_of(app).sessions() as session:
         assert all(status == "processed" for status in session.scalars(select(Event.status)))
+
+
+# Kestia: "legally entitled to cancel their order within 14 working days of receipt ... and return for a full refund".
+# A cancel of a delivered order is judged as a return (decision.judged_as): written as an approved return, not a
+# cancellation. The goods are still with the customer, so the order is not cancelled (WooCommerce would restock
+# every item at once) and the refund restocks nothing; the refund is the lines' price, without shipping.
+@pytest.mark.parametrize(("mapping", "status_after"), [
+    pytest.param(None, "cancel-request", id="default-mapping-leaves-the-status"),
+    pytest.param({"status_after": {"return": {"approve": "return-approved"}}}, "return-approved",
+                 id="the-stores-return-status"),
+])
+def test_a_statutory_cancel_of_a_delivered_order_is_written_as_an_approved_return(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce, mapping: dict[str, Any] | None, status_after: str
+) -> None:
+    fake = fake_woocommerce
+    store_id = install(app, fake, "kestia")
+    if mapping is not None:
+        with storage_of(app).transaction() as session:
+            session.get_one(Store, store_id).status_mapping = mapping
+        fake.state.statuses |= {"return-approved"}
+    order = fake.state.add_order(created=PLACED, lines=[
+        {"name": "Silver bracelet", "price": "85.00", "meta": {"_reduced_stock": "1"}},
+        {"name": "Rose quartz pendant", "price": "49.00", "meta": {"_reduced_stock": "1"}}], shipping="6.90")
+    deliver(base_url, fake, "order.created", order["id"])
+    move(base_url, fake, order["id"], "completed", "2026-03-03T10:00:00")
+    move(base_url, fake, order["id"], "delivered", "2026-03-05T10:00:00")
+    run_worker(app)
+    move(base_url, fake, order["id"], "cancel-request", "2026-03-10T10:00:00")  # 3 working days after receipt
+    run_worker(app)
+
+    with storage_of(app).sessions() as session:
+        [decision] = session.scalars(select(DecisionRecord.document)).all()
+    assert (decision["outcome"], decision["judged_as"]) == ("approve", "return")
+    assert (decision["refund"]["items"], decision["refund"]["shipping"], decision["refund"]["total"]) == (
+        "134.00", "0.00", "134.00")
+    [refund] = fake.state.refunds[order["id"]]
+    assert refund["amount"] == "134.00"
+    [made] = fake.calls("POST", r"orders/\d+/refunds")
+    assert {item["id"] for item in made.body["line_items"]} == {line["id"] for line in order["line_items"]}
+    assert made.body["api_restock"] is False
+    assert (fake.state.restocked, fake.state.restocked_items) == ([], [])  # the goods are still with the customer
+    assert fake.state.order(order["id"])["status"] == status_after
+    [note] = fake.state.notes[order["id"]]
+    assert note["customer_note"] and note["note"].startswith("Your cancellation request has been approved.")
