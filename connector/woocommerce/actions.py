@@ -47,6 +47,10 @@ def plan_actions(decision: Mapping[str, Any], *, case_key: str, request_kind: st
     noun = _NOUNS[request_kind]
     judged = judged_kind(decision, request_kind)
     status_after = statuses.status_after_decision(judged, str(outcome), previous_status)
+    if status_after is None and judged != request_kind and outcome == "decline":
+        # The store maps nothing for the judged kind: the request is still answered as asked, so a declined cancel
+        # goes back to where the order was instead of staying in its request status.
+        status_after = statuses.status_after_decision(request_kind, "decline", previous_status)
     reasons = list(decision.get("reasons") or ())
     messages = " ".join(unique_texts(one_line(str(reason.get("message") or "")) for reason in reasons))
 

@@ -212,6 +212,13 @@ def test_a_statutory_cancel_judged_as_a_return_and_declined_takes_the_return_sta
     assert (action.kind, action.payload["status"]) == (CUSTOMER_NOTE, "return-declined")
 
 
+def test_a_statutory_cancel_declined_where_the_store_maps_no_return_status_goes_back_where_the_order_was() -> None:
+    made = {**decision("decline", reason("final_sale", "Engraved items are final.")), "judged_as": "return"}
+    [action] = plan_actions(made, case_key=CASE_KEY, request_kind="cancel", order_id="101",
+                            statuses=load_status_mapping(None), previous_status="delivered")
+    assert (action.kind, action.payload["status"]) == (CUSTOMER_NOTE, "delivered")
+
+
 def test_without_judged_as_the_request_kind_is_written() -> None:
     [action] = plan_actions(refunded("approve"), case_key=CASE_KEY, request_kind="cancel", order_id="101",
                             statuses=RETURN_STATUSES, previous_status="processing")
