@@ -20,7 +20,7 @@ from connector.registry import adapter_for
 from jobs.actions import perform_action, store_of_action
 from jobs.queue import job_id_for, queue_of
 from policies.case_schema import load_case
-from policies.decision_schema import dump_decision
+from policies.decision_schema import dump_decision, load_verdict
 from policies.person import person_decision
 from policies.policy import Outcome
 from storage.db import storage_of
@@ -74,7 +74,8 @@ def answer_review(store_id: int, case_id: int, outcome: str, note: str | None, p
             loaded = load_case({**record.document, "policy": policy.document})
         except ValidationError as error:
             raise ReviewRefused("invalid_case", 409, f"the stored case no longer loads: {error.messages}") from None
-        decision = dump_decision(person_decision(loaded.case, loaded.policy, Outcome(outcome), note))
+        lines, reasons = load_verdict(current.document)  # what the engine said per line, which the person answers
+        decision = dump_decision(person_decision(loaded.case, loaded.policy, Outcome(outcome), note, lines, reasons))
         saved = save_decision(session, case_id, decision)
         saved.decided_by, saved.note = person, note
         session.flush()

@@ -1,13 +1,15 @@
-"""The decision document (contract.md) out."""
+"""The decision document (contract.md) out, and its per-line verdict back in."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import Schema, fields
 
-from policies.decision import Decision
+from policies.decision import Decision, LineOutcome, ReasonOut
 from policies.fields import Instant
+from policies.policy import Outcome
 
 
 class ReasonSchema(Schema):
@@ -62,3 +64,12 @@ def dump_decision(decision: Decision) -> dict[str, Any]:
 def dump_decisions(decisions: list[Decision]) -> list[dict[str, Any]]:
     documents: list[dict[str, Any]] = _SCHEMA.dump(decisions, many=True)
     return documents
+
+
+def load_verdict(document: Mapping[str, Any]) -> tuple[tuple[LineOutcome, ...], tuple[ReasonOut, ...]]:
+    """A stored decision's outcome per line and its reasons, as the engine gave them."""
+    lines = tuple(LineOutcome(str(entry["line_id"]), Outcome(entry["outcome"]))
+                  for entry in document.get("lines") or ())
+    reasons = tuple(ReasonOut(str(entry["code"]), str(entry["message"]), tuple(str(i) for i in entry["lines"] or ()))
+                    for entry in document.get("reasons") or ())
+    return lines, reasons

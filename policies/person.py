@@ -1,11 +1,15 @@
 """A person's decision on a case the engine left to the merchant (`review`): approve or decline, with a note.
 
-Pure, like the engine: the same case and policy give the same lines and refund. An approval refunds exactly what
-the engine would have refunded had the policy approved it (the same lines, shipping rule, fees and ceiling), so
-the write-back a person's decision makes is the one an engine approval makes.
+Pure, like the engine: the same case, policy and engine verdict give the same lines and refund. A person answers
+what was waiting for a person: an approval approves every line the engine did not decline, and a line the policy
+itself refused (an exclusion, a closed window) stays declined with the policy's reason. The refund is the one the
+engine would have made for the approved lines alone (the same lines, shipping rule, fees and ceiling), so the
+write-back a person's decision makes is the one an engine approval makes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 
 from policies.case import Case
 from policies.context import Context
@@ -19,23 +23,51 @@ DEFAULT_MESSAGE = {Outcome.APPROVE: "The store has approved your request.",
                    Outcome.DECLINE: "The store has declined your request."}
 
 
-def person_decision(case: Case, policy: Policy, outcome: Outcome, note: str | None) -> Decision:
-    """Every asked line takes `outcome` (approve or decline); the note, when given, is the reason's message."""
+def person_decision(case: Case, policy: Policy, outcome: Outcome, note: str | None,
+                    engine: Sequence[LineOutcome] = (), engine_reasons: Sequence[ReasonOut] = ()) -> Decision:
+    """The person's `outcome` (approve or decline) for the case; the note, when given, is the reason's message.
+
+    `engine` and `engine_reasons` are the review's own lines and reasons: an approval keeps the lines the engine
+    declined declined, for the reasons it gave, and approves and refunds the rest. A decline declines every line.
+    """
     if outcome is Outcome.REVIEW:
         raise ValueError("a person's decision is approve or decline, got review")
     store = case.store
     ctx = Context(case=case, policy=policy, calendar=store_calendar(store.timezone, store.country, store.subdivision),
                   now=case.now, kind=case.request.kind, lines=asked_lines(case))
     ctx.kind = judged_kind(ctx)
-    line_ids = tuple(asked.id for asked in ctx.lines)
+    line_ids = ctx.line_ids
+    refused = {lo.line_id for lo in engine if lo.outcome is Outcome.DECLINE} if outcome is Outcome.APPROVE else set()
+    if refused >= set(line_ids):
+        raise ValueError("an approval needs a line the policy did not decline; every asked line was declined")
+    chosen = tuple(line_id for line_id in line_ids if line_id not in refused)
     message = (note or "").strip() or DEFAULT_MESSAGE[outcome]
+    kept = _kept_reasons(case, engine_reasons, refused)
+    if kept:
+        message = f"{message} Approved: {_titles(case, chosen)}."
+    if outcome is Outcome.APPROVE:
+        ctx.lines = tuple(asked for asked in ctx.lines if asked.id in chosen)
     return Decision(
         outcome=outcome,
-        reasons=(ReasonOut(PERSON_CODE, message, line_ids),),
-        lines=tuple(LineOutcome(line_id, outcome) for line_id in line_ids),
+        reasons=(ReasonOut(PERSON_CODE, message, chosen), *kept),
+        lines=tuple(LineOutcome(line_id, Outcome.DECLINE if line_id in refused else outcome) for line_id in line_ids),
         refund=compute_refund(ctx) if outcome is Outcome.APPROVE else None,
         respond_by=None,
         resolve_by=None,
         policy_version=policy.version_label,
         judged_as=ctx.kind,
     )
+
+
+def _kept_reasons(case: Case, reasons: Iterable[ReasonOut], refused: set[str]) -> tuple[ReasonOut, ...]:
+    """The engine's reasons for the lines that stay declined, in the policy's words, naming those lines."""
+    kept = []
+    for reason in reasons:
+        lines = tuple(line_id for line_id in reason.lines if line_id in refused)
+        if lines:
+            kept.append(ReasonOut(reason.code, f"Still declined ({_titles(case, lines)}): {reason.message}", lines))
+    return tuple(kept)
+
+
+def _titles(case: Case, line_ids: Iterable[str]) -> str:
+    return ", ".join(case.order.line(line_id).title or line_id for line_id in line_ids)

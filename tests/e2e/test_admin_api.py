@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,13 +14,14 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from storage.db import storage_of
-from storage.models import Action, ActionState, DecisionRecord, Event, Platform, PolicyVersion
+from storage.models import Action, ActionState, CaseRecord, DecisionRecord, Event, Platform, PolicyVersion
 from storage.repositories.admin_access import issue_login_link
 
 from .admin_steps import Tenant, login_session, set_aside_one_case_each, two_stores_in_review, without_csrf
 from .fakes.shopify import FakeShopify
 from .fakes.woocommerce import FakeWooCommerce
 from .shopify_app import mutations
+from .test_platform_parity import DELIVERED, FULFILLED, PLACED, gmt
 from .woocommerce import steps as woo
 
 pytestmark = [pytest.mark.integration,
@@ -178,6 +180,49 @@ def test_a_merchants_approve_sent_twice_at_once_is_one_person_decision_and_one_w
         assert [d["outcome"] for d in one["history"]] == ["review", "approve"]
         assert any(a["state"] == "done" for a in one["actions"])
         assert _call(base_url, "GET", "/admin/api/reviews", None, tenant.headers).json()["reviews"] == []
+
+
+def test_approving_a_review_refunds_only_the_line_the_policy_allowed_and_keeps_the_engraved_ring_declined(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce,
+) -> None:
+    """Kestia: a pendant (49.00) and an engraved ring (235.00) sent back together; the ring is excluded, so a
+    person decides. Their approve refunds the pendant only, once, and the customer is told the ring stays declined."""
+    woo.install(app, fake_woocommerce, "kestia")
+    fake_woocommerce.state.add_product(11, categories=["Necklace"], regular_price="49.00")
+    fake_woocommerce.state.add_product(12, categories=["Ring"], regular_price="235.00")
+    order = fake_woocommerce.state.add_order(
+        created=gmt(PLACED), country="GB", currency="EUR", shipping="6.90",
+        lines=[{"product_id": 11, "name": "Rose quartz pendant", "sku": "RQ-1", "price": "49.00"},
+               {"product_id": 12, "name": "Engraved ring", "sku": "ER-1", "price": "235.00",
+                "meta": {"Engraving": "A+B", "_reduced_stock": "1"}}])
+    assert woo.deliver(base_url, fake_woocommerce, "order.created", order["id"]) == [200]
+    for status, at in (("completed", FULFILLED), ("delivered", DELIVERED),
+                       ("return-requested", DELIVERED + timedelta(days=5))):
+        fake_woocommerce.state.set_status(order["id"], status, gmt(at))
+        assert woo.deliver(base_url, fake_woocommerce, "order.updated", order["id"]) == [200]
+    woo.run_worker(app)
+    with storage_of(app).sessions() as session:
+        case_id = session.scalars(select(CaseRecord.id)).one()
+    headers = login_session(app, base_url, Platform.WOOCOMMERCE)
+    review = _call(base_url, "GET", f"/admin/api/cases/{case_id}", None, headers).json()["decision"]
+    assert review["outcome"] == "review" and [line["outcome"] for line in review["lines"]] == ["approve", "decline"]
+
+    for _ in range(2):  # a second click finds the first answer
+        answer = _call(base_url, "POST", f"/admin/api/reviews/{case_id}/approve", {"note": "Thanks!"}, headers)
+        assert answer.status_code in (200, 201), answer.text
+    woo.run_worker(app)
+    woo.run_worker(app)
+
+    refunds = fake_woocommerce.state.refunds.get(order["id"], [])
+    assert [refund["amount"] for refund in refunds] == ["49.00"]  # not 284.00: the ring is not refunded
+    assert [item["name"] for item in refunds[0]["line_items"]] == ["Rose quartz pendant"]
+    decided = _call(base_url, "GET", f"/admin/api/cases/{case_id}", None, headers).json()["decision"]
+    assert (decided["outcome"], decided["by_person"], decided["note"]) == ("approve", True, "Thanks!")
+    assert [line["outcome"] for line in decided["lines"]] == ["approve", "decline"]
+    assert decided["refund"]["total"] == "49.00"
+    told = [note["note"] for note in fake_woocommerce.state.notes[order["id"]] if note["customer_note"]]
+    assert len(told) == 1
+    assert "Approved: Rose quartz pendant." in told[0] and "Still declined (Engraved ring): Engraved items" in told[0]
 
 
 def test_declining_after_an_approve_is_refused_and_changes_nothing(
