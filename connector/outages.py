@@ -30,6 +30,9 @@ COOL_DOWN_CAP_SECONDS = 15.0
 OUTAGE_TTL_SECONDS = 3600
 PROBE_LEASE_SECONDS = 60.0  # longer than any one call; released at the probe's answer
 REDIS_TIMEOUT_SECONDS = 1.0
+# A platform that takes longer than this to accept a connection is down, whatever its read timeout allows: every
+# platform client connects within it, so a dead host opens its store's breaker in seconds.
+CONNECT_TIMEOUT_SECONDS = 3.0
 
 Clock = Callable[[], float]
 

@@ -21,7 +21,7 @@ from shopify_app.graphql import admin_graphql_request
 from shopify_app.types import GQLResult
 
 from connector.http_clients import shared_client
-from connector.outages import OutageGate
+from connector.outages import CONNECT_TIMEOUT_SECONDS, OutageGate
 from connector.shopify.admin_errors import (
     ShopifyAccessDenied,
     ShopifyGraphQLError,
@@ -39,8 +39,6 @@ Sleep = Callable[[float], None]
 CostObserver = Callable[[Mapping[str, Any] | None, bool], None]
 SHOPIFY_DOMAIN_SUFFIX = ".myshopify.com"
 THROTTLED_REASON = "throttled"
-# A shop that takes longer than this to accept a connection is down, whatever the read timeout allows.
-CONNECT_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)

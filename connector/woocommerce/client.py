@@ -29,7 +29,7 @@ import requests
 import woocommerce.api as woocommerce_package  # type: ignore[import-untyped]
 from woocommerce import API
 
-from connector.outages import OutageGate
+from connector.outages import CONNECT_TIMEOUT_SECONDS, OutageGate
 from connector.woocommerce.errors import (
     WooCommerceAccessDenied,
     WooCommerceError,
@@ -44,8 +44,6 @@ API_VERSION = "wc/v3"
 # The Assay plugin's own routes on the site: WooCommerce authenticates any `wc-` namespace with the same keys.
 PLUGIN_NAMESPACE = "wc-assay/v1"
 USER_AGENT = "Assay (+woocommerce)"
-# A site that takes longer than this to accept a connection is down, whatever the read timeout allows.
-CONNECT_TIMEOUT_SECONDS = 3.0
 PAGE_SIZE = 100  # the REST API's maximum per_page
 
 

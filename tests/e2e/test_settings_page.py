@@ -232,6 +232,9 @@ def test_a_request_no_decision_could_be_made_of_waits_under_needs_attention_in_i
     expect(page.locator("#set-aside")).not_to_contain_text(shop.domain)
     expect(page.locator("#count-attention")).not_to_be_empty()
     assert serious_violations(page) == []
+    screenshot(page, "set-aside")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "narrow-set-aside")
 
 
 def test_a_screen_whose_data_does_not_arrive_says_so_and_loads_again_when_opened_again(
