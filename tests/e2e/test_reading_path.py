@@ -62,7 +62,7 @@ def path_walked(platform: str) -> Iterator[list[str]]:
         yield walked
     finally:
         sys.setprofile(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
 
 
 def report(walked: list[str]) -> str:
