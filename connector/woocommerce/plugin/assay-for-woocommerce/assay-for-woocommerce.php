@@ -2,12 +2,12 @@
 /**
  * Plugin Name:          Assay for WooCommerce
  * Description:          Connects the store to Assay, which decides cancellation, return and warranty requests by the store's written policy.
- * Version:              1.1.0
+ * Version:              1.2.0
  * Requires at least:    6.5
  * Requires PHP:         8.1
  * Requires Plugins:     woocommerce
  * WC requires at least: 8.2
- * WC tested up to:      9.4
+ * WC tested up to:      11.0
  * Author:               Assay
  * License:              GPL-2.0-or-later
  * Text Domain:          assay-for-woocommerce
@@ -18,9 +18,10 @@
 
 defined( 'ABSPATH' ) || exit;
 
-define( 'ASSAY_WC_VERSION', '1.1.0' );
+define( 'ASSAY_WC_VERSION', '1.2.0' );
 define( 'ASSAY_WC_FILE', __FILE__ );
 
+require_once __DIR__ . '/includes/class-assay-compatibility.php';
 require_once __DIR__ . '/includes/class-assay-settings.php';
 require_once __DIR__ . '/includes/class-assay-client.php';
 require_once __DIR__ . '/includes/class-assay-admin.php';
@@ -28,15 +29,7 @@ require_once __DIR__ . '/includes/class-assay-connection.php';
 require_once __DIR__ . '/includes/class-assay-request-form.php';
 require_once __DIR__ . '/includes/class-assay-delivery.php';
 
-// High-performance order storage: the plugin reads orders only through WC_Order, never the posts table.
-add_action(
-	'before_woocommerce_init',
-	static function () {
-		if ( class_exists( \Automattic\WooCommerce\Utilities\FeaturesUtil::class ) ) {
-			\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'custom_order_tables', ASSAY_WC_FILE, true );
-		}
-	}
-);
+add_action( 'before_woocommerce_init', array( 'Assay_Compatibility', 'declare_features' ) );
 
 add_action(
 	'plugins_loaded',

@@ -20,8 +20,12 @@ final class PluginTest extends TestCase {
 		$this->answers = array();
 		$GLOBALS['assay_http'] = function ( $url, $args ) {
 			$this->sent[] = array( 'url' => $url ) + $args;
-			[ $code, $body ] = array_shift( $this->answers ) ?? array( 500, array() );
-			return array( 'body' => json_encode( $body ), 'response' => array( 'code' => $code ) );
+			$answer = array_shift( $this->answers ) ?? array( 500, array() );
+			if ( $answer instanceof WP_Error ) {
+				return $answer;
+			}
+			[ $code, $body ] = $answer;
+			return array( 'body' => is_string( $body ) ? $body : json_encode( $body ), 'response' => array( 'code' => $code ) );
 		};
 	}
 
@@ -266,5 +270,147 @@ final class PluginTest extends TestCase {
 		( new Assay_Delivery() )->record( 101, $order );
 		$this->assertMatchesRegularExpression( '/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/', $order->meta['_assay_delivered_at'] );
 		$this->assertSame( 1, $order->saves );
+	}
+
+	private const PLUGIN_FILE = __DIR__ . '/../assay-for-woocommerce/assay-for-woocommerce.php';
+
+	private function header( string $name ): string {
+		preg_match( '/^\s*\*\s*' . preg_quote( $name, '/' ) . ':\s*(\S+)\s*$/m', (string) file_get_contents( self::PLUGIN_FILE ), $found );
+		return $found[1] ?? '';
+	}
+
+	public function test_the_header_states_one_version_and_the_woocommerce_release_it_is_tested_on(): void {
+		preg_match( "/define\( 'ASSAY_WC_VERSION', '([^']+)' \);/", (string) file_get_contents( self::PLUGIN_FILE ), $constant );
+		$this->assertSame( '1.2.0', $this->header( 'Version' ) );
+		$this->assertSame( $this->header( 'Version' ), $constant[1] ?? '', 'the Version header and ASSAY_WC_VERSION agree' );
+		$this->assertSame( '11.0', $this->header( 'WC tested up to' ), 'the WooCommerce the real-shop suite runs (11.0.1)' );
+	}
+
+	public function test_hpos_and_the_checkout_blocks_are_declared_compatible_before_woocommerce_inits(): void {
+		\Automattic\WooCommerce\Utilities\FeaturesUtil::$declared = array();
+		Assay_Compatibility::declare_features();
+		$this->assertSame(
+			array( array( 'custom_order_tables', ASSAY_WC_FILE, true ), array( 'cart_checkout_blocks', ASSAY_WC_FILE, true ) ),
+			\Automattic\WooCommerce\Utilities\FeaturesUtil::$declared
+		);
+		$this->assertStringContainsString( "add_action( 'before_woocommerce_init', array( 'Assay_Compatibility', 'declare_features' ) );", (string) file_get_contents( self::PLUGIN_FILE ) );
+	}
+
+	private function rendered_page( array $query ): string {
+		$_GET = $query;
+		ob_start();
+		( new Assay_Admin() )->render();
+		return (string) ob_get_clean();
+	}
+
+	public function test_an_admin_failure_is_an_error_notice_and_a_success_a_success_notice(): void {
+		$this->assertStringContainsString( '<div class="notice notice-error inline"><p>The Assay URL must be an https:// address.</p></div>', $this->rendered_page( array( 'assay_notice' => 'bad_url' ) ) );
+		$this->assertStringContainsString( 'notice-error', $this->rendered_page( array( 'assay_notice' => 'open_failed' ) ) );
+		$this->assertStringContainsString( '<div class="notice notice-success inline"><p>Disconnected', $this->rendered_page( array( 'assay_notice' => 'disconnected' ) ) );
+		$this->assertStringNotContainsString( 'notice', $this->rendered_page( array( 'assay_notice' => '<b>made-up</b>' ) ), 'only known keys show' );
+	}
+
+	public function test_assay_unreachable_on_the_status_page_is_an_error_notice(): void {
+		ob_start();
+		( new Assay_Admin() )->render_status( array( 'status' => 0, 'body' => array( 'error' => 'unreachable' ) ) );
+		$this->assertSame( '<div class="notice notice-error inline"><p>Assay could not be reached just now.</p></div>', ob_get_clean() );
+	}
+
+	private function post_request( array $typed ): string {
+		$_SERVER['REQUEST_METHOD'] = 'POST';
+		$_POST = $typed + array( 'assay_request_nonce' => wp_create_nonce( 'assay_request_101' ) );
+		$form = new Assay_Request_Form();
+		$form->answer_attempts = 0;
+		return $form->page( 101 );
+	}
+
+	private const TYPED = array( 'kind' => 'return', 'reason' => 'wrong_size', 'line_id' => array( '6' ), 'photos' => '2', 'note' => 'Too small, sorry & thanks' );
+
+	private function assertTypedKept( string $html ): void {
+		$this->assertStringContainsString( '<option value="return" selected=\'selected\'>', $html );
+		$this->assertStringContainsString( '<option value="wrong_size" selected=\'selected\'>', $html );
+		$this->assertStringContainsString( 'value="6" checked="checked"', $html );
+		$this->assertStringContainsString( 'value="5" />', $html, 'the line not chosen stays unchecked' );
+		$this->assertStringContainsString( 'name="photos" min="0" max="20" value="2"', $html );
+		$this->assertStringContainsString( '>Too small, sorry &amp; thanks</textarea>', $html );
+	}
+
+	/** @return array<string, array{0: mixed}> */
+	public static function assay_unreachable(): array {
+		return array(
+			'connection refused or timed out' => array( new WP_Error( 'http_request_failed', 'cURL error 28: Operation timed out' ) ),
+			'the proxy in front of Assay: 502 page' => array( array( 502, '<html><body>502 Bad Gateway</body></html>' ) ),
+			'Assay failing' => array( array( 503, array( 'error' => 'unavailable', 'detail' => 'database down' ) ) ),
+			'rate limited' => array( array( 429, array( 'error' => 'rate_limited', 'detail' => 'too many requests' ) ) ),
+		);
+	}
+
+	/** @dataProvider assay_unreachable */
+	public function test_assay_unreachable_says_try_again_as_an_error_notice_and_keeps_what_was_typed( $answer ): void {
+		$this->connected();
+		$order = $this->order();
+		$this->answers[] = $answer;
+		$html = $this->post_request( self::TYPED );
+
+		$this->assertStringContainsString( '<ul class="woocommerce-error" role="alert"><li>We couldn&#039;t send your request just now; please try again in a few minutes.</li></ul>', $html );
+		$this->assertTypedKept( $html );
+		$this->assertStringNotContainsString( 'Bad Gateway', $html );
+		$this->assertStringNotContainsString( 'database down', $html );
+		$this->assertArrayNotHasKey( Assay_Request_Form::ANSWER_META, $order->meta );
+		$this->assertCount( 1, $this->sent );
+	}
+
+	public function test_fields_assay_refused_are_named_in_the_forms_words_as_an_error_notice(): void {
+		$this->connected();
+		$this->order();
+		$this->answers[] = array( 400, array( 'error' => 'invalid_form', 'fields' => array( 'line_id' => 'choose at least one item', 'reason' => array( 'is <required>' ) ), 'detail' => 'x' ) );
+		$html = $this->post_request( self::TYPED );
+		$this->assertStringContainsString( '<ul class="woocommerce-error" role="alert"><li>Please check your request: Which items? choose at least one item; Why? is &lt;required&gt;</li></ul>', $html );
+		$this->assertTypedKept( $html );
+	}
+
+	public function test_a_request_assay_refused_says_why_as_an_error_notice(): void {
+		$this->connected();
+		$this->order();
+		$this->answers[] = array( 404, array( 'error' => 'unknown_order', 'detail' => 'We could not find this order.' ) );
+		$html = $this->post_request( self::TYPED );
+		$this->assertStringContainsString( '<ul class="woocommerce-error" role="alert"><li>Your request could not be sent: We could not find this order.</li></ul>', $html );
+		$this->assertTypedKept( $html );
+	}
+
+	public function test_a_page_rendered_twice_in_one_post_sends_the_request_once(): void {
+		$this->connected();
+		$this->order();
+		$this->answers[] = array( 202, array( 'status' => 'received', 'answer_url' => '/forms/woocommerce/42/request/9?token=t' ) );
+		$_SERVER['REQUEST_METHOD'] = 'POST';
+		$_POST = self::TYPED + array( 'assay_request_nonce' => wp_create_nonce( 'assay_request_101' ) );
+		$form = new Assay_Request_Form();
+		$form->answer_attempts = 0;
+		$first = $form->page( 101 );
+		$this->assertSame( $first, $form->page( 101 ) );
+		$this->assertCount( 1, $this->sent );
+		$this->assertStringContainsString( 'We have received your request', $first );
+	}
+
+	public function test_an_expired_form_is_an_error_notice_with_the_form_as_typed_and_sends_nothing(): void {
+		$this->connected();
+		$this->order();
+		$_SERVER['REQUEST_METHOD'] = 'POST';
+		$_POST = self::TYPED + array( 'assay_request_nonce' => 'stale' );
+		$html = ( new Assay_Request_Form() )->page( 101 );
+		$this->assertStringContainsString( '<ul class="woocommerce-error" role="alert"><li>This form has expired. Please send it again.</li></ul>', $html );
+		$this->assertTypedKept( $html );
+		$this->assertStringContainsString( 'value="' . wp_create_nonce( 'assay_request_101' ) . '"', $html, 'with a fresh nonce' );
+		$this->assertSame( array(), $this->sent );
+	}
+
+	public function test_an_order_not_found_is_an_error_notice(): void {
+		$this->assertSame( '<div class="assay-request assay-refused"><ul class="woocommerce-error" role="alert"><li>This order could not be found.</li></ul></div>', ( new Assay_Request_Form() )->page( 555 ) );
+	}
+
+	public function test_the_endpoint_has_its_own_title(): void {
+		$form = new Assay_Request_Form();
+		$this->assertSame( 'Request a return or cancellation', $form->title() );
+		$this->assertSame( $form->title(), $form->order_action( array(), $this->order() )['assay_request']['name'] );
 	}
 }

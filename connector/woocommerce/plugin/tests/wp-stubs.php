@@ -27,6 +27,8 @@ function __( $text, $domain = 'default' ) { return $text; }
 function esc_html__( $text, $domain = 'default' ) { return esc_html( $text ); }
 function esc_html( $text ) { return htmlspecialchars( (string) $text, ENT_QUOTES, 'UTF-8' ); }
 function esc_attr( $text ) { return htmlspecialchars( (string) $text, ENT_QUOTES, 'UTF-8' ); }
+function esc_textarea( $text ) { return htmlspecialchars( (string) $text, ENT_QUOTES, 'UTF-8' ); }
+function selected( $selected, $current = true, $display = true ) { return (string) $selected === (string) $current ? " selected='selected'" : ''; }
 function esc_url( $url ) { return htmlspecialchars( (string) $url, ENT_QUOTES, 'UTF-8' ); }
 function esc_url_raw( $url, $protocols = null ) {
 	$scheme = strtolower( (string) parse_url( (string) $url, PHP_URL_SCHEME ) );
@@ -101,6 +103,14 @@ class WP_REST_Request {
 function add_filter( ...$args ) {}
 function add_shortcode( ...$args ) {}
 function wc_get_endpoint_url( $endpoint, $value, $permalink ) { return $permalink . $endpoint . '/' . $value . '/'; }
+/** WooCommerce's classic notices/{type}.php markup; the message arrives escaped. */
+function wc_print_notice( $message, $notice_type = 'success', $data = array(), $return = false ) {
+	$notice = '<ul class="woocommerce-' . $notice_type . '" role="alert"><li>' . $message . '</li></ul>';
+	if ( $return ) {
+		return $notice;
+	}
+	echo $notice;
+}
 function wc_get_page_permalink( $page ) { return home_url( '/my-account/' ); }
 
 class Fake_Item {
@@ -125,6 +135,9 @@ class Fake_Order {
 	public function save() { $this->saves++; }
 }
 
+require_once __DIR__ . '/wc-features-stub.php';
+define( 'ASSAY_WC_FILE', dirname( __DIR__ ) . '/assay-for-woocommerce/assay-for-woocommerce.php' );
+require_once dirname( __DIR__ ) . '/assay-for-woocommerce/includes/class-assay-compatibility.php';
 require_once dirname( __DIR__ ) . '/assay-for-woocommerce/includes/class-assay-settings.php';
 require_once dirname( __DIR__ ) . '/assay-for-woocommerce/includes/class-assay-client.php';
 require_once dirname( __DIR__ ) . '/assay-for-woocommerce/includes/class-assay-admin.php';

@@ -190,7 +190,7 @@ class Assay_Admin {
 	 */
 	public function render_status( array $answer ): void {
 		if ( 200 !== $answer['status'] ) {
-			echo '<p>' . esc_html__( 'Assay could not be reached just now.', 'assay-for-woocommerce' ) . '</p>';
+			self::admin_notice( 'error', __( 'Assay could not be reached just now.', 'assay-for-woocommerce' ) );
 			return;
 		}
 		$body    = $answer['body'];
@@ -222,24 +222,34 @@ class Assay_Admin {
 	}
 
 	/**
-	 * A notice, by its key (never text from the query).
+	 * A notice, by its key (never text from the query), styled as WordPress styles its kind: a failure as an error.
 	 *
 	 * @param string $notice The notice's key.
 	 */
 	private function render_notice( string $notice ): void {
-		$texts = array(
-			'connected'     => __( 'Connected to Assay.', 'assay-for-woocommerce' ),
-			'connecting'     => __( 'Approved. Assay is finishing the connection; this page updates in a few seconds. If it does not say Connected within a minute, press Connect again.', 'assay-for-woocommerce' ),
-			'declined'       => __( 'Assay was not connected: the request was declined on WooCommerce\'s approval screen.', 'assay-for-woocommerce' ),
-			'connect_failed' => __( 'Assay could not finish connecting. Please press Connect again.', 'assay-for-woocommerce' ),
-			'bad_url'       => __( 'The Assay URL must be an https:// address.', 'assay-for-woocommerce' ),
-			'not_connected' => __( 'Connect to Assay first.', 'assay-for-woocommerce' ),
-			'open_failed'   => __( 'Assay did not give a sign-in link just now. Please try again.', 'assay-for-woocommerce' ),
-			'disconnected'  => __( 'Disconnected: Assay has forgotten this store.', 'assay-for-woocommerce' ),
+		$notices = array(
+			'connected'      => array( 'success', __( 'Connected to Assay.', 'assay-for-woocommerce' ) ),
+			'connecting'     => array( 'info', __( 'Approved. Assay is finishing the connection; this page updates in a few seconds. If it does not say Connected within a minute, press Connect again.', 'assay-for-woocommerce' ) ),
+			'declined'       => array( 'warning', __( 'Assay was not connected: the request was declined on WooCommerce\'s approval screen.', 'assay-for-woocommerce' ) ),
+			'connect_failed' => array( 'error', __( 'Assay could not finish connecting. Please press Connect again.', 'assay-for-woocommerce' ) ),
+			'bad_url'        => array( 'error', __( 'The Assay URL must be an https:// address.', 'assay-for-woocommerce' ) ),
+			'not_connected'  => array( 'error', __( 'Connect to Assay first.', 'assay-for-woocommerce' ) ),
+			'open_failed'    => array( 'error', __( 'Assay did not give a sign-in link just now. Please try again.', 'assay-for-woocommerce' ) ),
+			'disconnected'   => array( 'success', __( 'Disconnected: Assay has forgotten this store.', 'assay-for-woocommerce' ) ),
 		);
-		if ( isset( $texts[ $notice ] ) ) {
-			echo '<div class="notice notice-info"><p>' . esc_html( $texts[ $notice ] ) . '</p></div>';
+		if ( isset( $notices[ $notice ] ) ) {
+			self::admin_notice( $notices[ $notice ][0], $notices[ $notice ][1] );
 		}
+	}
+
+	/**
+	 * One WordPress admin notice (notice-error, notice-warning, notice-success or notice-info) around plain text.
+	 *
+	 * @param string $kind error, warning, success or info.
+	 * @param string $text The message, not yet escaped.
+	 */
+	private static function admin_notice( string $kind, string $text ): void {
+		echo '<div class="notice notice-' . esc_attr( $kind ) . ' inline"><p>' . esc_html( $text ) . '</p></div>';
 	}
 
 	/**

@@ -27,6 +27,13 @@ class Assay_Request_Form {
 	public $answer_attempts = 3;
 
 	/**
+	 * The page each order's post produced in this request, so that it is sent to Assay once however often it renders.
+	 *
+	 * @var array<int, string>
+	 */
+	private $sent_pages = array();
+
+	/**
 	 * Hook the endpoint, the order action and the shortcode.
 	 */
 	public function register(): void {
@@ -34,6 +41,7 @@ class Assay_Request_Form {
 		add_filter( 'woocommerce_get_query_vars', array( $this, 'query_vars' ) );
 		add_filter( 'woocommerce_my_account_my_orders_actions', array( $this, 'order_action' ), 10, 2 );
 		add_action( 'woocommerce_account_' . self::ENDPOINT . '_endpoint', array( $this, 'endpoint' ) );
+		add_filter( 'woocommerce_endpoint_' . self::ENDPOINT . '_title', array( $this, 'title' ) );
 		add_shortcode( 'assay_request_form', array( $this, 'shortcode' ) );
 	}
 
@@ -73,9 +81,16 @@ class Assay_Request_Form {
 	public function order_action( array $actions, $order ): array {
 		$actions['assay_request'] = array(
 			'url'  => wc_get_endpoint_url( self::ENDPOINT, (string) $order->get_id(), wc_get_page_permalink( 'myaccount' ) ),
-			'name' => __( 'Request a return or cancellation', 'assay-for-woocommerce' ),
+			'name' => $this->title(),
 		);
 		return $actions;
+	}
+
+	/**
+	 * The endpoint's page title (else My Account's) and the order action's label.
+	 */
+	public function title(): string {
+		return __( 'Request a return or cancellation', 'assay-for-woocommerce' );
 	}
 
 	/**
@@ -106,14 +121,14 @@ class Assay_Request_Form {
 	public function page( int $order_id ): string {
 		$order = $order_id > 0 ? wc_get_order( $order_id ) : false;
 		if ( ! $order || ! $this->may_ask_about( $order ) ) {
-			return '<p class="assay-request">' . esc_html__( 'This order could not be found.', 'assay-for-woocommerce' ) . '</p>';
+			return self::error_notice( __( 'This order could not be found.', 'assay-for-woocommerce' ) );
 		}
 		if ( 'POST' === ( $_SERVER['REQUEST_METHOD'] ?? '' ) && isset( $_POST['assay_request_nonce'] ) ) {
-			$nonce = sanitize_text_field( wp_unslash( $_POST['assay_request_nonce'] ) );
-			if ( ! wp_verify_nonce( $nonce, 'assay_request_' . $order->get_id() ) ) {
-				return '<p class="assay-request">' . esc_html__( 'This form has expired. Please reload the page and send it again.', 'assay-for-woocommerce' ) . '</p>';
+			// A block theme may render the content more than once: the request goes to Assay once.
+			if ( ! isset( $this->sent_pages[ $order->get_id() ] ) ) {
+				$this->sent_pages[ $order->get_id() ] = $this->posted( $order );
 			}
-			return $this->handle( $order, wp_unslash( $_POST ) );
+			return $this->sent_pages[ $order->get_id() ];
 		}
 		$earlier = (string) $order->get_meta( self::ANSWER_META );
 		if ( '' !== $earlier ) {
@@ -123,6 +138,20 @@ class Assay_Request_Form {
 			}
 		}
 		return $this->form( $order );
+	}
+
+	/**
+	 * The page after a post: refused with the form as typed when its nonce is not this order's, else sent.
+	 *
+	 * @param WC_Order $order The order.
+	 */
+	private function posted( $order ): string {
+		$posted = wp_unslash( $_POST ); // phpcs:ignore WordPress.Security.NonceVerification.Missing -- verified next.
+		$nonce  = sanitize_text_field( (string) ( $posted['assay_request_nonce'] ?? '' ) );
+		if ( ! wp_verify_nonce( $nonce, 'assay_request_' . $order->get_id() ) ) {
+			return self::error_notice( __( 'This form has expired. Please send it again.', 'assay-for-woocommerce' ) ) . $this->form( $order, $posted );
+		}
+		return $this->handle( $order, $posted );
 	}
 
 	/**
@@ -163,7 +192,7 @@ class Assay_Request_Form {
 		$client = Assay_Client::from_settings();
 		$sent   = $client->submit_request( $fields );
 		if ( 202 !== $sent['status'] ) {
-			return $this->refusal_html( $sent );
+			return $this->refusal_html( $sent ) . $this->form( $order, $posted );
 		}
 		$answer_url = (string) ( $sent['body']['answer_url'] ?? '' );
 		$order->update_meta_data( self::ANSWER_META, $answer_url );
@@ -210,28 +239,68 @@ class Assay_Request_Form {
 	}
 
 	/**
-	 * Why Assay refused the request, field by field where it said so.
+	 * Why the request was not taken, as an error notice: the fields Assay named, in the form's words; Assay's reason
+	 * for a request it refused; or, when Assay could not be reached or failed, that the customer may try again soon.
 	 *
 	 * @param array{status: int, body: array<string, mixed>} $sent Assay's answer.
 	 */
-	private function refusal_html( array $sent ): string {
-		$html = '<div class="assay-request assay-refused"><p>' . esc_html__( 'Your request could not be sent.', 'assay-for-woocommerce' ) . '</p><ul>';
-		foreach ( (array) ( $sent['body']['fields'] ?? array() ) as $field => $rule ) {
-			$html .= '<li>' . esc_html( $field . ' ' . $rule ) . '</li>';
+	public function refusal_html( array $sent ): string {
+		$fields = (array) ( $sent['body']['fields'] ?? array() );
+		$detail = (string) ( $sent['body']['detail'] ?? '' );
+		if ( ! self::assay_answered( $sent['status'] ) || ( array() === $fields && '' === $detail ) ) {
+			return self::error_notice( __( 'We couldn\'t send your request just now; please try again in a few minutes.', 'assay-for-woocommerce' ) );
 		}
-		if ( empty( $sent['body']['fields'] ) ) {
-			$detail = (string) ( $sent['body']['detail'] ?? __( 'Please try again in a few minutes.', 'assay-for-woocommerce' ) );
-			$html  .= '<li>' . esc_html( $detail ) . '</li>';
+		if ( array() === $fields ) {
+			return self::error_notice( __( 'Your request could not be sent:', 'assay-for-woocommerce' ) . ' ' . $detail );
 		}
-		return $html . '</ul></div>';
+		$labels = $this->field_labels();
+		$items  = array();
+		foreach ( $fields as $field => $rule ) {
+			$items[] = ( $labels[ $field ] ?? (string) $field ) . ' ' . ( is_array( $rule ) ? implode( ' ', array_map( 'strval', $rule ) ) : (string) $rule );
+		}
+		return self::error_notice( __( 'Please check your request:', 'assay-for-woocommerce' ) . ' ' . implode( '; ', $items ) );
 	}
 
 	/**
-	 * The form: the order's lines, kind and reason, photo count and note.
+	 * Whether an HTTP status is Assay's own answer to the request (a 4xx), not a transport error, an outage or a limit.
 	 *
-	 * @param WC_Order $order The order.
+	 * @param int $status The status, 0 for a transport error.
 	 */
-	public function form( $order ): string {
+	private static function assay_answered( int $status ): bool {
+		return $status >= 400 && $status < 500 && 408 !== $status && 429 !== $status;
+	}
+
+	/**
+	 * A WooCommerce error notice (the block theme's banner in a block theme) around plain text.
+	 *
+	 * @param string $text The message, not yet escaped.
+	 */
+	public static function error_notice( string $text ): string {
+		return '<div class="assay-request assay-refused">' . wc_print_notice( esc_html( $text ), 'error', array(), true ) . '</div>';
+	}
+
+	/**
+	 * The form's fields, by the names Assay gives them, in the form's own words.
+	 *
+	 * @return array<string, string>
+	 */
+	private function field_labels(): array {
+		return array(
+			'line_id' => __( 'Which items?', 'assay-for-woocommerce' ),
+			'kind'    => __( 'What would you like?', 'assay-for-woocommerce' ),
+			'reason'  => __( 'Why?', 'assay-for-woocommerce' ),
+			'photos'  => __( 'Photos you will send us', 'assay-for-woocommerce' ),
+			'note'    => __( 'Anything else we should know?', 'assay-for-woocommerce' ),
+		);
+	}
+
+	/**
+	 * The form: the order's lines, kind and reason, photo count and note; filled in as posted when sent back.
+	 *
+	 * @param WC_Order             $order  The order.
+	 * @param array<string, mixed> $posted What the customer typed, unslashed (empty for a new form).
+	 */
+	public function form( $order, array $posted = array() ): string {
 		$kinds   = array(
 			'cancel'   => __( 'Cancel the order', 'assay-for-woocommerce' ),
 			'return'   => __( 'Return items', 'assay-for-woocommerce' ),
@@ -248,23 +317,34 @@ class Assay_Request_Form {
 			'not_as_described'   => __( 'Not as described', 'assay-for-woocommerce' ),
 			'other'              => __( 'Other', 'assay-for-woocommerce' ),
 		);
-		$html  = '<form method="post" class="assay-request-form">';
-		$html .= wp_nonce_field( 'assay_request_' . $order->get_id(), 'assay_request_nonce', true, false );
+		$labels  = $this->field_labels();
+		$chosen  = array_map( 'strval', (array) ( $posted['line_id'] ?? array() ) );
+		$html    = '<form method="post" class="assay-request-form">';
+		$html   .= wp_nonce_field( 'assay_request_' . $order->get_id(), 'assay_request_nonce', true, false );
 		/* translators: %s: order number */
-		$html .= '<h3>' . esc_html( sprintf( __( 'Order #%s', 'assay-for-woocommerce' ), $order->get_order_number() ) ) . '</h3><fieldset><legend>' . esc_html__( 'Which items?', 'assay-for-woocommerce' ) . '</legend>';
+		$html .= '<h3>' . esc_html( sprintf( __( 'Order #%s', 'assay-for-woocommerce' ), $order->get_order_number() ) ) . '</h3><fieldset><legend>' . esc_html( $labels['line_id'] ) . '</legend>';
 		foreach ( $order->get_items() as $item_id => $item ) {
-			$html .= '<label><input type="checkbox" name="line_id[]" value="' . esc_attr( (string) $item_id ) . '" /> ' . esc_html( $item->get_name() ) . ' &times; ' . esc_html( (string) $item->get_quantity() ) . '</label><br />';
+			$checked = in_array( (string) $item_id, $chosen, true ) ? ' checked="checked"' : '';
+			$html   .= '<label><input type="checkbox" name="line_id[]" value="' . esc_attr( (string) $item_id ) . '"' . $checked . ' /> ' . esc_html( $item->get_name() ) . ' &times; ' . esc_html( (string) $item->get_quantity() ) . '</label><br />';
 		}
-		$html .= '</fieldset><p><label>' . esc_html__( 'What would you like?', 'assay-for-woocommerce' ) . ' <select name="kind" required>';
-		foreach ( $kinds as $value => $label ) {
-			$html .= '<option value="' . esc_attr( $value ) . '">' . esc_html( $label ) . '</option>';
-		}
-		$html .= '</select></label></p><p><label>' . esc_html__( 'Why?', 'assay-for-woocommerce' ) . ' <select name="reason">';
-		foreach ( $reasons as $value => $label ) {
-			$html .= '<option value="' . esc_attr( $value ) . '">' . esc_html( $label ) . '</option>';
-		}
-		$html .= '</select></label></p><p><label>' . esc_html__( 'Photos you will send us', 'assay-for-woocommerce' ) . ' <input type="number" name="photos" min="0" max="20" value="0" /></label></p>';
-		$html .= '<p><label>' . esc_html__( 'Anything else we should know?', 'assay-for-woocommerce' ) . '<br /><textarea name="note" maxlength="1000" rows="4"></textarea></label></p>';
+		$html .= '</fieldset><p><label>' . esc_html( $labels['kind'] ) . ' <select name="kind" required>' . self::options( $kinds, (string) ( $posted['kind'] ?? '' ) ) . '</select></label></p>';
+		$html .= '<p><label>' . esc_html( $labels['reason'] ) . ' <select name="reason">' . self::options( $reasons, (string) ( $posted['reason'] ?? '' ) ) . '</select></label></p>';
+		$html .= '<p><label>' . esc_html( $labels['photos'] ) . ' <input type="number" name="photos" min="0" max="20" value="' . esc_attr( (string) min( 20, absint( $posted['photos'] ?? 0 ) ) ) . '" /></label></p>';
+		$html .= '<p><label>' . esc_html( $labels['note'] ) . '<br /><textarea name="note" maxlength="1000" rows="4">' . esc_textarea( sanitize_textarea_field( (string) ( $posted['note'] ?? '' ) ) ) . '</textarea></label></p>';
 		return $html . '<p><button type="submit" class="button">' . esc_html__( 'Send request', 'assay-for-woocommerce' ) . '</button></p></form>';
+	}
+
+	/**
+	 * A select's options, the chosen one selected.
+	 *
+	 * @param array<string, string> $choices Value => label.
+	 * @param string                $chosen  The selected value.
+	 */
+	private static function options( array $choices, string $chosen ): string {
+		$html = '';
+		foreach ( $choices as $value => $label ) {
+			$html .= '<option value="' . esc_attr( (string) $value ) . '"' . selected( (string) $value, $chosen, false ) . '>' . esc_html( $label ) . '</option>';
+		}
+		return $html;
 	}
 }
