@@ -12,6 +12,7 @@ final class PluginTest extends TestCase {
 		$GLOBALS['wp_user_can'] = true;
 		$GLOBALS['wp_user_id']  = 7;
 		$GLOBALS['wp_orders']   = array();
+		$GLOBALS['wp_block_theme'] = false;
 		$_POST                  = array();
 		$_REQUEST               = array();
 		$_GET                   = array();
@@ -412,5 +413,20 @@ final class PluginTest extends TestCase {
 		$form = new Assay_Request_Form();
 		$this->assertSame( 'Request a return or cancellation', $form->title() );
 		$this->assertSame( $form->title(), $form->order_action( array(), $this->order() )['assay_request']['name'] );
+	}
+
+	public function test_the_send_button_takes_the_block_themes_button_style(): void {
+		$this->assertStringContainsString( '<button type="submit" class="woocommerce-Button button">', ( new Assay_Request_Form() )->form( $this->order() ) );
+		$GLOBALS['wp_block_theme'] = true;
+		$this->assertStringContainsString( '<button type="submit" class="woocommerce-Button button wp-element-button">', ( new Assay_Request_Form() )->form( $this->order() ) );
+	}
+
+	public function test_a_request_received_but_not_yet_decided_is_an_info_notice(): void {
+		$this->connected();
+		$form = new Assay_Request_Form();
+		$form->answer_attempts = 0;
+		$this->answers[] = array( 202, array( 'status' => 'received', 'answer_url' => '/forms/woocommerce/42/request/9?token=t' ) );
+		$html = $form->handle( $this->order(), self::TYPED );
+		$this->assertStringContainsString( '<ul class="woocommerce-notice" role="alert"><li>We have received your request.', $html );
 	}
 }

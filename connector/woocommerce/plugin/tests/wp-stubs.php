@@ -111,6 +111,8 @@ function wc_print_notice( $message, $notice_type = 'success', $data = array(), $
 	}
 	echo $notice;
 }
+/** A block theme styles buttons by its element class; a classic theme has none. */
+function wc_wp_theme_get_element_class_name( $element ) { return ! empty( $GLOBALS['wp_block_theme'] ) ? 'wp-element-button' : ''; }
 function wc_get_page_permalink( $page ) { return home_url( '/my-account/' ); }
 
 class Fake_Item {

@@ -57,7 +57,7 @@ class Assay_Admin {
 	 */
 	public function handle_connect(): string {
 		$this->guard( 'connect' );
-		$url = Assay_Settings::clean_assay_url( sanitize_text_field( wp_unslash( $_POST['assay_url'] ?? '' ) ) );
+		$url = Assay_Settings::clean_assay_url( sanitize_text_field( wp_unslash( $_POST['assay_url'] ?? '' ) ) ); // phpcs:ignore WordPress.Security.NonceVerification.Missing -- guard() checked the nonce.
 		if ( '' === $url ) {
 			return $this->page_url( array( 'assay_notice' => 'bad_url' ) );
 		}
@@ -122,11 +122,7 @@ class Assay_Admin {
 	 * @param string $assay_url Assay's base URL.
 	 */
 	private static function revoke_assay_access( string $assay_url ): void {
-		global $wpdb;
-		if ( isset( $wpdb ) && is_object( $wpdb ) && method_exists( $wpdb, 'query' ) ) {
-			// wc-auth names the key "<app_name> - API (<date>)"; Assay's app_name is "Assay".
-			$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->prefix}woocommerce_api_keys WHERE description LIKE %s", 'Assay - API%' ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
-		}
+		self::delete_assay_keys();
 		if ( class_exists( 'WC_Data_Store' ) && function_exists( 'wc_get_webhook' ) ) {
 			foreach ( WC_Data_Store::load( 'webhook' )->search_webhooks( array( 'limit' => -1 ) ) as $webhook_id ) {
 				$webhook = wc_get_webhook( $webhook_id );
@@ -135,6 +131,19 @@ class Assay_Admin {
 				}
 			}
 		}
+	}
+
+	/**
+	 * Delete the REST keys wc-auth made for Assay: it names each "<app_name> - API (<date>)", Assay's app_name being
+	 * "Assay". WooCommerce has no API that deletes a key, so the table is written directly.
+	 */
+	private static function delete_assay_keys(): void {
+		global $wpdb;
+		if ( ! isset( $wpdb ) || ! $wpdb instanceof wpdb ) {
+			return;
+		}
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery, WordPress.DB.DirectDatabaseQuery.NoCaching
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->prefix}woocommerce_api_keys WHERE description LIKE %s", 'Assay - API%' ) );
 	}
 
 	/**
@@ -196,8 +205,8 @@ class Assay_Admin {
 		$body    = $answer['body'];
 		$healthy = $body['webhooks']['healthy'] ?? null;
 		$rows    = array(
-			__( 'Connected', 'assay-for-woocommerce' )       => ! empty( $body['connected'] ) ? __( 'Yes', 'assay-for-woocommerce' ) : __( 'Not yet', 'assay-for-woocommerce' ),
-			__( 'Webhooks', 'assay-for-woocommerce' )        => true === $healthy ? __( 'Healthy', 'assay-for-woocommerce' ) : ( false === $healthy ? __( 'Missing or disabled', 'assay-for-woocommerce' ) : __( 'Unknown', 'assay-for-woocommerce' ) ),
+			__( 'Connected', 'assay-for-woocommerce' ) => ! empty( $body['connected'] ) ? __( 'Yes', 'assay-for-woocommerce' ) : __( 'Not yet', 'assay-for-woocommerce' ),
+			__( 'Webhooks', 'assay-for-woocommerce' )  => true === $healthy ? __( 'Healthy', 'assay-for-woocommerce' ) : ( false === $healthy ? __( 'Missing or disabled', 'assay-for-woocommerce' ) : __( 'Unknown', 'assay-for-woocommerce' ) ),
 			__( 'Last event seen', 'assay-for-woocommerce' ) => ! empty( $body['last_event_at'] ) ? (string) $body['last_event_at'] : __( 'None yet', 'assay-for-woocommerce' ),
 		);
 		echo '<table class="widefat striped"><tbody>';

@@ -123,7 +123,8 @@ class Assay_Request_Form {
 		if ( ! $order || ! $this->may_ask_about( $order ) ) {
 			return self::error_notice( __( 'This order could not be found.', 'assay-for-woocommerce' ) );
 		}
-		if ( 'POST' === ( $_SERVER['REQUEST_METHOD'] ?? '' ) && isset( $_POST['assay_request_nonce'] ) ) {
+		$method = sanitize_text_field( wp_unslash( $_SERVER['REQUEST_METHOD'] ?? '' ) );
+		if ( 'POST' === $method && isset( $_POST['assay_request_nonce'] ) ) { // phpcs:ignore WordPress.Security.NonceVerification.Missing -- posted() verifies it.
 			// A block theme may render the content more than once: the request goes to Assay once.
 			if ( ! isset( $this->sent_pages[ $order->get_id() ] ) ) {
 				$this->sent_pages[ $order->get_id() ] = $this->posted( $order );
@@ -204,7 +205,7 @@ class Assay_Request_Form {
 				return $this->answer_html( $answer['body'] );
 			}
 		}
-		return '<div class="assay-request assay-received"><p>' . esc_html__( 'We have received your request. We will email you our answer shortly, and it will show on this page.', 'assay-for-woocommerce' ) . '</p></div>';
+		return '<div class="assay-request assay-received">' . wc_print_notice( esc_html__( 'We have received your request. We will email you our answer shortly, and it will show on this page.', 'assay-for-woocommerce' ), 'notice', array(), true ) . '</div>';
 	}
 
 	/**
@@ -319,19 +320,28 @@ class Assay_Request_Form {
 		);
 		$labels  = $this->field_labels();
 		$chosen  = array_map( 'strval', (array) ( $posted['line_id'] ?? array() ) );
-		$html    = '<form method="post" class="assay-request-form">';
+		$row     = '<p class="woocommerce-form-row woocommerce-form-row--wide form-row form-row-wide">';
+		$html    = '<form method="post" class="assay-request-form woocommerce-EditAccountForm">';
 		$html   .= wp_nonce_field( 'assay_request_' . $order->get_id(), 'assay_request_nonce', true, false );
 		/* translators: %s: order number */
 		$html .= '<h3>' . esc_html( sprintf( __( 'Order #%s', 'assay-for-woocommerce' ), $order->get_order_number() ) ) . '</h3><fieldset><legend>' . esc_html( $labels['line_id'] ) . '</legend>';
 		foreach ( $order->get_items() as $item_id => $item ) {
 			$checked = in_array( (string) $item_id, $chosen, true ) ? ' checked="checked"' : '';
-			$html   .= '<label><input type="checkbox" name="line_id[]" value="' . esc_attr( (string) $item_id ) . '"' . $checked . ' /> ' . esc_html( $item->get_name() ) . ' &times; ' . esc_html( (string) $item->get_quantity() ) . '</label><br />';
+			$html   .= '<label class="woocommerce-form__label woocommerce-form__label-for-checkbox"><input type="checkbox" class="woocommerce-form__input woocommerce-form__input-checkbox" name="line_id[]" value="' . esc_attr( (string) $item_id ) . '"' . $checked . ' /> ' . esc_html( $item->get_name() ) . ' &times; ' . esc_html( (string) $item->get_quantity() ) . '</label><br />';
 		}
-		$html .= '</fieldset><p><label>' . esc_html( $labels['kind'] ) . ' <select name="kind" required>' . self::options( $kinds, (string) ( $posted['kind'] ?? '' ) ) . '</select></label></p>';
-		$html .= '<p><label>' . esc_html( $labels['reason'] ) . ' <select name="reason">' . self::options( $reasons, (string) ( $posted['reason'] ?? '' ) ) . '</select></label></p>';
-		$html .= '<p><label>' . esc_html( $labels['photos'] ) . ' <input type="number" name="photos" min="0" max="20" value="' . esc_attr( (string) min( 20, absint( $posted['photos'] ?? 0 ) ) ) . '" /></label></p>';
-		$html .= '<p><label>' . esc_html( $labels['note'] ) . '<br /><textarea name="note" maxlength="1000" rows="4">' . esc_textarea( sanitize_textarea_field( (string) ( $posted['note'] ?? '' ) ) ) . '</textarea></label></p>';
-		return $html . '<p><button type="submit" class="button">' . esc_html__( 'Send request', 'assay-for-woocommerce' ) . '</button></p></form>';
+		$html .= '</fieldset>' . $row . '<label for="assay_kind">' . esc_html( $labels['kind'] ) . '</label><select id="assay_kind" name="kind" required>' . self::options( $kinds, (string) ( $posted['kind'] ?? '' ) ) . '</select></p>';
+		$html .= $row . '<label for="assay_reason">' . esc_html( $labels['reason'] ) . '</label><select id="assay_reason" name="reason">' . self::options( $reasons, (string) ( $posted['reason'] ?? '' ) ) . '</select></p>';
+		$html .= $row . '<label for="assay_photos">' . esc_html( $labels['photos'] ) . '</label><input type="number" class="woocommerce-Input input-text" id="assay_photos" name="photos" min="0" max="20" value="' . esc_attr( (string) min( 20, absint( $posted['photos'] ?? 0 ) ) ) . '" /></p>';
+		$html .= $row . '<label for="assay_note">' . esc_html( $labels['note'] ) . '</label><textarea class="woocommerce-Input input-text" id="assay_note" name="note" maxlength="1000" rows="4">' . esc_textarea( sanitize_textarea_field( (string) ( $posted['note'] ?? '' ) ) ) . '</textarea></p>';
+		return $html . '<p><button type="submit" class="' . esc_attr( self::button_class() ) . '">' . esc_html__( 'Send request', 'assay-for-woocommerce' ) . '</button></p></form>';
+	}
+
+	/**
+	 * WooCommerce's button classes, with the block theme's element class where the theme has one.
+	 */
+	private static function button_class(): string {
+		$theme = function_exists( 'wc_wp_theme_get_element_class_name' ) ? (string) wc_wp_theme_get_element_class_name( 'button' ) : '';
+		return trim( 'woocommerce-Button button ' . $theme );
 	}
 
 	/**
