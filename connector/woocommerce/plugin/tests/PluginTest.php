@@ -429,4 +429,13 @@ final class PluginTest extends TestCase {
 		$html = $form->handle( $this->order(), self::TYPED );
 		$this->assertStringContainsString( '<ul class="woocommerce-notice" role="alert"><li>We have received your request.', $html );
 	}
+
+	public function test_an_approval_is_a_success_notice_and_a_refusal_an_info_notice_never_an_error(): void {
+		$form = new Assay_Request_Form();
+		$approved = $form->answer_html( array( 'outcome' => 'approve', 'refund_total' => '89.00', 'currency' => 'EUR', 'messages' => array( 'Your return is accepted.' ) ) );
+		$this->assertStringContainsString( '<ul class="woocommerce-success" role="alert"><li><p><strong>Your request is approved. We are refunding 89.00 EUR.</strong></p><p>Your return is accepted.</p></li></ul>', $approved );
+		$declined = $form->answer_html( array( 'outcome' => 'decline', 'messages' => array( 'Sale items are final.' ) ) );
+		$this->assertStringContainsString( '<ul class="woocommerce-notice" role="alert">', $declined );
+		$this->assertStringNotContainsString( 'woocommerce-error', $declined );
+	}
 }

@@ -209,7 +209,7 @@ class Assay_Request_Form {
 	}
 
 	/**
-	 * Assay's decision, in the customer's words.
+	 * Assay's decision, in the customer's words: an approval as a success notice, anything else as an info notice.
 	 *
 	 * @param array<string, mixed> $body The answer's JSON.
 	 */
@@ -230,13 +230,14 @@ class Assay_Request_Form {
 		} else {
 			$head = __( 'A person will look at your request and get back to you.', 'assay-for-woocommerce' );
 		}
-		$html = '<div class="assay-request assay-' . esc_attr( $outcome ) . '"><p><strong>' . esc_html( $head ) . '</strong></p>';
+		$text = '<p><strong>' . esc_html( $head ) . '</strong></p>';
 		if ( 'review' !== $outcome ) {
 			foreach ( (array) ( $body['messages'] ?? array() ) as $message ) {
-				$html .= '<p>' . esc_html( (string) $message ) . '</p>';
+				$text .= '<p>' . esc_html( (string) $message ) . '</p>';
 			}
 		}
-		return $html . '</div>';
+		$kind = 'approve' === $outcome ? 'success' : 'notice';
+		return '<div class="assay-request assay-' . esc_attr( $outcome ) . '">' . wc_print_notice( $text, $kind, array(), true ) . '</div>';
 	}
 
 	/**
