@@ -438,4 +438,14 @@ final class PluginTest extends TestCase {
 		$this->assertStringContainsString( '<ul class="woocommerce-notice" role="alert">', $declined );
 		$this->assertStringNotContainsString( 'woocommerce-error', $declined );
 	}
+
+	public function test_reads_that_only_add_to_a_page_wait_three_seconds_and_a_request_ten(): void {
+		$this->connected();
+		$client = Assay_Client::from_settings();
+		$client->status();
+		$client->answer( '/forms/woocommerce/42/request/9?token=t' );
+		$client->submit_request( array( 'kind' => 'cancel' ) );
+		$client->login_link( 'anna@shop.example' );
+		$this->assertSame( array( 3, 3, 10, 10 ), array_column( $this->sent, 'timeout' ) );
+	}
 }

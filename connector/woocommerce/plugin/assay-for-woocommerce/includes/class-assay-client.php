@@ -15,6 +15,16 @@ defined( 'ABSPATH' ) || exit;
  */
 class Assay_Client {
 	/**
+	 * Seconds to wait for Assay on a request whose answer the person is waiting for (connect, send, disconnect).
+	 */
+	const TIMEOUT = 10;
+
+	/**
+	 * Seconds to wait for a read that only adds to a page (the store's status, a decision): a page never hangs on it.
+	 */
+	const READ_TIMEOUT = 3;
+
+	/**
 	 * Assay's base URL, without a trailing slash.
 	 *
 	 * @var string
@@ -115,7 +125,7 @@ class Assay_Client {
 	 * @return array{status: int, body: array<string, mixed>}
 	 */
 	public function status(): array {
-		return $this->send( 'GET', '/woocommerce/plugin/status', '', true );
+		return $this->send( 'GET', '/woocommerce/plugin/status', '', true, self::READ_TIMEOUT );
 	}
 
 	/**
@@ -161,7 +171,7 @@ class Assay_Client {
 				'body'   => array( 'error' => 'not_an_answer_url' ),
 			);
 		}
-		return $this->send( 'GET', $answer_url, '', false );
+		return $this->send( 'GET', $answer_url, '', false, self::READ_TIMEOUT );
 	}
 
 	/**
@@ -187,13 +197,14 @@ class Assay_Client {
 	/**
 	 * Send one request; the answer's status and JSON body (an empty body for a transport error, status 0).
 	 *
-	 * @param string $method HTTP method.
-	 * @param string $path   The path (with a query only for unsigned GETs).
-	 * @param string $body   The body.
-	 * @param bool   $signed Whether to sign it with the store's secret.
+	 * @param string $method  HTTP method.
+	 * @param string $path    The path (with a query only for unsigned GETs).
+	 * @param string $body    The body.
+	 * @param bool   $signed  Whether to sign it with the store's secret.
+	 * @param int    $timeout Seconds to wait for the answer.
 	 * @return array{status: int, body: array<string, mixed>}
 	 */
-	private function send( string $method, string $path, string $body, bool $signed ): array {
+	private function send( string $method, string $path, string $body, bool $signed, int $timeout = self::TIMEOUT ): array {
 		$headers = array(
 			'Content-Type' => 'application/json',
 			'Accept'       => 'application/json',
@@ -207,7 +218,7 @@ class Assay_Client {
 				'method'      => $method,
 				'headers'     => $headers,
 				'body'        => '' === $body ? null : $body,
-				'timeout'     => 10,
+				'timeout'     => $timeout,
 				'redirection' => 0,
 			)
 		);
