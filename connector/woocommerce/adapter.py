@@ -17,16 +17,12 @@ from flask import Blueprint
 
 from connector.adapter import Handler, HeaderSource, WebhookVerdict
 from connector.planning import PlannedAction
-from connector.woocommerce.access import plan_woocommerce_actions, woocommerce_api, write_woocommerce_action
-from connector.woocommerce.client import WooCommerceApi
-from connector.woocommerce.events import HANDLERS
-from connector.woocommerce.form_answers import bp as form_answers_bp
-from connector.woocommerce.form_routes import bp as forms_bp
-from connector.woocommerce.install_routes import bp as install_bp
-from connector.woocommerce.plugin_routes import bp as plugin_bp
-from connector.woocommerce.tenancy import links_elsewhere
-from connector.woocommerce.topics import HANDLED_TOPICS
-from connector.woocommerce.verify import read_delivery, verify_webhook
+from connector.woocommerce.api import WooCommerceApi, woocommerce_api
+from connector.woocommerce.install import HANDLED_TOPICS, install_bp, plugin_bp
+from connector.woocommerce.payloads import HANDLERS
+from connector.woocommerce.storefront import answers_bp, forms_bp
+from connector.woocommerce.verify import links_elsewhere, read_delivery, verify_webhook
+from connector.woocommerce.write_back import plan_woocommerce_actions, write_woocommerce_action
 from storage.db import Storage
 from storage.models import CaseRecord, Platform, Store
 from storage.repositories import StoreCredentials, stored_domain
@@ -38,14 +34,14 @@ class WooCommerceAdapter:
     name = WOOCOMMERCE
     topics: frozenset[str] = HANDLED_TOPICS
     handlers: Mapping[str, Handler] = HANDLERS
-    blueprints: Sequence[Blueprint] = (forms_bp, form_answers_bp, install_bp, plugin_bp)
+    blueprints: Sequence[Blueprint] = (forms_bp, answers_bp, install_bp, plugin_bp)
     privacy_topics: frozenset[str] = frozenset()  # WooCommerce has no privacy webhooks
     # WooCommerce never resends a delivery itself; a day covers a merchant's "resend" and a proxy's retries.
     replay_horizon = timedelta(hours=24)
 
     def catch_up(self) -> int:
         """WooCommerce never resends a webhook: the poll re-reads each store's recently modified orders."""
-        from connector.woocommerce.poll import poll_woocommerce  # poll.py reaches the registry's runner
+        from connector.woocommerce.poll import poll_woocommerce
 
         return sum(1 for report in poll_woocommerce() if report.error)
 

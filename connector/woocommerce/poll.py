@@ -20,9 +20,7 @@ from flask import current_app
 from connector.catch_up import CatchUpReport, failed_catch_up, store_to_catch_up
 from connector.personal import pseudonymize
 from connector.registry import runner_of
-from connector.woocommerce.access import woocommerce_api
-from connector.woocommerce.client import WooCommerceApi
-from connector.woocommerce.errors import WooCommerceError
+from connector.woocommerce.api import WooCommerceApi, WooCommerceError, woocommerce_api
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus

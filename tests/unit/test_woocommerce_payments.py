@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.woocommerce.schemas import order_document, parse_order
+from connector.woocommerce.payloads import order_document, parse_order
 from policies.batch import decide_document
 
 LINE: dict[str, Any] = {

@@ -7,15 +7,16 @@ from typing import Any
 
 import pytest
 
-from connector.woocommerce.case_requests import (
+from connector.woocommerce.payloads import (
     FormInvalid,
     form_matches,
     load_request_form,
+    order_document,
+    parse_order,
     request_from_form,
     request_from_status,
     status_request_key,
 )
-from connector.woocommerce.schemas import order_document, parse_order
 
 PAYLOAD: dict[str, Any] = {
     "id": 101, "number": "101", "order_key": "wc_order_Ab12", "status": "return-requested", "currency": "EUR",
