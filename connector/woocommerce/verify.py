@@ -9,10 +9,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
+from connector.adapter import HeaderSource, WebhookVerdict
 from connector.guard import MAX_ID, InputRefused, check_text
+from storage.db import Storage
+from storage.models import Platform
+from storage.repositories import stored_domain
 from storage.repositories.store_input import site_domain
 
 # Is this webhook from the WooCommerce site? Its creation ping, every required header, then the body's HMAC.
@@ -46,14 +50,6 @@ def site_of(url: str) -> str:
     return site_domain(url)
 
 
-class Headers(Protocol):
-    """Request headers looked up by name, case-insensitively (HTTP/2 and proxies lower-case them)."""
-
-    def get(self, key: str, /) -> str | None: ...
-
-    def __getitem__(self, key: str, /) -> str: ...
-
-
 @dataclass(frozen=True, slots=True)
 class WebhookCheck:
     """A delivery's verdict: `verified`, `ping`, `headers_present`, `missing_headers` or `invalid_signature`."""
@@ -67,11 +63,33 @@ class WebhookCheck:
     webhook_id: str | None = None
 
 
-def read_delivery(headers: Headers, body: bytes) -> WebhookCheck:
-    """What the delivery says it is, before any secret is known: a ping, or a delivery with every header.
+def verify_delivery(headers: HeaderSource, body: bytes, storage: Storage) -> WebhookVerdict:
+    """The creation ping passes unsigned; anything else is checked with the secret of the site it names."""
+    delivery = read_delivery(headers, body)
+    if delivery.reason == "ping":  # sent once when the webhook is created; WooCommerce keeps it only on a 200
+        return WebhookVerdict(True, "ping", ping=True, webhook_id=delivery.webhook_id)
+    if delivery.reason != "headers_present":
+        return WebhookVerdict(False, delivery.reason, delivery.detail)
+    assert delivery.source is not None
+    store = storage.store_facts(Platform.WOOCOMMERCE.value, stored_domain(delivery.source))
+    secret = store.webhook_secret if store is not None else None
+    domain = store.domain if store is not None else None
+    if domain is None or not secret:
+        return WebhookVerdict(False, "unknown_store", f"no WooCommerce store is set up for {delivery.source}")
+    check = verify_webhook(headers, body, secret)
+    if not check.ok:
+        return WebhookVerdict(False, check.reason, check.detail)
+    assert check.topic and check.delivery_id  # verified: the headers are present
+    # WooCommerce makes delivery ids from the webhook's id and the current second, so two deliveries within a second
+    # can share one: the topic and a digest of the body tell them apart, while a repeat has the same ones too.
+    inbox_key = f"{check.delivery_id}:{check.topic}:{hashlib.sha256(body).hexdigest()[:16]}"
+    return WebhookVerdict(True, check.reason, topic=check.topic, shop_domain=domain, delivery_key=inbox_key,
+                          signer=domain)  # each site signs with its own secret
 
-    The intake needs the site (X-WC-Webhook-Source) to find the secret the signature is checked with.
-    """
+
+def read_delivery(headers: HeaderSource, body: bytes) -> WebhookCheck:
+    """What the delivery says it is before any secret is known: a ping, or a delivery with every header (its
+    X-WC-Webhook-Source names the site whose secret checks the signature)."""
     ping = _PING_BODY.fullmatch(body.strip())
     if ping and not headers.get(SIGNATURE_HEADER):
         return WebhookCheck(True, "ping", "", webhook_id=ping.group(1).decode())
@@ -93,7 +111,7 @@ def read_delivery(headers: Headers, body: bytes) -> WebhookCheck:
     )
 
 
-def verify_webhook(headers: Headers, body: bytes, secret: str) -> WebhookCheck:
+def verify_webhook(headers: HeaderSource, body: bytes, secret: str) -> WebhookCheck:
     """Check a delivery against the site's webhook secret; a creation ping passes without one."""
     delivery = read_delivery(headers, body)
     if delivery.reason != "headers_present":
