@@ -40,9 +40,8 @@ class WooCommerceError(Exception):
 
 
 class WooCommerceUnavailable(WooCommerceError):
-    """A 5xx, 429, timeout or network error that outlasted the retries (or a write not resent, or a wait too
-    long to spend inside a job, or a call the site's outage breaker held unsent): try later, not before
-    `retry_after` seconds when the site said how long, nor before `held_for` when the breaker held it."""
+    """The site failed, was busy or held unsent by its breaker, a write was not resent, or a wait was too long for a
+    job: try later, not before `retry_after` (the site's wait) nor `held_for` (the breaker's)."""
 
     retryable = True
     retry_after: float | None = None
@@ -293,7 +292,7 @@ def _error_of(response: requests.Response) -> tuple[str | None, str]:
     return (str(code) if code else None), str(body.get("message") or response.reason or "no message")
 
 
-# --- from access.py ----------------------------------------
+# A store's client, with the retries a job can afford.
 
 def woocommerce_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> WooCommerceApi:
     if not (credentials.consumer_key and credentials.consumer_secret):

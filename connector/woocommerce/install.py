@@ -214,11 +214,8 @@ class RegisteredWebhooks:
 
 
 def register_webhooks(api: WooCommerceApi, delivery_url: str, secret: str) -> RegisteredWebhooks:
-    """One active webhook per handled topic to `delivery_url`, signed with `secret`; safe to run again.
-
-    Existing webhooks are listed first and a topic that already has one (any status) is updated, never
-    duplicated: a POST is not resent, so a retry after a lost answer finds the webhook the POST made.
-    """
+    """One active webhook per handled topic to `delivery_url`, signed with `secret`; safe to run again: a topic
+    that has one (any status) is updated, never duplicated, so a retry after a lost answer finds the POST's."""
     wanted = delivery_url.rstrip("/")
     existing = api.get_all("webhooks")
     done = RegisteredWebhooks()
@@ -269,10 +266,7 @@ def _ticket_key() -> str:
 
 def start_install(store_url: str | None, source: str, plugin_challenge: str | None = None) -> str:
     """The URL where the merchant approves Assay, with a sealed ticket for the site; nothing is stored.
-
-    `plugin_challenge` is the Assay plugin's base64url(SHA-256(verifier)): sealed into the ticket, it lets only
-    the plugin that started this install accept the secret Assay delivers to the site (plugin_delivery.py).
-    """
+    `plugin_challenge`, sealed in, lets only the plugin that started the install accept the secret delivered later."""
     site = check_store_url(store_url)
     if plugin_challenge is not None and not CHALLENGE.fullmatch(plugin_challenge):
         raise InstallRefused("invalid_store_url", "plugin_challenge must be 43 base64url characters",
@@ -290,11 +284,7 @@ def start_install(store_url: str | None, source: str, plugin_challenge: str | No
 
 def accept_keys(document: object) -> tuple[int, int]:
     """Prove the ticket, spend its nonce and hold the key pair, encrypted, on the install; (store id, install id).
-
-    The callback carries no signature: whoever holds its URL and a ticket could post any keys. So they change
-    nothing yet, not even the plugin's link: complete_woocommerce_install swaps them in, and only then opens the
-    plugin's secret, once the site has accepted them.
-    """
+    The callback is unsigned, so the keys change nothing until the site accepts them (complete_woocommerce_install)."""
     granted = read_callback(document, _ticket_key(),
                             previous=secret_keys_of(current_app).previous(Purpose.WOOCOMMERCE_INSTALL))
     ticket = granted.ticket
@@ -333,11 +323,8 @@ def complete_woocommerce_install(store_id: int, install_id: int) -> None:
 
 
 def swap_in_proven_keys(store_id: int, install_id: int) -> bool:
-    """True when the store now holds keys the site accepts; keys the site refuses are dropped, changing nothing.
-
-    Keys the site accepts prove the site's own admin approved this install: only then is a secret opened for the
-    plugin whose challenge the install carried. A WooCommerceUnavailable propagates, keeping the keys for a retry.
-    """
+    """True when the store now holds keys the site accepts (proof its admin approved the install, so only then is
+    the plugin's secret opened); refused keys are dropped; WooCommerceUnavailable keeps them for a retry."""
     storage = storage_of(current_app)
     with storage.sessions() as session:
         store = session.get(Store, store_id)
@@ -409,11 +396,8 @@ CONNECTION_ROUTE = "connection"
 
 
 def deliver_plugin_secret(store_id: int) -> bool:
-    """Deliver the store's pending plugin secret, if any; True once the site's plugin holds it.
-
-    Safe to run again: the plugin takes the same secret twice alike. A site that can't be reached raises
-    WooCommerceUnavailable and the secret stays pending (until it expires, or the merchant connects again).
-    """
+    """Deliver the store's pending plugin secret, if any; True once the site's plugin holds it. Safe to run again;
+    an unreachable site raises WooCommerceUnavailable and the secret stays pending until it expires."""
     storage = storage_of(current_app)
     with storage.sessions() as session:
         store = session.get(Store, store_id)
@@ -498,14 +482,12 @@ PLUGIN_PAGE = "/wp-admin/admin.php?page=assay"
 
 @install_bp.get("/woocommerce/installed")
 def installed() -> BaseResponse | tuple[str, int, dict[str, str]]:
-    """Where WooCommerce sends the merchant back, with success=1 or 0; nothing from the query is echoed.
-
-    An install the plugin started goes on to the plugin's page on the ticket's own site (never a site the query
-    names), saying only whether it was approved: anyone holding the ticket can call this, so nothing that signs as
-    the store travels this way (the plugin's secret is delivered to the site itself, plugin_delivery.py).
-    """
+    """Where WooCommerce sends the merchant back, with success=1 or 0; nothing from the query is echoed."""
     approved = request.args.get("success") == "1"
     ticket = returned_ticket(request.args.get("user_id"))
+    # An install the plugin started goes on to the plugin's page on the ticket's own site (never one the query names),
+    # saying only whether it was approved: anyone holding the ticket can call this, so nothing that signs as the store
+    # travels this way (the plugin's secret is delivered to the site itself, deliver_plugin_secret).
     if ticket is not None and ticket.challenge:
         outcome = "assay_connecting=1" if approved else "assay_declined=1"
         return redirect(f"{ticket.site}{PLUGIN_PAGE}&{outcome}", 303)
@@ -517,7 +499,7 @@ def installed() -> BaseResponse | tuple[str, int, dict[str, str]]:
 # What the Assay for WooCommerce plugin asks of Assay, server to server.
 #
 # The plugin never asks for its secret: Assay delivers it to the site once the site has proven the install's keys
-# (plugin_delivery.py), so no request here can obtain one.
+# (deliver_plugin_secret), so no request here can obtain one.
 #
 # GET  /woocommerce/plugin/status      signed: connected, webhooks healthy, last event seen.
 # POST /woocommerce/plugin/login-link  signed, {person}: a single-use admin login link.

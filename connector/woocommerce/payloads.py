@@ -90,7 +90,7 @@ class SignedMoney(fields.Field[Decimal]):
 #   `taxes_included`), tax is added to both (and to shipping): product prices, and so the compare-at price,
 #   are then tax-inclusive too, and comparing a net price with a gross one would make every line look like a
 #   sale. A line's `tax` is its `total_tax`, the tax after coupons; shipping's is `shipping_tax`.
-# - What was paid, refunded and paid by gift card or store credit: see payments.py.
+# - What was paid, refunded and paid by gift card or store credit: see order_payment, below.
 # - Sale status is not in the order: it is taken from the product (or variation) when the order arrives, as
 #   `compare_at_price` = the regular price while the product is on sale.
 # - WooCommerce has no product type: the first category stands in for it, and every category name is a tag
@@ -532,10 +532,8 @@ def refunded_quantities(refunds: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 # Splitting an amount over parts in proportion to their weights, to the minor unit, adding up exactly.
 
 def apportion(amount: Decimal, weights: Sequence[Decimal], unit: Decimal) -> list[Decimal]:
-    """`amount` split by `weights` in steps of `unit` (largest remainders first), so the parts add up to it.
-
-    All parts are zero where the weights are; a weight of zero gets nothing while another weight isn't.
-    """
+    """`amount` split by `weights` in steps of `unit` (largest remainders first), so the parts add up to it; a
+    weight of zero gets nothing unless every weight is zero, when every part is."""
     if amount < 0 or any(weight < 0 for weight in weights):
         raise ValueError(f"`amount` and `weights` must be zero or more, got {amount} and {list(weights)}")
     whole = sum(weights, Decimal(0))
@@ -563,7 +561,7 @@ def apportion(amount: Decimal, weights: Sequence[Decimal], unit: Decimal) -> lis
 # plugins (Advanced Shipment Tracking, TrackShip) move an order to "delivered" when the carrier reports it. The
 # moment Assay sees an order move into one is its delivery date, which "from receipt" windows count from.
 #
-# What a decision sets, by default (for the kind the request was judged under, connector/woocommerce/actions.py):
+# What a decision sets, by default (for the kind the request was judged under, write_back.judged_kind):
 # - an approved cancel: `cancelled` (always; contract.md). A statutory cancel of a delivered order is judged as
 #   a return and takes a return's status.
 # - a declined cancel: the status the order had before the request ("previous"), when Assay saw it. Moving
@@ -729,7 +727,7 @@ def _time_zone(index: Mapping[str, Any]) -> str:
     return f"Etc/GMT{-int(offset):+d}"
 
 
-# A customer's request on WooCommerce -> the contract's `request` document: from a request status, or the form.
+# A request status -> the contract's `request` document (the storefront form's is storefront.request_from_form).
 #
 # A request status carries no reason, lines or photos: a cancel is for the whole order, a return, claim or
 # warranty for every line, with the kind's usual reason. Only the storefront form can say more.
@@ -762,7 +760,7 @@ def every_line(order_document: Mapping[str, Any]) -> list[dict[str, Any]]:
             for line in order_document["lines"]]
 
 
-# --- from access.py ----------------------------------------
+# What the payload lacks, read from the site: its calendar, the products' sale status, the refunds' lines.
 
 def status_mapping(store: Store) -> StatusMapping:
     """The store's saved mapping over the defaults (it was validated when saved)."""

@@ -127,11 +127,8 @@ def request_from_form(form: Mapping[str, Any], order_document: Mapping[str, Any]
 
 
 def record_form_request(session: Session, store_id: int, form: dict[str, Any]) -> tuple[int, bool]:
-    """The inbox row for this form, and True if it is new: the same form sent again while its request is still
-    unanswered (a double click, a retried post) is that request; sent after its answer, it is a new request.
-
-    The form holds the customer's email and order key, which are never kept in plain text: the row holds it
-    sealed with the storage cipher, for the job that checks it against the site."""
+    """The inbox row for this form, and True if it is new: sent again before its answer (a double click, a retried
+    post) it is that request, after it a new one. The row holds the form sealed: it has the email and order key."""
     store = session.get(Store, store_id)
     if store is None or store.platform != Platform.WOOCOMMERCE.value or store.status != StoreStatus.ACTIVE.value:
         raise CancelRequestRefused("unknown_store", "this store does not take requests through Assay", 404)

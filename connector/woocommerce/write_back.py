@@ -108,11 +108,8 @@ def plan_actions(decision: Mapping[str, Any], *, case_key: str, request_kind: st
 
 
 def judged_kind(decision: Mapping[str, Any], request_kind: str) -> str:
-    """The kind the request is written back as: the clause it was judged under, else the kind asked.
-
-    A statutory cancel of a sent order is judged as a return: the goods come back, so it is refunded as a return
-    and moved to the store's status for an approved return, never `cancelled` (which restocks every item at once).
-    """
+    """The kind the request is written back as: the clause it was judged under, else the kind asked (a statutory
+    cancel of a sent order is a return: never `cancelled`, which restocks every item while the goods are away)."""
     judged = str(decision.get("judged_as") or request_kind)
     if judged not in REQUEST_KINDS:
         raise ValueError(f"decision `judged_as` must be one of {', '.join(REQUEST_KINDS)}, got {judged!r}")
@@ -144,13 +141,8 @@ def refund_total(refund: Mapping[str, Any]) -> Decimal:
 # Refunds and notes are created by POST, which the client never resends. Each carries the action's
 # idempotency key (a refund in its meta_data and its reason, a note in its text), and each writer looks for
 # the key before writing, and again when an answer is lost, so a timeout never refunds or notifies twice.
-# A 4xx is permanent (WriteBackRejected); WooCommerceUnavailable propagates for the job to retry.
-#
-# - cancel: refund what the decision states, then status `cancelled` (refunding first: a full refund moves an
-#   order to `refunded`, and the cancel must be the status that stays).
-# - an approved return or claim: refund what the decision states, then the note to the customer, then the
-#   store's mapped status.
-# - a decision's gift-card part, and a refund the gateway could not pay: a private note to the merchant.
+# A 4xx is permanent (WriteBackRejected); WooCommerceUnavailable propagates for the job to retry. A decision's
+# gift-card part, and a refund the gateway could not pay, get a private note to the merchant.
 
 __all__ = ["WRITERS", "WriteBackRejected", "marker", "write_back"]
 
@@ -509,7 +501,7 @@ def own_note(api: WooCommerceApi, order_id: Any, tag: str) -> Mapping[str, Any] 
     return next((note for note in notes if tag in str(note.get("note") or "")), None)
 
 
-# --- from access.py ----------------------------------------
+# The adapter's two write-back calls: a decision's actions planned, and one performed on the store's site.
 
 def plan_woocommerce_actions(decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
     refs: Mapping[str, Any] = record.document.get("platform", {})
