@@ -1,5 +1,5 @@
 """A WooCommerce order's taxes, what it says was paid and refunded, and the gift cards and store credit it was paid
-with, each the way its plugin records it (connector/woocommerce/payments.py says where each was checked)."""
+with, each the way its plugin records it (connector/woocommerce/payloads.py says where each was checked)."""
 
 from __future__ import annotations
 
