@@ -17,7 +17,6 @@ import woocommerce.api as woocommerce_package  # type: ignore[import-untyped]
 from flask import current_app
 from woocommerce import API
 
-from connector.case_parts import PayloadError
 from connector.outages import CONNECT_TIMEOUT_SECONDS, OutageGate, outage_gate
 from storage.models import Store
 from storage.repositories import StoreCredentials
@@ -55,9 +54,6 @@ class WooCommerceRejected(WooCommerceError):
 class WooCommerceAccessDenied(WooCommerceRejected):
     """401/403: the REST API key was revoked or lacks read/write permission."""
 
-
-class WooCommercePayloadError(PayloadError):
-    """A WooCommerce payload that can't become a case; `errors` name each field."""
 
 
 # One WooCommerce site's REST API (wc/v3) through the `woocommerce` package, with what the package lacks.

@@ -17,11 +17,18 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from sqlalchemy.orm import Session
 
 from connector.adapter import FollowUps, Handlers, PermanentEventError
-from connector.case_parts import ProductFacts, amount, custom_properties, instant, line_document, load_payload
+from connector.case_parts import (
+    PayloadError,
+    ProductFacts,
+    amount,
+    custom_properties,
+    instant,
+    line_document,
+    load_payload,
+)
 from connector.intake import open_case
 from connector.woocommerce.api import (
     WooCommerceApi,
-    WooCommercePayloadError,
     WooCommerceRejected,
     woocommerce_api,
 )
@@ -39,6 +46,11 @@ from storage.repositories import (
     save_order_snapshot,
     store_credentials,
 )
+
+
+class WooCommercePayloadError(PayloadError):
+    """A WooCommerce payload that can't become a case; `errors` name each field."""
+
 
 # marshmallow fields for WooCommerce REST values: ids, `*_gmt` times, signed amounts.
 

@@ -20,11 +20,12 @@ from connector.case_parts import instant
 from connector.guard import check_request, parse_json
 from connector.intake import CancelRequestRefused, open_case
 from connector.registry import runner_of
-from connector.woocommerce.api import WooCommerceApi, WooCommercePayloadError, WooCommerceRejected, woocommerce_api
+from connector.woocommerce.api import WooCommerceApi, WooCommerceRejected, woocommerce_api
 from connector.woocommerce.payloads import (
     HANDLERS,
     KINDS,
     STATUS_REASONS,
+    WooCommercePayloadError,
     WooOrder,
     case_order,
     ensure_calendar,

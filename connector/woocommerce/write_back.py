@@ -13,13 +13,13 @@ from connector.adapter import TransientWriteError
 from connector.planning import PlannedAction, idempotency_key, one_line, shorten, unique_texts
 from connector.woocommerce.api import (
     WooCommerceApi,
-    WooCommercePayloadError,
     WooCommerceRejected,
     WooCommerceUnavailable,
     woocommerce_api,
 )
 from connector.woocommerce.payloads import (
     StatusMapping,
+    WooCommercePayloadError,
     apportion,
     gift_card_parts,
     parse_order,

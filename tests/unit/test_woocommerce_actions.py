@@ -8,8 +8,12 @@ from typing import Any
 import pytest
 
 from connector.planning import PlannedAction
-from connector.woocommerce.api import WooCommercePayloadError
-from connector.woocommerce.payloads import DEFAULT_REQUEST_STATUSES, StatusMapping, load_status_mapping
+from connector.woocommerce.payloads import (
+    DEFAULT_REQUEST_STATUSES,
+    StatusMapping,
+    WooCommercePayloadError,
+    load_status_mapping,
+)
 from connector.woocommerce.write_back import CANCEL_ORDER, CUSTOMER_NOTE, PRIVATE_NOTE, REFUND_AND_NOTE, plan_actions
 
 CASE_KEY = "status:101:return-requested:2026-03-06T10:00:00Z"
