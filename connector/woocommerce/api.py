@@ -26,8 +26,6 @@ from storage.repositories import StoreCredentials
 class WooCommerceError(Exception):
     """Base of every REST API failure; names the site and the request, never a key or a signature."""
 
-    retryable = False
-
     def __init__(self, message: str, *, site: str, operation: str, status: int | None = None,
                  code: str | None = None, detail: str | None = None) -> None:
         super().__init__(f"{operation} on {site}: {message}")
@@ -42,7 +40,6 @@ class WooCommerceUnavailable(WooCommerceError):
     """The site failed, was busy or held unsent by its breaker, a write was not resent, or a wait was too long for a
     job: try later, not before `retry_after` (the site's wait) nor `held_for` (the breaker's)."""
 
-    retryable = True
     retry_after: float | None = None
     held_for: float | None = None
 

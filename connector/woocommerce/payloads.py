@@ -583,7 +583,6 @@ def apportion(amount: Decimal, weights: Sequence[Decimal], unit: Decimal) -> lis
 #   again, so it is left to the store's mapping (for example "return-declined" from its plugin).
 
 KINDS = ("cancel", "return", "claim", "warranty")
-DECIDED = ("approve", "decline")
 PREVIOUS = "previous"  # a status_after value: back to where the order was before the request
 CANCELLED = "cancelled"
 # Once an order is in one of these, nothing is left to decide for it.
