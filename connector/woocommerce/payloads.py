@@ -524,6 +524,7 @@ def _decimal(value: Any) -> Decimal | None:
     return found if found.is_finite() and found >= 0 else None
 
 
+# A refund's line items name the item they refund in this meta, with a negative quantity.
 REFUNDED_ITEM_META = "_refunded_item_id"
 
 

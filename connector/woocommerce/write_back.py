@@ -377,7 +377,7 @@ def _loaded(order: Mapping[str, Any]) -> dict[str, Any]:
         raise RefundNotPossible(str(error)) from error
 
 
-# A decision's refund -> the `line_items` of a WooCommerce refund, and what earlier refunds took per line.
+# A decision's refund -> the `line_items` of a WooCommerce refund.
 #
 # - WooCommerce's REST refund takes `line_items: [{id, quantity, refund_total, refund_tax: [{id, refund_total}]}]`,
 #   `refund_total` net of tax and `refund_tax` per tax rate id, the rate ids of the item's `taxes` (RestApiUtil
@@ -389,7 +389,6 @@ def _loaded(order: Mapping[str, Any]) -> dict[str, Any]:
 # - The parts are scaled to the refund's amount so they add up to it exactly: a fee kept, a part going back to
 #   a gift card, or what WooCommerce still has to refund lowers every part in proportion. A whole order's
 #   refund carries its fees too.
-# - A refund's line items name the item they refund in the meta `_refunded_item_id`, with a negative quantity.
 
 ZERO = Decimal(0)
 
