@@ -119,9 +119,8 @@ def stores_add(platform: str, domain: str | None, token: str | None, api_base: s
 def register_woocommerce_webhooks_or_say_why(store_id: int, domain: str) -> bool:
     """Assay's webhooks on the site, as an install registers them; when that can't be done, one plain line on
     stderr saying why and what to run once it is mended (the store itself is saved either way)."""
-    from connector.woocommerce.errors import WooCommerceError
-    from connector.woocommerce.install import InstallRefused
-    from connector.woocommerce.installer import register_woocommerce_webhooks
+    from connector.woocommerce.api import WooCommerceError
+    from connector.woocommerce.install import InstallRefused, register_woocommerce_webhooks
 
     why = None
     try:

@@ -76,8 +76,7 @@ def webhooks_command(domain: str) -> None:
 @reports_storage_errors
 def statuses_command(domain: str, file: str | None) -> None:
     """Show or save which order statuses are requests and which status each decision sets."""
-    from connector.woocommerce.errors import WooCommercePayloadError
-    from connector.woocommerce.statuses import load_status_mapping
+    from connector.woocommerce.payloads import WooCommercePayloadError, load_status_mapping
 
     with storage_of(current_app).transaction() as session:
         store = one_store(session, domain, "woocommerce")

@@ -12,10 +12,11 @@ from admin.api import bp as admin_api_bp
 from admin.api_places import bp as admin_api_places_bp
 from admin.login import bp as admin_login_bp
 from admin.page import bp as admin_page_bp
-from connector import shopify, woocommerce
+from connector import shopify
 from connector.demo import DemoWrites
 from connector.guard import install as install_guard
 from connector.registry import register
+from connector.woocommerce import adapter as woocommerce
 from jobs.logs import configure_logging
 from jobs.queue import init_app as init_queue
 from jobs.runner import init_app as init_runner

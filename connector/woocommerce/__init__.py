@@ -1,4 +1,2 @@
-"""WooCommerce: webhooks, the REST API, storefront forms and the wc-auth install; `ADAPTER` is what the rest of
-Assay uses."""
-
-from connector.woocommerce.adapter import ADAPTER as ADAPTER
+"""WooCommerce: its rooms are verify, payloads, api, write_back, install, storefront and poll; `adapter.ADAPTER`
+is what the rest of Assay looks up."""

@@ -1,10 +1,5 @@
-"""poll_woocommerce(): the catch-up for webhooks WooCommerce failed to deliver (it never retries them).
-
-For each active WooCommerce store: turn back on Assay's webhooks that WooCommerce disabled after repeated
-delivery failures, list the orders modified since the last poll (with an overlap, for clock skew and
-orders saved mid-poll), and record each order's state in the inbox as an `order.updated` event, one per
-order state seen. The inbox drops what it has seen; the handlers are the webhooks' own and
-ignore a state they have already acted on, so a poll that overlaps a webhook changes nothing twice.
+"""The catch-up for webhooks WooCommerce failed to deliver (it never retries them): each store's changed orders
+recorded as `order.updated` events, handled by the webhooks' own handlers, and its disabled webhooks turned back on.
 """
 
 from __future__ import annotations
@@ -20,9 +15,8 @@ from flask import current_app
 from connector.catch_up import CatchUpReport, failed_catch_up, store_to_catch_up
 from connector.personal import pseudonymize
 from connector.registry import runner_of
-from connector.woocommerce.access import woocommerce_api
-from connector.woocommerce.client import WooCommerceApi
-from connector.woocommerce.errors import WooCommerceError
+from connector.woocommerce.api import WooCommerceApi, WooCommerceError, woocommerce_api
+from connector.woocommerce.install import INTAKE_PATH
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
@@ -31,7 +25,6 @@ from storage.secret_key import Purpose, secret_keys_of
 
 log = logging.getLogger("assay.jobs")
 WOOCOMMERCE = Platform.WOOCOMMERCE.value
-INTAKE_PATH = "/webhooks/woocommerce"
 
 
 @dataclass
@@ -57,6 +50,8 @@ def poll_woocommerce() -> list[PollReport]:
     return reports
 
 
+# The poll overlaps the last one (clock skew, orders saved mid-poll): the inbox drops a state it has seen and the
+# handlers ignore one they have acted on, so an overlap, or a poll beside a webhook, changes nothing twice.
 def poll_store(store_id: int, now: datetime | None = None) -> PollReport:
     """Re-enable disabled webhooks and record the store's changed orders as events; enqueue the new ones."""
     storage = storage_of(current_app)

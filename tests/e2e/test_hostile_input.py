@@ -32,8 +32,8 @@ from support.signing import sign
 
 from admin.sample_order import sample_order
 from connector.personal import PREFIX
-from connector.woocommerce.form_answers import answer_token
-from connector.woocommerce.plugin_signing import sign as plugin_sign
+from connector.woocommerce.storefront import answer_token
+from connector.woocommerce.verify import sign as plugin_sign
 from policies.batch import decide_document
 from policies.presets import preset_document
 from storage.columns import utc_now

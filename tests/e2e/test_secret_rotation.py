@@ -16,9 +16,8 @@ from flask import Flask
 from sqlalchemy import select
 from support.signing import sign
 
-from connector.woocommerce.form_answers import answer_token
-from connector.woocommerce.forms import FORM_TOPIC
-from connector.woocommerce.installer import returned_ticket, start_install
+from connector.woocommerce.install import returned_ticket, start_install
+from connector.woocommerce.storefront import FORM_TOPIC, answer_token
 from storage.db import Storage, storage_of
 from storage.models import Event
 from storage.repositories import add_shopify_store, record_event

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from connector import shopify, woocommerce
+from connector import shopify
 from connector.demo import DemoWrites, is_demo_store
+from connector.woocommerce import adapter as woocommerce
 
 
 def test_what_a_platform_may_offer_is_still_offered_through_the_wrapper() -> None:

@@ -11,7 +11,7 @@ from unit.test_woocommerce_schemas import order
 
 from connector.personal import PREFIX, pseudonymize
 from connector.shopify.schemas import order_from_webhook, return_request_from_webhook
-from connector.woocommerce.schemas import order_document, parse_order
+from connector.woocommerce.payloads import order_document, parse_order
 
 KEY = "app-secret"
 WOO_EXTRAS = {"payment_url": "https://shop.example/checkout/order-pay/101/?pay_for_order=true&key=wc_order_abc123",

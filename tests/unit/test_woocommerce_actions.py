@@ -8,9 +8,13 @@ from typing import Any
 import pytest
 
 from connector.planning import PlannedAction
-from connector.woocommerce.actions import CANCEL_ORDER, CUSTOMER_NOTE, PRIVATE_NOTE, REFUND_AND_NOTE, plan_actions
-from connector.woocommerce.errors import WooCommercePayloadError
-from connector.woocommerce.statuses import DEFAULT_REQUEST_STATUSES, StatusMapping, load_status_mapping
+from connector.woocommerce.payloads import (
+    DEFAULT_REQUEST_STATUSES,
+    StatusMapping,
+    WooCommercePayloadError,
+    load_status_mapping,
+)
+from connector.woocommerce.write_back import CANCEL_ORDER, CUSTOMER_NOTE, PRIVATE_NOTE, REFUND_AND_NOTE, plan_actions
 
 CASE_KEY = "status:101:return-requested:2026-03-06T10:00:00Z"
 

@@ -1,5 +1,5 @@
 """A WooCommerce order's taxes, what it says was paid and refunded, and the gift cards and store credit it was paid
-with, each the way its plugin records it (connector/woocommerce/payments.py says where each was checked)."""
+with, each the way its plugin records it (connector/woocommerce/payloads.py says where each was checked)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.woocommerce.schemas import order_document, parse_order
+from connector.woocommerce.payloads import order_document, parse_order
 from policies.batch import decide_document
 
 LINE: dict[str, Any] = {

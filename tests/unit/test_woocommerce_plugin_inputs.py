@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from connector.woocommerce.case_requests import FormInvalid, load_request_form, request_from_form
-from connector.woocommerce.schemas import order_document, parse_order
+from connector.woocommerce.payloads import order_document, parse_order
+from connector.woocommerce.storefront import FormInvalid, load_request_form, request_from_form
 
 PAYLOAD: dict[str, Any] = {
     "id": 101, "number": "101", "order_key": "wc_order_Ab12", "status": "processing", "currency": "EUR",

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from connector.woocommerce.apportion import apportion
-from connector.woocommerce.refund_lines import refund_line_items, refunded_quantities
-from connector.woocommerce.schemas import parse_order
+from connector.woocommerce.payloads import apportion, parse_order, refunded_quantities
+from connector.woocommerce.write_back import refund_line_items
 
 D = Decimal
 CENT = D("0.01")

@@ -7,15 +7,8 @@ from typing import Any
 
 import pytest
 
-from connector.woocommerce.case_requests import (
-    FormInvalid,
-    form_matches,
-    load_request_form,
-    request_from_form,
-    request_from_status,
-    status_request_key,
-)
-from connector.woocommerce.schemas import order_document, parse_order
+from connector.woocommerce.payloads import order_document, parse_order, request_from_status, status_request_key
+from connector.woocommerce.storefront import FormInvalid, form_matches, load_request_form, request_from_form
 
 PAYLOAD: dict[str, Any] = {
     "id": 101, "number": "101", "order_key": "wc_order_Ab12", "status": "return-requested", "currency": "EUR",

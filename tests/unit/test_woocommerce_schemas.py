@@ -9,9 +9,14 @@ from typing import Any
 import pytest
 
 from connector.case_parts import ProductFacts
-from connector.woocommerce.errors import WooCommercePayloadError
-from connector.woocommerce.schemas import ProductSnapshot, order_document, parse_order, product_snapshot
-from connector.woocommerce.site import site_calendar
+from connector.woocommerce.payloads import (
+    ProductSnapshot,
+    WooCommercePayloadError,
+    order_document,
+    parse_order,
+    product_snapshot,
+    site_calendar,
+)
 from policies.batch import decide_document
 
 LINE: dict[str, Any] = {

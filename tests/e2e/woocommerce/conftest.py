@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connector.woocommerce.client import RetryPolicy, WooCommerceApi
+from connector.woocommerce.api import RetryPolicy, WooCommerceApi
 
 from ..fakes.woocommerce import FakeWooCommerce
 

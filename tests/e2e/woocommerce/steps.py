@@ -10,7 +10,7 @@ import httpx
 from flask import Flask
 from rq import SimpleWorker
 
-from connector.woocommerce.plugin_signing import sign
+from connector.woocommerce.verify import sign
 from jobs.queue import RedisQueue, queue_of
 from policies.presets import preset_document
 from storage.db import storage_of

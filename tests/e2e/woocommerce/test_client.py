@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from connector.woocommerce.client import WooCommerceApi
-from connector.woocommerce.errors import WooCommerceAccessDenied, WooCommerceRejected, WooCommerceUnavailable
+from connector.woocommerce.api import (
+    WooCommerceAccessDenied,
+    WooCommerceApi,
+    WooCommerceRejected,
+    WooCommerceUnavailable,
+)
 
 from ..fakes.woocommerce import FakeWooCommerce
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.woocommerce.client import WooCommerceApi
-from connector.woocommerce.errors import WooCommerceRejected, WooCommerceUnavailable
+from connector.woocommerce.api import WooCommerceApi, WooCommerceRejected, WooCommerceUnavailable
 
 from ..fakes.woocommerce import FakeWooCommerce
 

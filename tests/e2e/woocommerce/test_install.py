@@ -16,8 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from cli.main import cli
-from connector.woocommerce.installer import register_woocommerce_webhooks
-from connector.woocommerce.topics import HANDLED_TOPICS
+from connector.woocommerce.install import HANDLED_TOPICS, register_woocommerce_webhooks
 from jobs.queue import RedisQueue, queue_of
 from storage.columns import utc_now
 from storage.db import storage_of

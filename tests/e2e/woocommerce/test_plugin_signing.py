@@ -12,8 +12,8 @@ import httpx
 import pytest
 from flask import Flask
 
-from connector.woocommerce.plugin_delivery import deliver_plugin_secret
-from connector.woocommerce.plugin_signing import sign
+from connector.woocommerce.install import deliver_plugin_secret
+from connector.woocommerce.verify import sign
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import PluginLink

@@ -25,7 +25,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from connector.woocommerce.client import WooCommerceApi
+from connector.woocommerce.api import WooCommerceApi
 from jobs.actions import perform_action
 from storage.db import storage_of
 from storage.models import Action, DecisionRecord, Store

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from connector.woocommerce.client import WooCommerceApi
-from connector.woocommerce.errors import WooCommerceUnavailable
-from connector.woocommerce.writers import WriteBackRejected, marker, write_back
+from connector.woocommerce.api import WooCommerceApi, WooCommerceUnavailable
+from connector.woocommerce.write_back import WriteBackRejected, marker, write_back
 
 from ..fakes.woocommerce import FakeWooCommerce
 

@@ -1,17 +1,4 @@
-"""One WooCommerce site's REST API (wc/v3) through the `woocommerce` package, with what the package lacks.
-
-`woocommerce.API` builds the URLs and authenticates (Basic auth over HTTPS, OAuth 1.0a query signatures
-over plain HTTP), but sends every request with the module-level `requests.request`: a fresh connection per
-call, with no way to hand it a Session; no retries; and exceptions whose text carries the request URL,
-which over HTTP holds the OAuth signature. Added here: our timeout, retries with backoff on 5xx, 429,
-timeouts and network errors for requests that are safe to resend (reads, and PUTs, which set state), and
-errors that name the path, never a credential. A POST adds something (a refund, a note), so it is never
-resent: the caller looks for its idempotency key on the site before trying again.
-
-The package's requests go through one kept-alive `requests.Session` per thread instead (its module-level
-`request` is pointed at it once, below): a new connection and TLS handshake per call, with the CA bundle loaded
-each time, was most of a write's cost. Cookies are refused, as the one-shot sessions kept none.
-"""
+"""One WooCommerce site's REST API: the client, its retries and backoff, and what can go wrong."""
 
 from __future__ import annotations
 
@@ -27,15 +14,58 @@ from typing import Any
 
 import requests
 import woocommerce.api as woocommerce_package  # type: ignore[import-untyped]
+from flask import current_app
 from woocommerce import API
 
-from connector.outages import CONNECT_TIMEOUT_SECONDS, OutageGate
-from connector.woocommerce.errors import (
-    WooCommerceAccessDenied,
-    WooCommerceError,
-    WooCommerceRejected,
-    WooCommerceUnavailable,
-)
+from connector.outages import CONNECT_TIMEOUT_SECONDS, OutageGate, outage_gate
+from storage.models import Store
+from storage.repositories import StoreCredentials
+
+# What can go wrong talking to a WooCommerce site, one type per thing the caller does about it.
+
+class WooCommerceError(Exception):
+    """Base of every REST API failure; names the site and the request, never a key or a signature."""
+
+    def __init__(self, message: str, *, site: str, operation: str, status: int | None = None,
+                 code: str | None = None, detail: str | None = None) -> None:
+        super().__init__(f"{operation} on {site}: {message}")
+        self.site = site
+        self.operation = operation
+        self.status = status
+        self.code = code  # WordPress's error code from the body, such as "woocommerce_rest_shop_order_invalid_id"
+        self.detail = detail  # the site's own message with it, such as "Invalid refund amount."
+
+
+class WooCommerceUnavailable(WooCommerceError):
+    """The site failed, was busy or held unsent by its breaker, a write was not resent, or a wait was too long for a
+    job: try later, not before `retry_after` (the site's wait) nor `held_for` (the breaker's)."""
+
+    retry_after: float | None = None
+    held_for: float | None = None
+
+
+class WooCommerceRejected(WooCommerceError):
+    """A 4xx: the request is wrong for this site (an unknown order, an invalid status); retrying won't help."""
+
+
+class WooCommerceAccessDenied(WooCommerceRejected):
+    """401/403: the REST API key was revoked or lacks read/write permission."""
+
+
+
+# One WooCommerce site's REST API (wc/v3) through the `woocommerce` package, with what the package lacks.
+#
+# `woocommerce.API` builds the URLs and authenticates (Basic auth over HTTPS, OAuth 1.0a query signatures
+# over plain HTTP), but sends every request with the module-level `requests.request`: a fresh connection per
+# call, with no way to hand it a Session; no retries; and exceptions whose text carries the request URL,
+# which over HTTP holds the OAuth signature. Added here: our timeout, retries with backoff on 5xx, 429,
+# timeouts and network errors for requests that are safe to resend (reads, and PUTs, which set state), and
+# errors that name the path, never a credential. A POST adds something (a refund, a note), so it is never
+# resent: the caller looks for its idempotency key on the site before trying again.
+#
+# The package's requests go through one kept-alive `requests.Session` per thread instead (its module-level
+# `request` is pointed at it once, below): a new connection and TLS handshake per call, with the CA bundle loaded
+# each time, was most of a write's cost. Cookies are refused, as the one-shot sessions kept none.
 
 log = logging.getLogger(__name__)
 
@@ -253,3 +283,19 @@ def _error_of(response: requests.Response) -> tuple[str | None, str]:
         return None, response.reason or "no message"
     code = body.get("code")
     return (str(code) if code else None), str(body.get("message") or response.reason or "no message")
+
+
+# A store's client, with the retries a job can afford.
+
+def woocommerce_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> WooCommerceApi:
+    if not (credentials.consumer_key and credentials.consumer_secret):
+        raise PermissionError(f"store {store.domain} has no REST API key")
+    # A job waits at most a second in place; a longer backoff or Retry-After reschedules the job instead, and so
+    # does a request the site left unanswered or answered 5xx (a hanging site holds a job for one timeout); after
+    # that, the site's breaker holds its calls unsent until a probe finds it answering.
+    retry = RetryPolicy(backoff_base_seconds=float(config.get("WOOCOMMERCE_BACKOFF_SECONDS", 0.5)),
+                        max_inline_wait_seconds=1.0, retry_outages_inline=False)
+    return WooCommerceApi(store.api_base_url or f"https://{store.domain}", credentials.consumer_key,
+                          credentials.consumer_secret, retry=retry,
+                          timeout_seconds=float(config.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)),
+                          gate=outage_gate(config, current_app.extensions, f"woocommerce:{store.domain}"))
