@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from connector.shopify.actions import RETURN_DECLINE
+from connector.shopify.write_back import RETURN_DECLINE
 from jobs.actions import perform_action, store_of_action
 from jobs.queue import RedisQueue, job_id_for
 from jobs.settings import DEFAULT_STORE_SLOTS

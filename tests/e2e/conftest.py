@@ -12,7 +12,7 @@ from redis import Redis
 from rq import Queue
 from support.own_redis import OwnRedis
 
-from connector.shopify.admin_api import AdminApi, RetryPolicy
+from connector.shopify.api import AdminApi, RetryPolicy
 from jobs.queue import Stage, stage_queue_name
 from storage.db import Storage, storage_of
 from webhooks.app import create_app

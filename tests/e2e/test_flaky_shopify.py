@@ -45,7 +45,7 @@ FAULT_RATE = 0.3
 TIMEOUT_SECONDS = 1.0
 MAX_ATTEMPTS = 6
 WORKERS = 3
-INLINE_WAIT_SECONDS = 1.0  # connector/shopify/access.py: what a job may wait in place, in all
+INLINE_WAIT_SECONDS = 1.0  # connector/shopify/api.py: what a job may wait in place, in all
 # Beyond a job's own work: a loaded 2-core machine running two workers, the database and this test.
 MACHINE_MARGIN_SECONDS = 2.0
 # Measured on this 2-core machine: 11-22 s with it to itself, 22-36 s beside other test runs (load 7); each

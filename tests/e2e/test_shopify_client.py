@@ -6,12 +6,9 @@ from typing import Any
 
 import pytest
 
-from connector.shopify import client
-from connector.shopify.actions import plan_actions
-from connector.shopify.admin_api import AdminApi, RetryPolicy
-from connector.shopify.admin_errors import ShopifyUnavailable
-from connector.shopify.client import WriteBackRejected, write_back
-from connector.shopify.schemas_common import numeric_id
+from connector.shopify.api import AdminApi, RetryPolicy, ShopifyUnavailable
+from connector.shopify.payloads import numeric_id
+from connector.shopify.write_back import JOB_MAX_POLLS, WriteBackRejected, plan_actions, write_back
 
 from .fakes.shopify import FakeShopify
 from .fakes.shopify_seed import SeededOrder
@@ -129,7 +126,7 @@ def test_a_cancel_job_that_never_finishes_is_left_for_the_job_to_retry(
     with pytest.raises(ShopifyUnavailable, match="not done"):
         cancel(admin_api, order.gid)
 
-    assert len(fake_shopify.operations("Job")) == client.JOB_MAX_POLLS
+    assert len(fake_shopify.operations("Job")) == JOB_MAX_POLLS
     assert sum(sleeps) < 30
 
 

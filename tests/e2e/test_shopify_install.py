@@ -12,10 +12,9 @@ from flask import Flask
 from sqlalchemy import text
 from support.session_tokens import APP_SECRET, CLIENT_ID, bearer
 
-from connector.shopify.access import shopify_api
-from connector.shopify.app_config import shopify_app
-from connector.shopify.documents import SHOP_FACTS
-from connector.shopify.offline_tokens import TokenUnavailable, fresh_access_token
+from connector.shopify.api import TokenUnavailable, fresh_access_token, shopify_api
+from connector.shopify.payloads import SHOP_FACTS
+from connector.shopify.verify import shopify_app
 from storage.db import storage_of
 from storage.models import StoreStatus
 from storage.repositories import add_shopify_store, store_credentials
