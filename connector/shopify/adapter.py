@@ -13,6 +13,7 @@ from connector.planning import PlannedAction
 from connector.shopify import payloads, privacy, write_back
 from connector.shopify.api import AdminApi, shopify_api
 from connector.shopify.payloads import HANDLED_TOPICS, PRIVACY_TOPICS
+from connector.shopify.reconcile import reconcile_shopify
 from connector.shopify.routes import app_bp, proxy_bp
 from connector.shopify.verify import (
     NOT_CONFIGURED,
@@ -39,8 +40,6 @@ class ShopifyAdapter:
     def catch_up(self) -> int:
         """A webhook may still be lost after Shopify's retries: each store's recent orders and waiting returns are
         read again (one job per store), and what was missed goes through the webhooks' own handlers."""
-        from connector.shopify.reconcile import reconcile_shopify
-
         return reconcile_shopify()
 
     def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],

@@ -165,8 +165,8 @@ class RetryPolicy:
     backoff_cap_seconds: float = 30.0
     max_throttle_wait_seconds: float = 60.0
     # A wait longer than this is not slept: the failure goes to the caller (with the wait as `retry_after` when
-    # Shopify named it), so a job reschedules itself instead of holding a worker (jobs pass 1 s; the default
-    # keeps the old behaviour).
+    # Shopify named it), so a job reschedules itself instead of holding a worker (jobs pass 1 s; a caller with
+    # no job to reschedule waits as long as Shopify says).
     max_inline_wait_seconds: float = float("inf")
     # All the waiting one client may do in its life (a job's: retries, throttle waits, polls of Shopify's
     # background jobs); past it a wait is handed to the caller like a long one (jobs pass 1 s).

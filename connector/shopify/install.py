@@ -155,7 +155,7 @@ def app_toml(documents: Iterable[Document], *, client_id: str = PLACEHOLDER_CLIE
         return "[ " + ", ".join(f'"{value}"' for value in values) + " ]"
 
     return f"""# Assay's app configuration for Shopify's CLI (`shopify app deploy`).
-# Made by connector/shopify/app_toml.py; `assay shopify config` prints it filled in for this deployment.
+# Made by connector/shopify/install.py; `assay shopify config` prints it filled in for this deployment.
 client_id = "{client_id}"
 name = "Assay"
 application_url = "{url}/shopify/app"

@@ -28,7 +28,7 @@ def graphql_root_fields(source: str) -> list[str]:
 
 
 def test_the_committed_toml_is_what_the_code_makes() -> None:
-    assert TOML.read_text(encoding="utf-8") == app_toml(ALL_DOCUMENTS), "regenerate: see connector/shopify/app_toml.py"
+    assert TOML.read_text(encoding="utf-8") == app_toml(ALL_DOCUMENTS), "regenerate: see connector/shopify/install.py"
 
 
 def test_every_document_is_in_the_registry_the_scopes_are_derived_from() -> None:
