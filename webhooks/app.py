@@ -48,8 +48,6 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SHOPIFY_API_SECRET_PREVIOUS": os.environ.get("SHOPIFY_API_SECRET_PREVIOUS") or None,
         # The app's client id: the session tokens' audience, and who asks Shopify's token endpoint.
         "SHOPIFY_API_KEY": os.environ.get("SHOPIFY_API_KEY", ""),
-        # Where shops' endpoints are reached instead of https://<shop>.myshopify.com: a local fake (tests) only.
-        "SHOPIFY_API_ORIGIN": os.environ.get("SHOPIFY_API_ORIGIN", ""),
         "SHOPIFY_TIMEOUT_SECONDS": float(os.environ.get("SHOPIFY_TIMEOUT_SECONDS", 10)),
         "WOOCOMMERCE_TIMEOUT_SECONDS": float(os.environ.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)),
         # Unset: the job timeout plus a margin (jobs/settings.py), so a write is never taken over while it may run.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -200,7 +199,6 @@ class AdminApi:
         timeout_seconds: float = 10.0,
         retry: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
-        admin_origin: str | None = None,
         on_cost: CostObserver | None = None,
         gate: OutageGate | None = None,
     ) -> None:
@@ -210,10 +208,8 @@ class AdminApi:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         # One client per shop and origin for the whole process: kept-alive connections, one SSLContext.
-        self._http = shared_client(("shopify", self.shop, admin_origin, timeout_seconds),
-                                   lambda context: httpx.Client(timeout=_timeout(timeout_seconds), verify=context,
-                                                                transport=OriginOverride(admin_origin, context)
-                                                                if admin_origin else None))
+        self._http = shared_client(("shopify", self.shop, timeout_seconds),
+                                   lambda context: httpx.Client(timeout=_timeout(timeout_seconds), verify=context))
         self.last_cost: dict[str, Any] | None = None
         self.waited_seconds = 0.0  # slept so far, against retry.inline_wait_budget_seconds
         self.on_cost = on_cost
@@ -381,28 +377,6 @@ def shop_handle(shop_domain: str) -> str:
     return handle
 
 
-class OriginOverride(httpx.BaseTransport):
-    """Sends requests meant for https://{shop}.myshopify.com to another origin (the local fake, a dev proxy).
-
-    Only scheme, host and port change; the Host header still names the shop, as behind a proxy.
-    """
-
-    def __init__(self, origin: str, verify: ssl.SSLContext | bool = True) -> None:
-        url = httpx.URL(origin)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"`admin_origin` must be an http(s) origin, got {origin!r}")
-        self._origin = url
-        self._inner = httpx.HTTPTransport(verify=verify)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.url = request.url.copy_with(scheme=self._origin.scheme, host=self._origin.host,
-                                            port=self._origin.port)
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
 def _json(body: str) -> dict[str, Any]:
     try:
         parsed = json.loads(body)
@@ -429,7 +403,7 @@ def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str
     # timeout); after that, the shop's breaker holds its calls unsent until a probe finds it answering.
     retry = RetryPolicy(max_inline_wait_seconds=INLINE_WAIT_SECONDS, inline_wait_budget_seconds=INLINE_WAIT_SECONDS,
                         retry_outages_inline=False)
-    return AdminApi(store.domain, token, admin_origin=store.api_base_url, timeout_seconds=timeout, retry=retry,
+    return AdminApi(store.domain, token, timeout_seconds=timeout, retry=retry,
                     on_cost=pacer.observe if pacer else None,
                     gate=outage_gate(config, current_app.extensions, f"shopify:{store.domain}"))
 
@@ -462,8 +436,7 @@ class TokenUnavailable(TransientWriteError):
 
 
 def token_http(app: ShopifyApp) -> httpx.Client:
-    transport = OriginOverride(app.api_origin) if app.api_origin else None
-    return httpx.Client(timeout=app.timeout_seconds, transport=transport)
+    return httpx.Client(timeout=app.timeout_seconds)
 
 
 def _instant(text: str | None) -> datetime | None:

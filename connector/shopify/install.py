@@ -57,14 +57,14 @@ def installed_store(storage: Storage, app: ShopifyApp, check: SessionCheck) -> i
                 return store.id
     pair = exchange_offline_token(app, check.id_token)
     assert pair.access_token is not None
-    with AdminApi(domain, pair.access_token, admin_origin=app.api_origin, timeout_seconds=app.timeout_seconds) as api:
+    with AdminApi(domain, pair.access_token, timeout_seconds=app.timeout_seconds) as api:
         facts = shop_facts(api.execute(SHOP_FACTS))
     with storage.transaction() as session:
         store = session.scalars(select(Store).where(Store.platform == Platform.SHOPIFY.value, Store.domain == domain)
                                 .with_for_update()).first()
         created = store is None
         if store is None:
-            store = Store(platform=Platform.SHOPIFY.value, domain=domain, api_base_url=app.api_origin)
+            store = Store(platform=Platform.SHOPIFY.value, domain=domain)
             session.add(store)
         save_offline_token(store, storage.cipher, pair)
         store.country, store.timezone, store.currency = facts.country, facts.timezone, facts.currency

@@ -33,8 +33,6 @@ class ShopifyApp:
     client_id: str
     secret: str = field(repr=False)
     previous_secret: str | None = field(default=None, repr=False)
-    # Where the shops' endpoints are reached instead of https://{shop}.myshopify.com (a local fake, tests only).
-    api_origin: str | None = None
     timeout_seconds: float = 10.0
 
     def sdk_config(self) -> AppConfig:
@@ -48,7 +46,6 @@ def shopify_app(config: Mapping[str, Any]) -> ShopifyApp | None:
     if not secret or not client_id:
         return None
     return ShopifyApp(client_id, secret, (config.get("SHOPIFY_API_SECRET_PREVIOUS") or "").strip() or None,
-                      (config.get("SHOPIFY_API_ORIGIN") or "").strip() or None,
                       float(config.get("SHOPIFY_TIMEOUT_SECONDS", 10)))
 
 

@@ -54,7 +54,6 @@ def admin_api(fake_shopify: FakeShopify, sleeps: list[float]) -> Iterator[AdminA
     with AdminApi(
         fake_shopify.shop_domain,
         fake_shopify.access_token,
-        admin_origin=fake_shopify.origin,
         timeout_seconds=0.5,
         retry=RetryPolicy(max_attempts=4, backoff_base_seconds=0.5),
         sleep=sleep,

@@ -164,7 +164,7 @@ def test_an_invalid_document_is_a_graphql_error_and_is_not_retried(
 
 
 def test_a_revoked_token_is_access_denied_without_retrying(fake_shopify: FakeShopify) -> None:
-    with AdminApi(fake_shopify.shop_domain, "shpat_revoked", admin_origin=fake_shopify.origin) as api:
+    with AdminApi(fake_shopify.shop_domain, "shpat_revoked") as api:
         with pytest.raises(ShopifyAccessDenied) as raised:
             api.execute(payloads.SHOP_FACTS)
 

@@ -299,7 +299,7 @@ def test_an_outage_that_outlasts_the_retries_propagates_for_the_job_to_retry(
 
 def test_a_revoked_token_is_a_rejection(fake_shopify: FakeShopify) -> None:
     order = fake_shopify.seed_order(UNFULFILLED_ORDER)
-    with AdminApi(fake_shopify.shop_domain, "shpat_revoked", admin_origin=fake_shopify.origin,
+    with AdminApi(fake_shopify.shop_domain, "shpat_revoked",
                   retry=RetryPolicy(max_attempts=2), sleep=lambda _seconds: None) as api:
         with pytest.raises(WriteBackRejected, match="(?i)access token") as rejected:
             review(api, order.gid)

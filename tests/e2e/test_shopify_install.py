@@ -193,7 +193,7 @@ def test_a_store_added_with_a_non_expiring_token_keeps_working(
     storage = storage_of(embedded_app)
     with storage.transaction() as session:
         add_shopify_store(session, storage.cipher, domain=fake_shopify.shop_domain,
-                          access_token=fake_shopify.access_token, api_base_url=fake_shopify.origin)
+                          access_token=fake_shopify.access_token)
     store = shop_store(embedded_app, fake_shopify.shop_domain)
     with embedded_app.app_context(), shopify_api(store, store_credentials(store, storage.cipher),
                                                  embedded_app.config) as api:
