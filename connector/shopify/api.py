@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 from flask import current_app
+from redis.exceptions import RedisError
 from shopify_app.exchange.refresh_token import refresh_access_token
 from shopify_app.exchange.token_exchange import token_exchange
 from shopify_app.graphql import admin_graphql_request
@@ -70,9 +71,8 @@ class ShopifyAdminError(Exception):
 
 
 class ShopifyUnavailable(ShopifyAdminError):
-    """Retries ran out on outages, timeouts or throttling (or the wait was too long to spend inside a job, or the
-    shop's outage breaker held the call unsent); the job may try again later, not before `retry_after` seconds when
-    Shopify said how long (a pause, not a failure), nor before `held_for` when the breaker held it."""
+    """Shopify is failing or busy (retries ran out, a wait too long for a job, the shop's breaker held the call):
+    try again later, not before `retry_after` (Shopify's pause) nor `held_for` (the breaker's)."""
 
     retryable = True
 
@@ -140,18 +140,11 @@ def _describe(error: dict[str, Any]) -> str:
 # --- The transport --------------------------------------------------------------------------------
 
 log = logging.getLogger(__name__)
-
-
 Sleep = Callable[[float], None]
-
 
 # Told of each answer's `extensions.cost`, and whether the call ran (charged) or was THROTTLED (pace_store.py).
 CostObserver = Callable[[Mapping[str, Any] | None, bool], None]
-
-
 SHOPIFY_DOMAIN_SUFFIX = ".myshopify.com"
-
-
 THROTTLED_REASON = "throttled"
 
 
@@ -422,8 +415,6 @@ def _refreshed(store: Store, config: Mapping[str, Any]) -> str:
 # --- Access tokens --------------------------------------------------------------------------------
 
 token_log = logging.getLogger("assay.shopify.tokens")
-
-
 _SUFFIX = ".myshopify.com"
 
 
@@ -482,12 +473,10 @@ def _refresh(app: ShopifyApp, shop_domain: str, token: OfflineToken) -> OfflineT
 
 
 def fresh_access_token(storage: Storage, app: ShopifyApp, store_id: int) -> str:
-    """A usable access token for the store, refreshed first if it is near its end — under the store's lock.
-
-    The lock (the store's row, FOR UPDATE) is held across the call to Shopify, so a second worker waits and then
-    reads the pair the first one stored. A refused refresh forgets the pair (the next admin visit exchanges anew);
-    a lost answer keeps the old pair, whose refresh token Shopify still honours, and raises TokenUnavailable.
-    """
+    """A usable access token for the store, refreshed first if it is near its end — under the store's lock."""
+    # The lock (the store's row, FOR UPDATE) is held across the call to Shopify, so a second worker waits and then reads
+    # the pair the first one stored. A refused refresh forgets the pair (the next admin visit exchanges anew); a lost
+    # answer keeps the old pair, whose refresh token Shopify still honours, and raises TokenUnavailable.
     refused: TokenRefused | None = None
     with storage.transaction() as session:
         store = lock_store_tokens(session, store_id)
@@ -581,10 +570,9 @@ def _without_expired(ledger: Ledger) -> Ledger:
 
 
 def admit(ledger: Ledger, estimate: float, now: float) -> tuple[float, Ledger]:
-    """How long this job must wait before its first call (0: go now), and the ledger with its promise.
-
-    A job woken at its slot already holds its promise and takes it up; a new one is promised `estimate`
-    points at the first moment they are free. A store never heard from yet is not paced until it answers."""
+    """How long this job must wait before its first call (0: go now), and the ledger with its promise."""
+    # A job woken at its slot already holds its promise and takes it up; a new one is promised `estimate` points at the
+    # first moment they are free. A store never heard from yet is not paced until it answers.
     ledger = _without_expired(ledger)
     if ledger.claim is not None:
         wait = max(0.0, ledger.claim.slot - now)
@@ -628,33 +616,16 @@ def learned_cost(previous: float | None, spent: float) -> float:
 # --- Pacing: the ledger and the job's pacer -------------------------------------------------------
 
 T = TypeVar("T")
-
-
 Change = Callable[[Ledger], tuple[T, Ledger]]
-
-
 LEDGER_TTL_SECONDS = 3600
-
-
 LEARNED_TTL_SECONDS = 7 * 24 * 3600
-
-
 REDIS_TIMEOUT_SECONDS = 1.0
-
-
 CHANGE_RETRIES = 50
-
-
 CHANGE_BACKOFF_SECONDS = 0.002  # times the try and a random share, so racing workers fall out of step
-
-
 LEARNED_FRESH_SECONDS = 10.0  # an estimate read from Redis is reused this long by the process (it is an estimate)
-
 
 # Before the first job of a kind has been measured: about a read and a mutation (Shopify charges 10 a mutation).
 DEFAULT_JOB_COST = 30.0
-
-
 EXTENSION = "assay.shopify_pace"
 
 
@@ -812,11 +783,10 @@ def pace_store(config: Mapping[str, Any], extensions: dict[str, Any]) -> PaceSto
 
 
 class JobPacer:
-    """One write-back job's pacing: admitted before its first call, told of every answer, released at its end.
-
-    What the answers say is kept here and recorded with the release, in one change of the ledger: meanwhile the
-    job's promise (its estimate) stands in the ledger for what it spends, so other jobs are paced as if it had.
-    `clock` is wall time (shared by every worker's clock, unlike a monotonic one)."""
+    """One write-back job's pacing: admitted before its first call, told of every answer, released at its end."""
+    # What the answers say is kept here and recorded with the release, in one change of the ledger: meanwhile the job's
+    # promise (its estimate) stands in the ledger for what it spends, so other jobs are paced as if it had. `clock` is
+    # wall time (shared by every worker's clock, unlike a monotonic one).
 
     def __init__(self, store: PaceStore, shop: str, job: str, kind: str,
                  clock: Callable[[], float] = time.time) -> None:
@@ -849,7 +819,6 @@ class JobPacer:
             self._guarded(lambda: self.store.learn(self.kind, self.spent), None)
 
     def _guarded(self, step: Callable[[], T], fallback: T) -> T:
-        from redis.exceptions import RedisError
 
         if not self.working:
             return fallback

@@ -94,17 +94,10 @@ ROOT_FIELD_SCOPES: dict[str, tuple[str, ...]] = {
     "returnProcess": ("write_returns",),
 }
 
-
 # The scope a webhook topic's resource needs beside what the documents ask (a topic is only delivered with it).
 TOPIC_SCOPES = {"orders": "read_orders", "returns": "read_returns", "refunds": "read_orders"}
-
-
 PLACEHOLDER_CLIENT_ID = "SHOPIFY_API_KEY"
-
-
 PLACEHOLDER_URL = "https://ASSAY_PUBLIC_URL"
-
-
 _TOKEN = re.compile(r"[{}()]|\.\.\.|@?[A-Za-z_]\w*|:")
 
 

@@ -43,15 +43,9 @@ from storage.repositories import (
 # --- Topics ---------------------------------------------------------------------------------------
 
 ORDER_TOPICS = ("orders/create", "orders/updated")
-
-
 RETURN_TOPICS = ("returns/request", "returns/approve", "returns/decline", "returns/cancel", "returns/close",
                  "returns/reopen")
-
-
 PRIVACY_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
-
-
 HANDLED_TOPICS = frozenset(
     ORDER_TOPICS + RETURN_TOPICS + PRIVACY_TOPICS + ("orders/cancelled", "refunds/create", "app/uninstalled")
 )
@@ -74,7 +68,6 @@ fragment OrderPaymentFacts on Order {
 }
 """
 
-
 # What was paid and refunded now: read when a return is asked (the order's snapshot is as bought) and before
 # a cancellation refunds what Shopify holds. Shopify counts the refunded and removed units out of
 # currentQuantity; lines beyond the first 100 keep what the snapshot said.
@@ -90,8 +83,6 @@ query OrderPayments($id: ID!) {
   }
 }
 """ + PAYMENT_FACTS)
-
-
 SHOP_FACTS = Document("ShopFacts", """
 query ShopFacts {
   shop {
@@ -102,7 +93,6 @@ query ShopFacts {
   }
 }
 """)
-
 
 # The variant's compareAtPrice is today's value: Shopify keeps no compare-at snapshot on the line item,
 # so the case builder must snapshot it when the order arrives (orders/create) to honour the contract.
@@ -159,8 +149,6 @@ query OrderForCase($id: ID!, $lineItemsAfter: String) {
   }
 }
 """ + PAYMENT_FACTS)
-
-
 RETURN_FOR_CASE = Document("ReturnForCase", """
 query ReturnForCase($id: ID!) {
   return(id: $id) {
@@ -194,11 +182,7 @@ query ReturnForCase($id: ID!) {
 # --- Handlers -------------------------------------------------------------------------------------
 
 log = logging.getLogger("assay.jobs")
-
-
 SHOPIFY = Platform.SHOPIFY.value
-
-
 HANDLERS = Handlers()  # topic -> handler, for process_event (through the adapter)
 
 
@@ -462,8 +446,6 @@ def shop_facts(data: Mapping[str, Any]) -> StoreFacts:
 # --- Return reasons -------------------------------------------------------------------------------
 
 CLAIM, RETURN = Kind.CLAIM, Kind.RETURN
-
-
 REASONS: dict[str, tuple[Kind, Reason]] = {
     # legacy ReturnReason enum values
     "defective": (CLAIM, Reason.DEFECTIVE),
@@ -490,8 +472,6 @@ REASONS: dict[str, tuple[Kind, Reason]] = {
         "too-tight", "too-loose", "too-long", "too-short", "size", "fit", "length", "band-too-big", "band-too-small",
     )},
 }
-
-
 UNLISTED = (RETURN, Reason.OTHER)
 
 
@@ -513,8 +493,6 @@ def request_kind_and_reason(per_line: list[tuple[Kind, Reason]]) -> tuple[Kind, 
 
 # The gateways that pay with money the shop itself issued: a refund of them goes back as that, not as cash.
 GIFT_CARD_GATEWAYS = frozenset({"gift_card", "shopify_store_credit"})
-
-
 PAYMENT_KINDS = frozenset({"SALE", "CAPTURE"})  # what moves money from the customer; AUTHORIZATION only holds it
 
 
@@ -572,9 +550,8 @@ def payment_facts(
 
 
 def money_facts(paid: Decimal, refunded: Decimal, gift_card_paid: Decimal | None, currency: str) -> dict[str, str]:
-    """As the case states them, in the currency's minor unit (Shopify may say "194.0"). Each part is bounded by
-    `paid`, as the case requires: an over-refund (which Shopify allows on request) means nothing is left to
-    refund, not an order that can't be judged."""
+    """As the case states them, in the currency's minor unit (Shopify may say "194.0"), each part at most `paid`:
+    an over-refund (which Shopify allows) leaves nothing to refund, not an order that can't be judged."""
     paid = max(paid, Decimal("0.00"))
     parts = {"paid": paid, "refunded": min(refunded, paid)}
     if gift_card_paid is not None:
@@ -656,11 +633,7 @@ def order_payments(data: Mapping[str, Any]) -> OrderPayments:
 
 # A fulfillment in one of these states shipped nothing.
 _VOID_FULFILLMENTS = frozenset({"cancelled", "error", "failure"})
-
-
 CompareAtPrices = Mapping[str, Any]  # variant id -> compare-at price captured when the order arrived
-
-
 ProductLookup = Mapping[str, ProductFacts | tuple[str | None, Sequence[str]]]  # product id -> facts
 
 
@@ -979,11 +952,9 @@ _GQL_ORDER = GraphQLOrderSchema()
 def order_from_graphql(
     data: Mapping[str, Any], shop_country: str, *, compare_at_prices: CompareAtPrices | None = None
 ) -> ShopifyOrder:
-    """ORDER_FOR_CASE's `data` (every lineItems page merged) as the contract's order; raises ShopifyPayloadError.
-
-    The variant's compareAtPrice is today's; pass the snapshot taken when the order arrived as
-    `compare_at_prices` (variant id -> price) and it wins.
-    """
+    """ORDER_FOR_CASE's `data` (every lineItems page merged) as the contract's order; raises ShopifyPayloadError."""
+    # The variant's compareAtPrice is today's; pass the snapshot taken when the order arrived as `compare_at_prices`
+    # (variant id -> price) and it wins.
     raw = data.get("order") if isinstance(data, Mapping) else None
     if raw is None:
         raise ShopifyPayloadError("OrderForCase", ["order: not found (deleted, or not visible to the app)"])
@@ -1182,11 +1153,7 @@ class GraphQLReturnSchema(Edge):
 
 
 _WEBHOOK = WebhookReturnSchema()
-
-
 _GRAPHQL = GraphQLReturnSchema()
-
-
 _SUBMITTED_AT = Instant()
 
 

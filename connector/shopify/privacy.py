@@ -24,11 +24,7 @@ from storage.repositories import (
 )
 
 log = logging.getLogger("assay.jobs")
-
-
 SHOPIFY = Platform.SHOPIFY.value
-
-
 HANDLERS = Handlers()  # topic -> handler, for process_event (through the adapter)
 
 

@@ -23,23 +23,11 @@ from storage.models import Platform, Store, StoreStatus
 from storage.repositories import find_case, find_order_snapshot, list_stores, record_event
 
 log = logging.getLogger("assay.jobs")
-
-
 SHOPIFY = Platform.SHOPIFY.value
-
-
 PAGE_SIZE = 25
-
-
 MAX_PAGES = 20  # per search and run: the rest waits for the next run, so one job stays short
-
-
 BUDGET_KEPT = 0.5  # of the shop's bucket, left for the write-backs: a run stops before it would spend it
-
-
 WAITING_RETURNS = "return_status:return_requested"
-
-
 SOURCE_HEADERS = {"X-Assay-Source": "reconcile"}
 
 

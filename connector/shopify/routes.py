@@ -35,9 +35,6 @@ from storage.db import Storage, storage_of
 app_bp = Blueprint("shopify_app", __name__)
 
 
-app_log = logging.getLogger("assay.shopify.app")
-
-
 class ShopifySignIn:
     """A request with `Authorization: Bearer <session token>`, or a document with `id_token`, is Shopify's."""
 
@@ -116,8 +113,6 @@ def patch_id_token() -> Response | tuple[Response, int]:
 # --- The app proxy --------------------------------------------------------------------------------
 
 proxy_bp = Blueprint("shopify_proxy", __name__)
-
-
 log = logging.getLogger("assay.webhooks")
 
 

@@ -23,8 +23,6 @@ from storage.models import Platform
 # --- The app's identity ---------------------------------------------------------------------------
 
 NOT_CONFIGURED = "not_configured"
-
-
 WHAT_TO_SET = "set SHOPIFY_API_KEY (the app's client id) and SHOPIFY_API_SECRET (its client secret)"
 
 
@@ -62,7 +60,6 @@ def signing_secrets(config: Mapping[str, Any]) -> tuple[str, str | None] | None:
 
 REQUIRED_HEADERS = ("X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id")
 
-
 # What each header must look like before anything is done with the delivery (each is stored, 255 at most).
 _HEADER_SHAPES = (
     ("X-Shopify-Topic", re.compile(r"[a-z0-9_]{1,64}(/[a-z0-9_]{1,64}){0,3}"), "a topic such as orders/create"),
@@ -70,11 +67,7 @@ _HEADER_SHAPES = (
      "a shop's *.myshopify.com domain"),
     ("X-Shopify-Webhook-Id", re.compile(r"[\x21-\x7e]{1,255}"), "a webhook id of printable ASCII, no spaces"),
 )
-
-
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{43}=")  # a SHA-256 digest, base64
-
-
 _HEX_SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -98,11 +91,9 @@ class HeaderSource(Protocol):
 
 def verify_webhook(headers: HeaderSource | Mapping[str, str], body: bytes, secret: str,
                    previous_secret: str | None = None, url: str = "") -> WebhookCheck:
-    """Check a webhook delivery; the previous secret is accepted while a rotation is under way.
-
-    The HMAC is compared on the raw bytes here rather than by shopify_app, which parses the body as JSON
-    (recursively) before it checks the signature: nothing is done with an unsigned body but hash it.
-    """
+    """Check a webhook delivery; the previous secret is accepted while a rotation is under way."""
+    # The HMAC is compared on the raw bytes here rather than by shopify_app, which parses the body as JSON (recursively)
+    # before it checks the signature: nothing is done with an unsigned body but hash it.
     if not secret:  # never check a signature against the empty key: anyone can make one
         return WebhookCheck(False, "invalid_hmac", "no secret to check the signature with")
     missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
@@ -195,16 +186,13 @@ def own_webhook_secret(storage: Storage, domain: str | None) -> str | None:
 
 # App Bridge's bounce page, which fetches a fresh session token and reloads the document with it.
 PATCH_ID_TOKEN_PATH = "/shopify/patch-id-token"
-
-
 _SHOP = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 
 
 @dataclass(frozen=True)
 class SessionCheck:
-    """`ok`: the shop (domain), the staff member (`user_id`, the token's `sub`) and the token to exchange.
-    Not `ok`: `reason` (shopify_app's code, such as `expired_id_token`, `invalid_aud`) and the answer to give:
-    a 401 for a fetch, the bounce to the patch page (302) for a document."""
+    """`ok`: the shop, the staff member (`user_id`, the token's `sub`) and the token to exchange. Not `ok`: the
+    reason (shopify_app's code) and the answer: a 401 for a fetch, a 302 to the patch page for a document."""
 
     ok: bool
     reason: str

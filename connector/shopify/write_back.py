@@ -46,44 +46,18 @@ from storage.repositories import StoreCredentials
 # --- Planning -------------------------------------------------------------------------------------
 
 ORDER_CANCEL = "shopify.order_cancel"
-
-
 RETURN_APPROVE = "shopify.return_approve"
-
-
 RETURN_DECLINE = "shopify.return_decline"
-
-
 REVIEW = "shopify.review"
-
-
 ORDER_NOTE = "shopify.order_note"
-
-
 REVIEW_TAG = "assay-review"
-
-
 CANCEL_DECLINED_TAG = "assay-cancel-declined"
-
-
 RETURN_APPROVED_TAG = "assay-return-approved"
-
-
 RETURN_DECLINED_TAG = "assay-return-declined"
-
-
 REFUND_BY_HAND_TAG = "assay-refund-by-hand"  # part of a decided refund Shopify could not send back where it came from
-
-
 REFUND_CHECK_TAG = "assay-refund-check"  # a cancellation refunds what Shopify holds, which differed from the decision
-
-
 REQUEST_KINDS = ("cancel", "return", "claim", "warranty")
-
-
 DECLINE_NOTE_LIMIT = 500  # ReturnDeclineRequestInput.declineNote, per the 2026-07 schema
-
-
 NOTE_LINE_LIMIT = 1000  # one line of the order note; keeps a long reason list from swamping the note
 
 
@@ -119,12 +93,10 @@ def plan_actions(
 
 
 def decline_reason(reasons: Iterable[Mapping[str, Any]]) -> str:
-    """Shopify's ReturnDeclineReason for these reasons.
-
-    FINAL_SALE wins over RETURN_PERIOD_ENDED when both apply: an excluded item could not have been returned
-    at any time, so "period ended" would wrongly suggest the customer was merely late. The note carries
-    every reason either way.
-    """
+    """Shopify's ReturnDeclineReason for these reasons."""
+    # FINAL_SALE wins over RETURN_PERIOD_ENDED when both apply: an excluded item could not have been returned at any
+    # time, so "period ended" would wrongly suggest the customer was merely late. The note carries every reason either
+    # way.
     codes = {reason.get("code") for reason in reasons}
     if "final_sale" in codes:
         return "FINAL_SALE"
@@ -165,11 +137,9 @@ def _approve_return(request: _Request) -> PlannedAction:
 
 
 def _refund(request: _Request) -> dict[str, Any] | None:
-    """What the writer refunds: the decision's total (of it, the gift-card part) for its lines and shipping.
-
-    The lines' own amounts stay with the decision: Shopify is told the exact total per payment, and a full
-    cancellation's total may differ from the sum of its lines (what was refunded before comes off it).
-    """
+    """What the writer refunds: the decision's total (of it, the gift-card part) for its lines and shipping."""
+    # The lines' own amounts stay with the decision: Shopify is told the exact total per payment, and a full
+    # cancellation's total may differ from the sum of its lines (what was refunded before comes off it).
     refund = request.decision.get("refund")
     if not refund or Decimal(str(refund.get("total") or 0)) <= 0:
         return None
@@ -258,7 +228,6 @@ def with_marker(text: str, idempotency_key: str, limit: int) -> str:
 # --- Where a refund goes --------------------------------------------------------------------------
 
 _ZERO = Decimal("0.00")
-
 
 # A refund still pending at the gateway will happen: what it takes is no longer there to refund.
 _REFUND_STATUSES = frozenset({"SUCCESS", "PENDING"})
@@ -493,11 +462,7 @@ def return_process_input(
 # --- Settling a return ----------------------------------------------------------------------------
 
 APPROVED_RETURN_STATUSES = frozenset({"OPEN", "CLOSED"})  # an approved return opens, and closes once processed
-
-
 DECLINED_RETURN_STATUSES = frozenset({"DECLINED"})
-
-
 Chosen = list[tuple[ReturnLine, int]]
 
 
@@ -633,27 +598,17 @@ def _summary(found: ReturnToRefund, refunded: Decimal, to_gift_card: Decimal | N
 # --- Performing an action -------------------------------------------------------------------------
 
 log = logging.getLogger(__name__)
-
-
 STAFF_NOTE_LIMIT = 255  # orderCancel(staffNote:), per the 2026-07 schema
-
-
 JOB_MAX_POLLS = 8
-
-
 JOB_FIRST_DELAY_SECONDS = 0.5
-
 
 # Nothing sleeps more than a second inside a job: 8 polls wait about 7 seconds in all, or less where the client's
 # waiting budget ends first (a job's: a second in all); then the job is rescheduled and its retry finds the order
 # cancelled.
 JOB_DELAY_CAP_SECONDS = 1.0
 
-
 # orderCancel's refusal of a repeat has only the generic code INVALID; its message tells it from other refusals.
 _ALREADY_CANCELLED = re.compile(r"already\s+(?:been\s+|being\s+)?cancel", re.IGNORECASE)
-
-
 Writer = Callable[[AdminApi, Payload, str], Payload]
 
 
@@ -688,13 +643,11 @@ def write_back(api: AdminApi, action_kind: str, payload: Payload, idempotency_ke
 
 
 def cancel_order(api: AdminApi, payload: Payload, idempotency_key: str) -> Payload:
-    """orderCancel refunding the original payment, restocking and notifying; then wait for its job.
-
-    Shopify refunds all it still holds of what was paid, split over the payments as they were made (a gift
-    card's part back to the gift card): exactly the decision's total, unless what was paid or refunded
-    changed after the case was opened. Then Shopify's figure is the one refunded, and the order says so
-    before it is cancelled: a tag and a note line with both amounts.
-    """
+    """orderCancel refunding the original payment, restocking and notifying; then wait for its job."""
+    # Shopify refunds all it still holds of what was paid, split over the payments as they were made (a gift card's part
+    # back to the gift card): exactly the decision's total, unless what was paid or refunded changed after the case was
+    # opened. Then Shopify's figure is the one refunded, and the order says so before it is cancelled: a tag and a note
+    # line with both amounts.
     order_gid = payload["order_gid"]
     order = _cancellation(api, order_gid)
     if order["cancelledAt"]:
@@ -776,7 +729,6 @@ WRITERS: dict[str, Writer] = {
     ORDER_NOTE: annotate_order,
 }
 
-
 # The longest a write waits in place for its slot in the store's bucket: about a write's own work. A longer wait
 # is put off to the slot instead, so a backlogged store's writes never hold workers while other stores' wait.
 PACE_INLINE_WAIT_SECONDS = 0.1
@@ -815,21 +767,16 @@ fragment MoneyBagAmounts on MoneyBag {
   presentmentMoney { amount currencyCode }
 }
 """
-
-
 ORDER_NOTE_QUERY = Document("OrderNote", """
 query OrderNote($id: ID!) {
   order(id: $id) { id note }
 }
 """)
-
-
 JOB = Document("Job", """
 query Job($id: ID!) {
   job(id: $id) { id done }
 }
 """)
-
 
 # The whole order, refunded to the original payment methods; `refund: Boolean` is deprecated in 2026-07.
 ORDER_CANCEL_MUTATION = Document("OrderCancel", """
@@ -853,8 +800,6 @@ mutation OrderCancel(
   }
 }
 """)
-
-
 RETURN_APPROVE_REQUEST = Document("ReturnApproveRequest", """
 mutation ReturnApproveRequest($id: ID!, $notifyCustomer: Boolean = true) {
   returnApproveRequest(input: { id: $id, notifyCustomer: $notifyCustomer }) {
@@ -863,8 +808,6 @@ mutation ReturnApproveRequest($id: ID!, $notifyCustomer: Boolean = true) {
   }
 }
 """)
-
-
 RETURN_DECLINE_REQUEST = Document("ReturnDeclineRequest", """
 mutation ReturnDeclineRequest(
   $id: ID!
@@ -880,8 +823,6 @@ mutation ReturnDeclineRequest(
   }
 }
 """)
-
-
 TAGS_ADD = Document("TagsAdd", """
 mutation TagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) {
@@ -890,7 +831,6 @@ mutation TagsAdd($id: ID!, $tags: [String!]!) {
   }
 }
 """, repeatable=True)
-
 
 # 2026-07 has no timeline-comment mutation, so a review note goes into Order.note, which orderUpdate
 # overwrites: read it with ORDER_NOTE_QUERY first and append, so the customer's own checkout note survives.
@@ -902,7 +842,6 @@ mutation OrderNoteUpdate($id: ID!, $note: String!) {
   }
 }
 """, repeatable=True)
-
 
 # Since 2026-04 Shopify rejects refundCreate at runtime without @idempotent; the key is the action's.
 REFUND_CREATE = Document("RefundCreate", """
@@ -918,7 +857,6 @@ mutation RefundCreate($input: RefundInput!, $idempotencyKey: String!) {
 }
 """ + _MONEY_BAG)
 
-
 # Read before writing and after a refusal: a retried action must find the cancellation that already happened.
 ORDER_CANCELLATION = Document("OrderCancellation", """
 query OrderCancellation($id: ID!) {
@@ -929,8 +867,6 @@ query OrderCancellation($id: ID!) {
   }
 }
 """)
-
-
 RETURN_STATE = Document("ReturnState", """
 query ReturnState($id: ID!) {
   return(id: $id) {
@@ -941,7 +877,6 @@ query ReturnState($id: ID!) {
   }
 }
 """)
-
 
 # What returnProcess needs and what tells a retry it already happened: each return line's order line and
 # how much of it is processed, the refunds on the return, and the payments a refund goes back to (a
@@ -980,7 +915,6 @@ query ReturnToRefund($id: ID!) {
   }
 }
 """)
-
 
 # Shopify's way to refund a return since 2025-07 (returnRefund is deprecated, and refundCreate does not
 # tie the money to the return): it confirms the return's lines and refunds exactly the amounts given per
