@@ -52,8 +52,7 @@ def install(env: dict[str, str]) -> None:
     app = create_app({"DATABASE_URL": env["DATABASE_URL"], "TESTING": True})
     storage = storage_of(app)
     with storage.transaction() as session:
-        add_shopify_store(session, storage.cipher, domain=SHOP, access_token="bench-token",
-                          api_base_url="http://127.0.0.1:9")
+        add_shopify_store(session, storage.cipher, domain=SHOP, access_token="bench-token")
     storage.dispose()
 
 

@@ -39,8 +39,9 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-sys.path[:0] = [str(BENCH), str(ROOT)]
+sys.path[:0] = [str(BENCH), str(ROOT), str(ROOT / "tests")]
 from report import write_section  # noqa: E402
+from support import shop_routes  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
@@ -267,6 +268,8 @@ def main() -> int:
         assert wait_for(seed_file.exists, 120), "the fake Shopify never started"
         seeded = json.loads(seed_file.read_text())
         install(env, seeded)
+        shop_routes.route(seeded["shop"], seeded["origin"])  # the workers reach the fake, not the real shop
+        env.update(shop_routes.environment(env))
         if args.intake_only:
             return intake_only(args, env, servers)
         figures = measure(args, env, seeded, seed_file, scratch, servers, workers, fake.pid)
@@ -297,8 +300,7 @@ def install(env: dict[str, str], seeded: dict[str, Any]) -> None:
     app = create_app({"DATABASE_URL": env["DATABASE_URL"], "TESTING": True})
     storage = storage_of(app)
     with storage.transaction() as session:
-        store = add_shopify_store(session, storage.cipher, domain=seeded["shop"], access_token=seeded["token"],
-                                  api_base_url=seeded["origin"])
+        store = add_shopify_store(session, storage.cipher, domain=seeded["shop"], access_token=seeded["token"])
         set_policy(session, store.id, preset_document("pristine-crystals") or {})
     storage.dispose()
 

@@ -17,8 +17,7 @@ shopify_group = AppGroup("shopify", help="The Shopify app's own configuration.")
 @shopify_group.command("config")
 def shopify_config() -> None:
     """Print shopify.app.toml filled in from SHOPIFY_API_KEY and ASSAY_PUBLIC_URL."""
-    from connector.shopify.app_toml import app_toml
-    from connector.shopify.documents import ALL_DOCUMENTS
+    from connector.shopify.install import ALL_DOCUMENTS, app_toml
 
     client_id = (current_app.config.get("SHOPIFY_API_KEY") or "").strip()
     url = (current_app.config.get("ASSAY_PUBLIC_URL") or "").strip()

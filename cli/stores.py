@@ -27,14 +27,13 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 OPTION_FOR_FIELD = {
     "domain": "--domain",
     "access_token": "--token",
-    "api_base_url": "--api-base",
     "url": "--url",
     "consumer_key": "--key",
     "consumer_secret": "--secret",
     "webhook_secret": "--webhook-secret",
 }
 OPTIONS_FOR_PLATFORM: dict[str, dict[str, tuple[str, ...]]] = {
-    "shopify": {"required": ("--domain", "--token"), "allowed": ("--api-base", "--webhook-secret")},
+    "shopify": {"required": ("--domain", "--token"), "allowed": ("--webhook-secret",)},
     "woocommerce": {"required": ("--url", "--key", "--secret", "--webhook-secret"), "allowed": ()},
 }
 
@@ -86,18 +85,17 @@ def db_upgrade() -> None:
 @click.option("--platform", type=click.Choice(sorted(OPTIONS_FOR_PLATFORM)), required=True)
 @click.option("--domain", help="shopify: the shop's *.myshopify.com domain")
 @click.option("--token", help="shopify: the Admin API access token")
-@click.option("--api-base", help="shopify: a stand-in API URL (tests); omit for the real Shopify")
 @click.option("--url", help="woocommerce: the site's URL")
 @click.option("--key", help="woocommerce: REST API consumer key (ck_...)")
 @click.option("--secret", help="woocommerce: REST API consumer secret (cs_...)")
 @click.option("--webhook-secret", help="woocommerce: the secret its webhooks are signed with")
 @reports_storage_errors
-def stores_add(platform: str, domain: str | None, token: str | None, api_base: str | None, url: str | None,
+def stores_add(platform: str, domain: str | None, token: str | None, url: str | None,
                key: str | None, secret: str | None, webhook_secret: str | None) -> None:
     """Add a Shopify shop or a WooCommerce site; its credentials are stored encrypted."""
     from storage.repositories import InvalidStore, add_shopify_store, add_woocommerce_store
 
-    given = {"--domain": domain, "--token": token, "--api-base": api_base, "--url": url, "--key": key,
+    given = {"--domain": domain, "--token": token, "--url": url, "--key": key,
              "--secret": secret, "--webhook-secret": webhook_secret}
     check_platform_options(platform, given)
     storage = storage_of(current_app)
@@ -105,7 +103,7 @@ def stores_add(platform: str, domain: str | None, token: str | None, api_base: s
         with storage.transaction() as session:
             if platform == "shopify":
                 store = add_shopify_store(session, storage.cipher, domain=domain or "", access_token=token or "",
-                                          api_base_url=api_base, webhook_secret=webhook_secret)
+                                          webhook_secret=webhook_secret)
             else:
                 store = add_woocommerce_store(session, storage.cipher, url=url or "", consumer_key=key or "",
                                               consumer_secret=secret or "", webhook_secret=webhook_secret or "")

@@ -68,7 +68,8 @@ class Store(Base):
     platform: Mapped[str] = mapped_column(String(16))
     # Shopify: the permanent *.myshopify.com domain. WooCommerce: the site's host (and path, if not at the root).
     domain: Mapped[str] = mapped_column(String(255))
-    # Where the platform API lives when it is not derived from the domain (WooCommerce sites, test fakes).
+    # Where the platform API lives when it is not derived from the domain (WooCommerce sites; a Shopify shop is
+    # always reached at its own domain).
     api_base_url: Mapped[str | None] = mapped_column(String(500))
     access_token_encrypted: Mapped[str | None] = mapped_column(Text)
     # Shopify's expiring offline token (token exchange): when it and its refresh token stop working. Both null

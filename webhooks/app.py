@@ -12,10 +12,10 @@ from admin.api import bp as admin_api_bp
 from admin.api_places import bp as admin_api_places_bp
 from admin.login import bp as admin_login_bp
 from admin.page import bp as admin_page_bp
-from connector import shopify
 from connector.demo import DemoWrites
 from connector.guard import install as install_guard
 from connector.registry import register
+from connector.shopify.adapter import ADAPTER as SHOPIFY
 from connector.woocommerce import adapter as woocommerce
 from jobs.logs import configure_logging
 from jobs.queue import init_app as init_queue
@@ -48,8 +48,6 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SHOPIFY_API_SECRET_PREVIOUS": os.environ.get("SHOPIFY_API_SECRET_PREVIOUS") or None,
         # The app's client id: the session tokens' audience, and who asks Shopify's token endpoint.
         "SHOPIFY_API_KEY": os.environ.get("SHOPIFY_API_KEY", ""),
-        # Where shops' endpoints are reached instead of https://<shop>.myshopify.com: a local fake (tests) only.
-        "SHOPIFY_API_ORIGIN": os.environ.get("SHOPIFY_API_ORIGIN", ""),
         "SHOPIFY_TIMEOUT_SECONDS": float(os.environ.get("SHOPIFY_TIMEOUT_SECONDS", 10)),
         "WOOCOMMERCE_TIMEOUT_SECONDS": float(os.environ.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)),
         # Unset: the job timeout plus a margin (jobs/settings.py), so a write is never taken over while it may run.
@@ -97,6 +95,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_page_bp)  # the settings page itself, at / and /admin/
     # The platforms, one line each: adapter (handlers, planning, writing, verification) and its routes.
     # A demo store's (a domain under .invalid) writes are recorded, never sent; every other store's go through.
-    register(app, DemoWrites(shopify.ADAPTER))
+    register(app, DemoWrites(SHOPIFY))
     register(app, DemoWrites(woocommerce.ADAPTER))
     return app

@@ -1,3 +1,1 @@
-"""Shopify: webhooks, the Admin API, and the app proxy; `ADAPTER` is what the rest of Assay uses."""
-
-from connector.shopify.adapter import ADAPTER as ADAPTER
+"""Shopify: webhooks, the Admin API and the embedded app; `adapter.ADAPTER` is what the rest of Assay uses."""

@@ -10,16 +10,19 @@ from flask import Blueprint
 
 from connector.adapter import Handler, HeaderSource, WebhookVerdict
 from connector.planning import PlannedAction
-from connector.shopify import actions
-from connector.shopify.access import shopify_api, write_shopify_action
-from connector.shopify.admin_api import AdminApi
-from connector.shopify.app_config import NOT_CONFIGURED, signing_secrets
-from connector.shopify.app_routes import bp as app_bp
-from connector.shopify.events import HANDLERS
-from connector.shopify.routes import bp as proxy_bp
-from connector.shopify.tenancy import own_webhook_secret, shop_named_elsewhere
-from connector.shopify.topics import HANDLED_TOPICS, PRIVACY_TOPICS
-from connector.shopify.verify import verify_webhook
+from connector.shopify import payloads, privacy, write_back
+from connector.shopify.api import AdminApi, shopify_api
+from connector.shopify.payloads import HANDLED_TOPICS, PRIVACY_TOPICS
+from connector.shopify.reconcile import reconcile_shopify
+from connector.shopify.routes import app_bp, proxy_bp
+from connector.shopify.verify import (
+    NOT_CONFIGURED,
+    own_webhook_secret,
+    shop_named_elsewhere,
+    signing_secrets,
+    verify_webhook,
+)
+from connector.shopify.write_back import write_shopify_action
 from storage.db import Storage
 from storage.models import CaseRecord, Platform, Store
 from storage.repositories import StoreCredentials
@@ -28,7 +31,7 @@ from storage.repositories import StoreCredentials
 class ShopifyAdapter:
     name = Platform.SHOPIFY.value
     topics: frozenset[str] = HANDLED_TOPICS
-    handlers: Mapping[str, Handler] = HANDLERS
+    handlers: Mapping[str, Handler] = {**payloads.HANDLERS, **privacy.HANDLERS}
     blueprints: Sequence[Blueprint] = (proxy_bp, app_bp)
     privacy_topics: frozenset[str] = frozenset(PRIVACY_TOPICS)
     # Shopify resends a delivery that got no 2xx for up to 48 hours.
@@ -37,8 +40,6 @@ class ShopifyAdapter:
     def catch_up(self) -> int:
         """A webhook may still be lost after Shopify's retries: each store's recent orders and waiting returns are
         read again (one job per store), and what was missed goes through the webhooks' own handlers."""
-        from connector.shopify.reconcile import reconcile_shopify  # reconcile.py reaches the registry's runner
-
         return reconcile_shopify()
 
     def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
@@ -62,7 +63,7 @@ class ShopifyAdapter:
 
     def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
         refs: dict[str, Any] = record.document.get("platform", {})
-        return actions.plan_actions(decision, case_key=record.request_key, request_kind=record.kind,
+        return write_back.plan_actions(decision, case_key=record.request_key, request_kind=record.kind,
                                     order_gid=refs["order_gid"], return_gid=refs.get("return_gid"))
 
     def api_client(self, store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> AdminApi:

@@ -1,22 +1,4 @@
-"""The Shopify reconciliation: what the webhooks missed, found by reading each shop's orders and returns.
-
-Shopify resends a webhook for 48 hours, but a delivery can still be lost (an outage longer than that, a
-subscription removed). On the clock (`catch_up`), every active Shopify store gets a job of its own, so a shop
-that hangs or fails delays no other; the job reads, through GraphQL:
-
-1. the orders with a return waiting for a decision (`return_status:return_requested`): each REQUESTED return
-   requested since the store was installed that has no case yet is recorded as a `returns/request` event;
-2. the orders updated since the store's watermark (`stores.polled_at`, less an overlap): an order never
-   snapshotted, or changed since its snapshot was saved, is recorded as an `orders/create` event (its handler
-   reads the order and snapshots it once, later only moving its fulfilment on); a cancelled order as
-   `orders/cancelled`.
-
-Each event goes into the inbox exactly as a webhook's does, under a delivery id naming what it is, and is handled
-by the webhook's own handler. The inbox drops a repeat of the same find; the handlers are idempotent (a return's
-case is unique per return, a snapshot per order), so a webhook arriving before or after decides and writes
-nothing twice. A run stops early, keeping half the shop's query budget for the write-backs, when the bucket runs
-low; the watermark then moves to the last order handled and the next run goes on from there.
-"""
+"""The Shopify reconciliation: what the webhooks missed, found by reading each shop's orders and returns."""
 
 from __future__ import annotations
 
@@ -33,10 +15,8 @@ from sqlalchemy.orm import Session
 from connector.catch_up import CatchUpReport, failed_catch_up, store_to_catch_up
 from connector.demo import is_demo_store
 from connector.registry import runner_of
-from connector.shopify.access import shopify_api
-from connector.shopify.admin_api import AdminApi
-from connector.shopify.documents_listing import RECENT_ORDERS
-from connector.shopify.schemas_common import ShopifyPayloadError
+from connector.shopify.api import AdminApi, Document, shopify_api
+from connector.shopify.payloads import ShopifyPayloadError
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
@@ -131,8 +111,6 @@ def budget_spent(cost: Mapping[str, Any] | None) -> bool:
     return available - requested < kept
 
 
-# --- On the clock ----------------------------------------------------------------------------------
-
 def reconcile_shopify() -> int:
     """Queue one reconciliation job per active Shopify store; returns how many stores' last run failed."""
     with storage_of(current_app).transaction() as session:
@@ -223,3 +201,24 @@ def _known(session: Session, store_id: int, order: Mapping[str, Any]) -> Known:
     returns = [r.get("id") for r in (order.get("returns") or {}).get("nodes") or [] if r.get("status") == "REQUESTED"]
     with_cases = frozenset(str(gid) for gid in returns if find_case(session, store_id, f"return:{gid}") is not None)
     return Known(snapshot.updated_at if snapshot is not None else None, with_cases)
+
+
+# Sorted by UPDATED_AT, oldest first, so a run stopped early (its cost budget spent) has handled every order up to
+# the last one it saw and can keep that as its watermark. Five returns per order is more than an order has in
+# practice; the page size is a variable so the requested cost stays small (3 + first * 8 points).
+RECENT_ORDERS = Document("RecentOrders", """
+query RecentOrders($query: String!, $first: Int!, $after: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id
+      legacyResourceId
+      updatedAt
+      cancelledAt
+      returns(first: 5) {
+        nodes { id status createdAt }
+      }
+    }
+  }
+}
+""")

@@ -26,14 +26,13 @@ class StoreCredentials:
 
 
 def add_shopify_store(session: Session, cipher: Cipher, *, domain: str, access_token: str,
-                      api_base_url: str | None = None, webhook_secret: str | None = None) -> Store:
-    """Add a Shopify shop; `api_base_url` points at a stand-in API (tests), else the shop's own domain is used."""
+                      webhook_secret: str | None = None) -> Store:
+    """Add a Shopify shop, reached at its own *.myshopify.com domain."""
     credentials = StoreCredentials(
         access_token=secret("access_token", access_token),
         webhook_secret=secret("webhook_secret", webhook_secret, required=False),
     )
-    base = web_url("api_base_url", api_base_url) if api_base_url else None
-    return _add(session, cipher, Platform.SHOPIFY, shopify_domain(domain), base, credentials)
+    return _add(session, cipher, Platform.SHOPIFY, shopify_domain(domain), None, credentials)
 
 
 def add_woocommerce_store(session: Session, cipher: Cipher, *, url: str, consumer_key: str, consumer_secret: str,

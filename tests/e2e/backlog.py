@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from support import shop_routes
 
-from connector.shopify.actions import RETURN_DECLINE
+from connector.shopify.write_back import RETURN_DECLINE
 from jobs.actions import perform_action, store_of_action
 from jobs.queue import RedisQueue, job_id_for
 from jobs.settings import DEFAULT_STORE_SLOTS
@@ -27,9 +28,9 @@ ORDER = {"placed_at": "2026-11-20T09:00:00Z", "fulfilled_at": "2026-11-21T08:00:
 
 def add_store(storage: Storage, fake: FakeShopify, domain: str) -> int:
     """A Shopify store of Assay's whose Admin API is the fake (each shop has its own bucket there)."""
+    shop_routes.route(domain, fake.origin)
     with storage.transaction() as session:
-        return add_shopify_store(session, storage.cipher, domain=domain, access_token=fake.access_token,
-                                 api_base_url=fake.origin).id
+        return add_shopify_store(session, storage.cipher, domain=domain, access_token=fake.access_token).id
 
 
 def seed_declines(storage: Storage, fake: FakeShopify, store_id: int, count: int, prefix: str) -> list[str]:

@@ -12,7 +12,7 @@ from redis import Redis
 from rq import Queue
 from support.own_redis import OwnRedis
 
-from connector.shopify.admin_api import AdminApi, RetryPolicy
+from connector.shopify.api import AdminApi, RetryPolicy
 from jobs.queue import Stage, stage_queue_name
 from storage.db import Storage, storage_of
 from webhooks.app import create_app
@@ -54,7 +54,6 @@ def admin_api(fake_shopify: FakeShopify, sleeps: list[float]) -> Iterator[AdminA
     with AdminApi(
         fake_shopify.shop_domain,
         fake_shopify.access_token,
-        admin_origin=fake_shopify.origin,
         timeout_seconds=0.5,
         retry=RetryPolicy(max_attempts=4, backoff_base_seconds=0.5),
         sleep=sleep,

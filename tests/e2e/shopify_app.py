@@ -42,8 +42,7 @@ def install(app: Flask, fake: FakeShopify, preset: str | None) -> None:
     """The fake shop as a store of Assay's, on `preset`'s policy (None: the merchant hasn't chosen one yet)."""
     storage = storage_of(app)
     with storage.transaction() as session:
-        store = add_shopify_store(session, storage.cipher, domain=fake.shop_domain, access_token=fake.access_token,
-                                  api_base_url=fake.origin)
+        store = add_shopify_store(session, storage.cipher, domain=fake.shop_domain, access_token=fake.access_token)
         if preset is not None:
             set_policy(session, store.id, preset_document(preset) or {})
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from flask import Flask
+from support import shop_routes
 from support.session_tokens import APP_SECRET, CLIENT_ID, session_token
 from support.signing import sign
 
@@ -25,7 +26,8 @@ from .fakes.shopify_oauth import FakeShopifyOrigin
 @pytest.fixture
 def shop_origin(fake_shopify: FakeShopify) -> Iterator[FakeShopifyOrigin]:
     origin = FakeShopifyOrigin(fake_shopify, CLIENT_ID, APP_SECRET).start()
-    yield origin
+    with shop_routes.routed(fake_shopify.shop_domain, origin.origin):  # its token endpoint, then the Admin API
+        yield origin
     origin.stop()
 
 
@@ -34,7 +36,7 @@ def embedded_app(storage: Storage, storage_url: str, encryption_keys: str, redis
                  shop_origin: FakeShopifyOrigin) -> Iterator[Flask]:
     made = create_app({"DATABASE_URL": storage_url, "ASSAY_ENCRYPTION_KEYS": encryption_keys, "REDIS_URL": redis_url,
                        "RQ_QUEUE": queue_name, "SHOPIFY_API_SECRET": APP_SECRET, "SHOPIFY_API_KEY": CLIENT_ID,
-                       "SHOPIFY_API_ORIGIN": shop_origin.origin, "SHOPIFY_TIMEOUT_SECONDS": 0.5,
+                       "SHOPIFY_TIMEOUT_SECONDS": 0.5,
                        "WOOCOMMERCE_TIMEOUT_SECONDS": 0.5, "TESTING": True})
     yield made
     storage_of(made).dispose()

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from rq import SimpleWorker
 from sqlalchemy import select
+from support import shop_routes
 
 from cli.main import cli
 from jobs.queue import RedisQueue, queue_of
@@ -107,8 +108,8 @@ def a_store_with_cases(app: Flask, domain: str, *documents: dict[str, object]) -
     past the relay's grace period, and no job queued for any: each one's job was lost."""
     storage = storage_of(app)
     with storage.transaction() as session:
-        store = add_shopify_store(session, storage.cipher, domain=domain, access_token="shpat_x",
-                                  api_base_url="http://127.0.0.1:9")
+        shop_routes.route(domain, "http://127.0.0.1:9")  # nothing listens there
+        store = add_shopify_store(session, storage.cipher, domain=domain, access_token="shpat_x")
         set_policy(session, store.id, preset_document("pristine-crystals") or {})
         ids = []
         for number, document in enumerate(documents):

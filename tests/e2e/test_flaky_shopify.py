@@ -10,7 +10,6 @@ writes each once when the shop answers again."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
@@ -35,7 +34,7 @@ from storage.models import Action, CaseRecord, Event, Store
 
 from .fakes.shopify_chaos import FlakyShopify
 from .shopify_app import SECRET, install, order_created, post_webhook, return_payload, run_worker
-from .worker_process import ASSAY, kill_worker, needs_proc, start_clock, start_worker
+from .worker_process import ASSAY, kill_worker, needs_proc, process_environment, start_clock, start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -45,7 +44,7 @@ FAULT_RATE = 0.3
 TIMEOUT_SECONDS = 1.0
 MAX_ATTEMPTS = 6
 WORKERS = 3
-INLINE_WAIT_SECONDS = 1.0  # connector/shopify/access.py: what a job may wait in place, in all
+INLINE_WAIT_SECONDS = 1.0  # connector/shopify/api.py: what a job may wait in place, in all
 # Beyond a job's own work: a loaded 2-core machine running two workers, the database and this test.
 MACHINE_MARGIN_SECONDS = 2.0
 # Measured on this 2-core machine: 11-22 s with it to itself, 22-36 s beside other test runs (load 7); each
@@ -226,7 +225,7 @@ def test_flaky_shops_are_written_once_in_seconds_and_the_hanging_one_fails_then_
         # It answers again: `assay actions retry ID` writes each once.
         hanging.release()
         for action in actions_of(app, hanging.shop_domain):
-            retried = subprocess.run([ASSAY, "actions", "retry", str(action.id)], env={**os.environ, **environment},
+            retried = subprocess.run([ASSAY, "actions", "retry", str(action.id)], env=process_environment(environment),
                                      capture_output=True, text=True, check=False)
             assert retried.returncode == 0, retried.stderr
         assert wait_until(lambda: all(a.state == "done" for a in actions_of(app, hanging.shop_domain)), 30), \

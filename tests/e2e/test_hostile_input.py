@@ -27,6 +27,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from support import shop_routes
 from support.session_tokens import CLIENT_ID, session_token
 from support.signing import sign
 
@@ -87,8 +88,8 @@ def fuzz_app(app: Flask) -> Iterator[Flask]:
     storage = storage_of(app)
     with storage.transaction() as session:
         for domain in (SHOP, OTHER_SHOP):
-            add_shopify_store(session, storage.cipher, domain=domain, access_token="shpat_x",
-                              api_base_url="http://127.0.0.1:9")
+            shop_routes.route(domain, "http://127.0.0.1:9")  # nothing listens there
+            add_shopify_store(session, storage.cipher, domain=domain, access_token="shpat_x")
         add_woocommerce_store(session, storage.cipher, url=SITE, consumer_key="ck_x", consumer_secret="cs_x",
                               webhook_secret=WOO_SECRET)
     yield app

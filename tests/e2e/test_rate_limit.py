@@ -12,10 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from connector.shopify import pacing
-from connector.shopify.actions import RETURN_DECLINE
-from connector.shopify.pace_store import pace_store
-from connector.shopify.pacing import Bucket
+from connector.shopify import api
+from connector.shopify.api import Bucket, pace_store
+from connector.shopify.write_back import RETURN_DECLINE
 from jobs.actions import perform_action
 from storage.db import Storage
 from storage.models import Action
@@ -51,7 +50,7 @@ def write_behind_a_promise(app: Flask, fake_shopify: FakeShopify, storage: Stora
     assert ledger is not None
     now = time.time()
     ledger.change(fake_shopify.shop_domain, "other", now,
-                  lambda state: pacing.admit(pacing.observe(state, Bucket(0.0, now, 2000, 100), 0), promised, now))
+                  lambda state: api.admit(api.observe(state, Bucket(0.0, now, 2000, 100), 0), promised, now))
     ledger.learn(RETURN_DECLINE, 16)
     started = time.monotonic()
     with app.app_context():

@@ -6,15 +6,16 @@ from typing import Any
 
 import pytest
 
-from connector.shopify import documents
-from connector.shopify.admin_api import AdminApi, shop_handle
-from connector.shopify.admin_errors import (
+from connector.shopify import payloads, write_back
+from connector.shopify.api import (
+    AdminApi,
+    Document,
     ShopifyAccessDenied,
     ShopifyGraphQLError,
     ShopifyUnavailable,
     ShopifyUserErrors,
+    shop_handle,
 )
-from connector.shopify.documents import Document
 
 from .fakes.shopify import FakeShopify
 
@@ -45,7 +46,7 @@ def test_a_query_returns_the_data_and_sends_the_shop_token_and_variables(
 ) -> None:
     seeded = fake_shopify.seed_order(ORDER)
 
-    data = admin_api.execute(documents.ORDER_FOR_CASE, {"id": seeded.gid})
+    data = admin_api.execute(payloads.ORDER_FOR_CASE, {"id": seeded.gid})
 
     order = data["order"]
     line = order["lineItems"]["nodes"][0]
@@ -69,7 +70,7 @@ def test_a_throttled_request_waits_until_the_bucket_holds_its_cost_then_succeeds
     seeded = fake_shopify.seed_order(ORDER)
     fake_shopify.fail_next(1, "throttled")  # reported with nothing available
 
-    admin_api.execute(documents.ORDER_FOR_CASE, {"id": seeded.gid})
+    admin_api.execute(payloads.ORDER_FOR_CASE, {"id": seeded.gid})
 
     throttled, answered = fake_shopify.requests
     cost = throttled.response["extensions"]["cost"]
@@ -84,7 +85,7 @@ def test_an_empty_bucket_refills_while_the_client_waits(
     seeded = fake_shopify.seed_order(ORDER)
     fake_shopify.bucket.set_available(0)
 
-    admin_api.execute(documents.ORDER_FOR_CASE, {"id": seeded.gid})
+    admin_api.execute(payloads.ORDER_FOR_CASE, {"id": seeded.gid})
 
     assert len(sleeps) == 1 and sleeps[0] > 1.0
     assert len(fake_shopify.operations("OrderForCase")) == 1
@@ -93,7 +94,7 @@ def test_an_empty_bucket_refills_while_the_client_waits(
 def test_a_429_waits_for_retry_after(fake_shopify: FakeShopify, admin_api: AdminApi, sleeps: list[float]) -> None:
     fake_shopify.fail_next(1, "429", retry_after=2.0)
 
-    admin_api.execute(documents.SHOP_FACTS)
+    admin_api.execute(payloads.SHOP_FACTS)
 
     assert sleeps == [2.0]
 
@@ -104,7 +105,7 @@ def test_server_errors_are_retried_with_exponential_backoff(
     fake_shopify.fail_next(1, "5xx", status=502)
     fake_shopify.fail_next(1, "5xx", status=500)
 
-    data = admin_api.execute(documents.SHOP_FACTS)
+    data = admin_api.execute(payloads.SHOP_FACTS)
 
     assert data["shop"]["ianaTimezone"] == "Europe/Berlin"
     assert sleeps == [0.5, 1.0]
@@ -114,7 +115,7 @@ def test_server_errors_are_retried_with_exponential_backoff(
 def test_a_timeout_is_retried(fake_shopify: FakeShopify, admin_api: AdminApi, sleeps: list[float]) -> None:
     fake_shopify.fail_next(1, "hang")
 
-    admin_api.execute(documents.SHOP_FACTS)
+    admin_api.execute(payloads.SHOP_FACTS)
 
     assert sleeps == [0.5]
     assert len(fake_shopify.operations("ShopFacts")) == 1
@@ -126,7 +127,7 @@ def test_outages_beyond_the_attempt_budget_raise_a_retryable_error(
     fake_shopify.fail_next(10, "5xx")
 
     with pytest.raises(ShopifyUnavailable, match="gave up after 4 attempts") as raised:
-        admin_api.execute(documents.SHOP_FACTS)
+        admin_api.execute(payloads.SHOP_FACTS)
 
     assert raised.value.retryable
     assert len(fake_shopify.requests) == 4
@@ -137,7 +138,7 @@ def test_user_errors_of_a_mutation_are_raised_with_their_codes(fake_shopify: Fak
     already_open = fake_shopify.seed_return(seeded, status="OPEN")
 
     with pytest.raises(ShopifyUserErrors) as raised:
-        admin_api.execute(documents.RETURN_APPROVE_REQUEST, {"id": already_open})
+        admin_api.execute(write_back.RETURN_APPROVE_REQUEST, {"id": already_open})
 
     assert raised.value.codes == ["INVALID_STATE"]
     assert raised.value.data["returnApproveRequest"]["return"] is None
@@ -146,7 +147,7 @@ def test_user_errors_of_a_mutation_are_raised_with_their_codes(fake_shopify: Fak
 
 def test_order_cancel_user_errors_are_raised_too(fake_shopify: FakeShopify, admin_api: AdminApi) -> None:
     with pytest.raises(ShopifyUserErrors) as raised:
-        admin_api.execute(documents.ORDER_CANCEL, {"orderId": "gid://shopify/Order/999"})
+        admin_api.execute(write_back.ORDER_CANCEL_MUTATION, {"orderId": "gid://shopify/Order/999"})
 
     assert raised.value.codes == ["NOT_FOUND"]
 
@@ -163,9 +164,9 @@ def test_an_invalid_document_is_a_graphql_error_and_is_not_retried(
 
 
 def test_a_revoked_token_is_access_denied_without_retrying(fake_shopify: FakeShopify) -> None:
-    with AdminApi(fake_shopify.shop_domain, "shpat_revoked", admin_origin=fake_shopify.origin) as api:
+    with AdminApi(fake_shopify.shop_domain, "shpat_revoked") as api:
         with pytest.raises(ShopifyAccessDenied) as raised:
-            api.execute(documents.SHOP_FACTS)
+            api.execute(payloads.SHOP_FACTS)
 
     assert raised.value.status == 401
     assert "shpat_revoked" not in str(raised.value) + repr(api)
@@ -176,8 +177,8 @@ def test_a_repeated_refund_with_the_same_key_is_created_once(fake_shopify: FakeS
     seeded = fake_shopify.seed_order(ORDER)
     variables = refund_variables(seeded.gid, seeded.line_gids[0], "action-42")
 
-    first = admin_api.execute(documents.REFUND_CREATE, variables)
-    second = admin_api.execute(documents.REFUND_CREATE, variables)
+    first = admin_api.execute(write_back.REFUND_CREATE, variables)
+    second = admin_api.execute(write_back.REFUND_CREATE, variables)
 
     assert first["refundCreate"]["refund"]["id"] == second["refundCreate"]["refund"]["id"]
     assert len(fake_shopify.state.refunds) == 1
@@ -189,7 +190,7 @@ def test_a_refund_whose_answer_was_lost_is_retried_without_refunding_twice(
     seeded = fake_shopify.seed_order(ORDER)
     fake_shopify.fail_next(1, "hang_after_execute")
 
-    data = admin_api.execute(documents.REFUND_CREATE, refund_variables(seeded.gid, seeded.line_gids[0], "action-7"))
+    data = admin_api.execute(write_back.REFUND_CREATE, refund_variables(seeded.gid, seeded.line_gids[0], "action-7"))
 
     [refund] = fake_shopify.state.refunds
     assert data["refundCreate"]["refund"]["id"] == refund["id"]
@@ -199,10 +200,10 @@ def test_a_refund_whose_answer_was_lost_is_retried_without_refunding_twice(
 
 def test_one_key_for_two_different_refunds_is_refused(fake_shopify: FakeShopify, admin_api: AdminApi) -> None:
     seeded = fake_shopify.seed_order({**ORDER, "lines": [ORDER["lines"][0], ORDER["lines"][0]]})
-    admin_api.execute(documents.REFUND_CREATE, refund_variables(seeded.gid, seeded.line_gids[0], "action-1"))
+    admin_api.execute(write_back.REFUND_CREATE, refund_variables(seeded.gid, seeded.line_gids[0], "action-1"))
 
     with pytest.raises(ShopifyGraphQLError) as raised:
-        admin_api.execute(documents.REFUND_CREATE, refund_variables(seeded.gid, seeded.line_gids[1], "action-1"))
+        admin_api.execute(write_back.REFUND_CREATE, refund_variables(seeded.gid, seeded.line_gids[1], "action-1"))
 
     assert raised.value.codes == ["IDEMPOTENCY_KEY_PARAMETER_MISMATCH"]
     assert len(fake_shopify.state.refunds) == 1

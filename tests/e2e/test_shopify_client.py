@@ -6,12 +6,9 @@ from typing import Any
 
 import pytest
 
-from connector.shopify import client
-from connector.shopify.actions import plan_actions
-from connector.shopify.admin_api import AdminApi, RetryPolicy
-from connector.shopify.admin_errors import ShopifyUnavailable
-from connector.shopify.client import WriteBackRejected, write_back
-from connector.shopify.schemas_common import numeric_id
+from connector.shopify.api import AdminApi, RetryPolicy, ShopifyUnavailable
+from connector.shopify.payloads import numeric_id
+from connector.shopify.write_back import JOB_MAX_POLLS, WriteBackRejected, plan_actions, write_back
 
 from .fakes.shopify import FakeShopify
 from .fakes.shopify_seed import SeededOrder
@@ -129,7 +126,7 @@ def test_a_cancel_job_that_never_finishes_is_left_for_the_job_to_retry(
     with pytest.raises(ShopifyUnavailable, match="not done"):
         cancel(admin_api, order.gid)
 
-    assert len(fake_shopify.operations("Job")) == client.JOB_MAX_POLLS
+    assert len(fake_shopify.operations("Job")) == JOB_MAX_POLLS
     assert sum(sleeps) < 30
 
 
@@ -302,7 +299,7 @@ def test_an_outage_that_outlasts_the_retries_propagates_for_the_job_to_retry(
 
 def test_a_revoked_token_is_a_rejection(fake_shopify: FakeShopify) -> None:
     order = fake_shopify.seed_order(UNFULFILLED_ORDER)
-    with AdminApi(fake_shopify.shop_domain, "shpat_revoked", admin_origin=fake_shopify.origin,
+    with AdminApi(fake_shopify.shop_domain, "shpat_revoked",
                   retry=RetryPolicy(max_attempts=2), sleep=lambda _seconds: None) as api:
         with pytest.raises(WriteBackRejected, match="(?i)access token") as rejected:
             review(api, order.gid)

@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.shopify import documents
-from connector.shopify.admin_api import AdminApi
-from connector.shopify.admin_errors import ShopifyUserErrors
+from connector.shopify import api, payloads, write_back
+from connector.shopify.api import AdminApi, ShopifyUserErrors
 
 from .fakes.shopify import FakeShopify
 
@@ -28,7 +27,7 @@ DELIVERED_ORDER: dict[str, Any] = {
 
 def post(fake: FakeShopify, body: object, token: str | None = None, path: str | None = None) -> httpx.Response:
     headers = {"X-Shopify-Access-Token": token or fake.access_token}
-    return httpx.post(fake.origin + (path or f"/admin/api/{documents.API_VERSION}/graphql.json"), json=body,
+    return httpx.post(fake.origin + (path or f"/admin/api/{api.API_VERSION}/graphql.json"), json=body,
                       headers=headers)
 
 
@@ -48,7 +47,7 @@ def test_a_wrong_token_a_wrong_version_and_a_bad_body_are_rejected(fake_shopify:
 
 
 def test_every_answer_reports_its_cost_and_the_bucket(fake_shopify: FakeShopify) -> None:
-    cost = post(fake_shopify, {"query": documents.SHOP_FACTS.source}).json()["extensions"]["cost"]
+    cost = post(fake_shopify, {"query": payloads.SHOP_FACTS.source}).json()["extensions"]["cost"]
 
     assert cost["requestedQueryCost"] == 2
     status = cost["throttleStatus"]
@@ -71,9 +70,9 @@ def test_a_cancel_runs_as_a_job_that_refunds_the_original_payment_and_notifies(
 ) -> None:
     seeded = fake_shopify.seed_order({**DELIVERED_ORDER, "fulfilled_at": None, "delivered_at": None})
 
-    cancel = admin_api.execute(documents.ORDER_CANCEL, {"orderId": seeded.gid, "staffNote": "Assay case 7"})
+    cancel = admin_api.execute(write_back.ORDER_CANCEL_MUTATION, {"orderId": seeded.gid, "staffNote": "Assay case 7"})
     job_id = cancel["orderCancel"]["job"]["id"]
-    polled = admin_api.execute(documents.JOB, {"id": job_id})
+    polled = admin_api.execute(write_back.JOB, {"id": job_id})
 
     assert polled["job"] == {"id": job_id, "done": True}
     assert fake_shopify.order(seeded.gid)["cancelledAt"] is not None
@@ -92,7 +91,7 @@ def test_a_return_is_read_with_each_line_traced_to_its_order_line(
         seeded, [{"line_gid": seeded.line_gids[1], "quantity": 1, "reason": "defective", "customer_note": "chipped"}]
     )
 
-    found = admin_api.execute(documents.RETURN_FOR_CASE, {"id": return_gid})["return"]
+    found = admin_api.execute(payloads.RETURN_FOR_CASE, {"id": return_gid})["return"]
 
     [line] = found["returnLineItems"]["nodes"]
     assert found["order"] == {"id": seeded.gid}
@@ -109,7 +108,7 @@ def test_a_declined_return_keeps_its_reason_and_note_and_tells_the_customer(
     return_gid = fake_shopify.seed_return(seeded)
 
     answer = admin_api.execute(
-        documents.RETURN_DECLINE_REQUEST,
+        write_back.RETURN_DECLINE_REQUEST,
         {"id": return_gid, "declineReason": "FINAL_SALE", "declineNote": "Sale items can't be returned."},
     )
 
@@ -123,7 +122,7 @@ def test_an_approved_return_opens_and_tells_the_customer(fake_shopify: FakeShopi
     seeded = fake_shopify.seed_order(DELIVERED_ORDER)
     return_gid = fake_shopify.seed_return(seeded)
 
-    admin_api.execute(documents.RETURN_APPROVE_REQUEST, {"id": return_gid})
+    admin_api.execute(write_back.RETURN_APPROVE_REQUEST, {"id": return_gid})
 
     assert fake_shopify.return_(return_gid)["status"] == "OPEN"
     assert fake_shopify.state.notifications == [("return_approved", return_gid)]
@@ -132,10 +131,10 @@ def test_an_approved_return_opens_and_tells_the_customer(fake_shopify: FakeShopi
 def test_a_review_tags_the_order_and_appends_to_its_note(fake_shopify: FakeShopify, admin_api: AdminApi) -> None:
     seeded = fake_shopify.seed_order({**DELIVERED_ORDER, "note": "Gift wrap please"})
 
-    admin_api.execute(documents.TAGS_ADD, {"id": seeded.gid, "tags": ["assay-review"]})
-    admin_api.execute(documents.TAGS_ADD, {"id": seeded.gid, "tags": ["assay-review"]})
-    note = admin_api.execute(documents.ORDER_NOTE, {"id": seeded.gid})["order"]["note"]
-    admin_api.execute(documents.ORDER_NOTE_UPDATE, {"id": seeded.gid, "note": f"{note}\nAssay: needs review"})
+    admin_api.execute(write_back.TAGS_ADD, {"id": seeded.gid, "tags": ["assay-review"]})
+    admin_api.execute(write_back.TAGS_ADD, {"id": seeded.gid, "tags": ["assay-review"]})
+    note = admin_api.execute(write_back.ORDER_NOTE_QUERY, {"id": seeded.gid})["order"]["note"]
+    admin_api.execute(write_back.ORDER_NOTE_UPDATE, {"id": seeded.gid, "note": f"{note}\nAssay: needs review"})
 
     order = fake_shopify.order(seeded.gid)
     assert order["tags"] == ["assay-review"]
@@ -145,9 +144,9 @@ def test_a_review_tags_the_order_and_appends_to_its_note(fake_shopify: FakeShopi
 def test_line_items_page_through_the_cursor(fake_shopify: FakeShopify, admin_api: AdminApi) -> None:
     seeded = fake_shopify.seed_order({"lines": [{"title": f"Charm {n}"} for n in range(30)]})
 
-    first = admin_api.execute(documents.ORDER_FOR_CASE, {"id": seeded.gid})["order"]["lineItems"]
+    first = admin_api.execute(payloads.ORDER_FOR_CASE, {"id": seeded.gid})["order"]["lineItems"]
     rest = admin_api.execute(
-        documents.ORDER_FOR_CASE, {"id": seeded.gid, "lineItemsAfter": first["pageInfo"]["endCursor"]}
+        payloads.ORDER_FOR_CASE, {"id": seeded.gid, "lineItemsAfter": first["pageInfo"]["endCursor"]}
     )["order"]["lineItems"]
 
     assert (len(first["nodes"]), first["pageInfo"]["hasNextPage"]) == (25, True)
@@ -163,7 +162,7 @@ PAID_WITH_A_GIFT_CARD = {**DELIVERED_ORDER, "taxes_included": True, "gift_card_p
 def opened_return(fake: FakeShopify, admin_api: AdminApi) -> tuple[str, dict[str, Any]]:
     seeded = fake.seed_order(PAID_WITH_A_GIFT_CARD)
     return_gid = fake.seed_return(seeded, [{"line_gid": seeded.line_gids[1], "quantity": 2}], status="OPEN")
-    return return_gid, admin_api.execute(documents.RETURN_TO_REFUND, {"id": return_gid})["return"]
+    return return_gid, admin_api.execute(write_back.RETURN_TO_REFUND, {"id": return_gid})["return"]
 
 
 def process(admin_api: AdminApi, found: dict[str, Any], amounts: list[str], quantity: int = 1) -> dict[str, Any]:
@@ -175,7 +174,7 @@ def process(admin_api: AdminApi, found: dict[str, Any], amounts: list[str], quan
             {"parentId": payment["id"], "transactionAmount": {"amount": amount, "currencyCode": "EUR"}}
             for payment, amount in zip(payments, amounts, strict=False)]}},
     }}
-    return admin_api.execute(documents.RETURN_PROCESS, variables)
+    return admin_api.execute(write_back.RETURN_PROCESS, variables)
 
 
 def test_an_order_is_paid_by_gift_card_and_card_and_reads_back_its_payments(
@@ -183,7 +182,7 @@ def test_an_order_is_paid_by_gift_card_and_card_and_reads_back_its_payments(
 ) -> None:
     seeded = fake_shopify.seed_order(PAID_WITH_A_GIFT_CARD)
 
-    order = admin_api.execute(documents.ORDER_PAYMENTS, {"id": seeded.gid})["order"]
+    order = admin_api.execute(payloads.ORDER_PAYMENTS, {"id": seeded.gid})["order"]
 
     assert order["totalReceivedSet"] == {"shopMoney": {"amount": "233.90"}}  # taxes inside the prices
     assert [(t["kind"], t["gateway"], t["amountSet"]["shopMoney"]["amount"]) for t in order["transactions"]] == [
@@ -201,7 +200,7 @@ def test_processing_a_return_refunds_exactly_the_amounts_given_to_each_payment(
     assert [(part["gateway"], part["amount"]) for part in refund["parts"]] == [
         ("gift_card", Decimal("10.00")), ("shopify_payments", Decimal("79.00"))]
     assert refund["returnId"] == return_gid
-    order = admin_api.execute(documents.ORDER_PAYMENTS, {"id": found["order"]["id"]})["order"]
+    order = admin_api.execute(payloads.ORDER_PAYMENTS, {"id": found["order"]["id"]})["order"]
     assert order["totalRefundedSet"] == {"shopMoney": {"amount": "89.00"}}
     assert [line["currentQuantity"] for line in order["lineItems"]["nodes"]] == [1, 1]
     assert fake_shopify.return_(return_gid)["status"] == "OPEN"  # one of the two units is still to process
@@ -226,7 +225,7 @@ def test_a_refund_beyond_what_is_left_or_of_more_units_than_returned_is_refused_
 def test_a_return_not_yet_approved_can_not_be_processed(fake_shopify: FakeShopify, admin_api: AdminApi) -> None:
     seeded = fake_shopify.seed_order(PAID_WITH_A_GIFT_CARD)
     return_gid = fake_shopify.seed_return(seeded)
-    found = admin_api.execute(documents.RETURN_TO_REFUND, {"id": return_gid})["return"]
+    found = admin_api.execute(write_back.RETURN_TO_REFUND, {"id": return_gid})["return"]
 
     with pytest.raises(ShopifyUserErrors) as refused:
         process(admin_api, found, ["10.00"])
@@ -237,7 +236,7 @@ def test_a_return_not_yet_approved_can_not_be_processed(fake_shopify: FakeShopif
 def test_cancelling_refunds_what_is_left_of_each_payment_to_it(fake_shopify: FakeShopify, admin_api: AdminApi) -> None:
     seeded = fake_shopify.seed_order({**PAID_WITH_A_GIFT_CARD, "fulfilled_at": None, "refunded": "30.00"})
 
-    admin_api.execute(documents.ORDER_CANCEL, {"orderId": seeded.gid})
+    admin_api.execute(write_back.ORDER_CANCEL_MUTATION, {"orderId": seeded.gid})
     fake_shopify.finish_jobs()
 
     [refund] = fake_shopify.state.refunds

@@ -12,10 +12,9 @@ from flask import Flask
 from sqlalchemy import text
 from support.session_tokens import APP_SECRET, CLIENT_ID, bearer
 
-from connector.shopify.access import shopify_api
-from connector.shopify.app_config import shopify_app
-from connector.shopify.documents import SHOP_FACTS
-from connector.shopify.offline_tokens import TokenUnavailable, fresh_access_token
+from connector.shopify.api import TokenUnavailable, fresh_access_token, shopify_api
+from connector.shopify.payloads import SHOP_FACTS
+from connector.shopify.verify import shopify_app
 from storage.db import storage_of
 from storage.models import StoreStatus
 from storage.repositories import add_shopify_store, store_credentials
@@ -194,7 +193,7 @@ def test_a_store_added_with_a_non_expiring_token_keeps_working(
     storage = storage_of(embedded_app)
     with storage.transaction() as session:
         add_shopify_store(session, storage.cipher, domain=fake_shopify.shop_domain,
-                          access_token=fake_shopify.access_token, api_base_url=fake_shopify.origin)
+                          access_token=fake_shopify.access_token)
     store = shop_store(embedded_app, fake_shopify.shop_domain)
     with embedded_app.app_context(), shopify_api(store, store_credentials(store, storage.cipher),
                                                  embedded_app.config) as api:

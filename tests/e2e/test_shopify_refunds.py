@@ -18,8 +18,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from connector.shopify.admin_api import AdminApi
-from connector.shopify.client import write_back
+from connector.shopify.api import AdminApi
+from connector.shopify.write_back import write_back
 from jobs.actions import reconcile_actions
 from storage.db import storage_of
 from storage.models import Action, CaseRecord, DecisionRecord

@@ -6,10 +6,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from connector.shopify import documents
-from connector.shopify.admin_api import AdminApi
-from connector.shopify.schemas import order_from_graphql, return_request_from_graphql, shop_facts
-from connector.shopify.schemas_common import numeric_id
+from connector.shopify import payloads
+from connector.shopify.api import AdminApi
+from connector.shopify.payloads import numeric_id, order_from_graphql, return_request_from_graphql, shop_facts
 from policies.case_schema import load_case
 
 from .fakes.shopify import FakeShopify
@@ -42,8 +41,8 @@ def test_a_seeded_order_reads_back_as_the_order_it_was_seeded_from(
     fake_shopify: FakeShopify, admin_api: AdminApi
 ) -> None:
     seeded = fake_shopify.seed_order(ORDER)
-    facts = shop_facts(admin_api.execute(documents.SHOP_FACTS))
-    made = order_from_graphql(admin_api.execute(documents.ORDER_FOR_CASE, {"id": seeded.gid}), facts.country)
+    facts = shop_facts(admin_api.execute(payloads.SHOP_FACTS))
+    made = order_from_graphql(admin_api.execute(payloads.ORDER_FOR_CASE, {"id": seeded.gid}), facts.country)
 
     expected = copy.deepcopy(ORDER)
     expected["id"] = numeric_id(seeded.gid)
@@ -60,9 +59,9 @@ def test_a_seeded_return_reads_back_as_a_request_the_case_validator_accepts(
     return_gid = fake_shopify.seed_return(seeded, [
         {"line_gid": seeded.line_gids[1], "quantity": 1, "reason": "too-small", "customer_note": "Too tight"},
     ])
-    facts = shop_facts(admin_api.execute(documents.SHOP_FACTS))
-    order = order_from_graphql(admin_api.execute(documents.ORDER_FOR_CASE, {"id": seeded.gid}), facts.country).order
-    made = return_request_from_graphql(admin_api.execute(documents.RETURN_FOR_CASE, {"id": return_gid}), order)
+    facts = shop_facts(admin_api.execute(payloads.SHOP_FACTS))
+    order = order_from_graphql(admin_api.execute(payloads.ORDER_FOR_CASE, {"id": seeded.gid}), facts.country).order
+    made = return_request_from_graphql(admin_api.execute(payloads.RETURN_FOR_CASE, {"id": return_gid}), order)
 
     assert (made.return_gid, made.order_gid) == (return_gid, seeded.gid)
     assert made.request["lines"] == [{"line_id": numeric_id(seeded.line_gids[1]), "quantity": 1, "condition": None}]

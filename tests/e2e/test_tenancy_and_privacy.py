@@ -9,6 +9,7 @@ import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import String, cast, func, or_, select
+from support import shop_routes
 from support.signing import sign
 
 from connector.personal import pseudonym
@@ -36,8 +37,8 @@ def deliver(base_url: str, domain: str, topic: str, body: bytes, delivery: str) 
 def add_rival(app: Flask) -> None:
     storage = storage_of(app)
     with storage.transaction() as session:
-        add_shopify_store(session, storage.cipher, domain=RIVAL, access_token="shpat_rival",
-                          api_base_url="http://127.0.0.1:9")
+        shop_routes.route(RIVAL, "http://127.0.0.1:9")  # nothing listens there
+        add_shopify_store(session, storage.cipher, domain=RIVAL, access_token="shpat_rival")
 
 
 def rival(app: Flask) -> tuple[str, str | None, int]:

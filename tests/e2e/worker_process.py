@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 
 import pytest
+from support import shop_routes
 
 from .shopify_app import SECRET
 
@@ -24,12 +25,17 @@ def assay_environment(database_url: str, redis_url: str, encryption_keys: str, q
             "SHOPIFY_API_SECRET": SECRET, "RQ_QUEUE": queue_name, "SHOPIFY_TIMEOUT_SECONDS": "5", **settings}
 
 
+def process_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment, its shops' routes (see support/shop_routes.py) and `environment` over them."""
+    return {**os.environ, **shop_routes.environment(), **environment}
+
+
 def start_worker(environment: Mapping[str, str], log_path: str | None = None) -> subprocess.Popen[bytes]:
     """`assay worker` in a session of its own, so everything it forks can be found and killed with it; its JSON
     log lines (stderr) go to `log_path` when given."""
     log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child holds it; closed here once started
     try:
-        return subprocess.Popen([ASSAY, "worker"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
+        return subprocess.Popen([ASSAY, "worker"], env=process_environment(environment), stdout=subprocess.DEVNULL,
                                 stderr=log or subprocess.DEVNULL, start_new_session=True)
     finally:
         if log is not None:
@@ -38,7 +44,7 @@ def start_worker(environment: Mapping[str, str], log_path: str | None = None) ->
 
 def start_clock(environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """`assay clock` (RQ's cron) in a session of its own, as the Procfile's `clock:` runs it."""
-    return subprocess.Popen([ASSAY, "clock"], env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
+    return subprocess.Popen([ASSAY, "clock"], env=process_environment(environment), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
 

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import pytest
 from redis import Redis
 
-from connector.shopify import pacing
-from connector.shopify.pace_store import LEDGER_TTL_SECONDS, RedisPaceStore
-from connector.shopify.pacing import Bucket
+from connector.shopify import api
+from connector.shopify.api import LEDGER_TTL_SECONDS, Bucket, RedisPaceStore
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +26,7 @@ def store(redis_url: str) -> Iterator[RedisPaceStore]:
 
 
 def empty_bucket(store: RedisPaceStore, now: float = 0.0) -> None:
-    store.change("gems", "seen", now, lambda ledger: (None, pacing.observe(ledger, Bucket(0.0, now, 2000, 100), 0)))
+    store.change("gems", "seen", now, lambda ledger: (None, api.observe(ledger, Bucket(0.0, now, 2000, 100), 0)))
 
 
 def test_workers_asking_at_once_each_get_a_slot_of_their_own(store: RedisPaceStore) -> None:
@@ -36,7 +35,7 @@ def test_workers_asking_at_once_each_get_a_slot_of_their_own(store: RedisPaceSto
     lock = threading.Lock()
 
     def ask(job: int) -> None:
-        wait = store.change("gems", f"job-{job}", 0.0, lambda ledger: pacing.admit(ledger, 10, 0.0))
+        wait = store.change("gems", f"job-{job}", 0.0, lambda ledger: api.admit(ledger, 10, 0.0))
         with lock:
             waits.append(wait)
 
@@ -50,20 +49,20 @@ def test_workers_asking_at_once_each_get_a_slot_of_their_own(store: RedisPaceSto
 
 def test_a_woken_job_takes_up_its_own_promise_and_a_finished_one_frees_the_rest(store: RedisPaceStore) -> None:
     empty_bucket(store)
-    assert store.change("gems", "a", 0.0, lambda ledger: pacing.admit(ledger, 50, 0.0)) == pytest.approx(0.5)
-    assert store.change("gems", "b", 0.0, lambda ledger: pacing.admit(ledger, 50, 0.0)) == pytest.approx(1.0)
-    assert store.change("gems", "a", 0.5, lambda ledger: pacing.admit(ledger, 50, 0.5)) == 0.0
-    store.change("gems", "a", 0.6, lambda ledger: (None, pacing.observe(ledger, Bucket(0.0, 0.6, 2000, 100), 20)))
-    store.change("gems", "a", 0.6, lambda ledger: (None, pacing.release(ledger)))
+    assert store.change("gems", "a", 0.0, lambda ledger: api.admit(ledger, 50, 0.0)) == pytest.approx(0.5)
+    assert store.change("gems", "b", 0.0, lambda ledger: api.admit(ledger, 50, 0.0)) == pytest.approx(1.0)
+    assert store.change("gems", "a", 0.5, lambda ledger: api.admit(ledger, 50, 0.5)) == 0.0
+    store.change("gems", "a", 0.6, lambda ledger: (None, api.observe(ledger, Bucket(0.0, 0.6, 2000, 100), 20)))
+    store.change("gems", "a", 0.6, lambda ledger: (None, api.release(ledger)))
     # "a" spent 20 of its 50 and gave 30 back; "b" still holds 50: 10 points refilled by 0.7 s is 60 short.
-    assert store.change("gems", "c", 0.7, lambda ledger: pacing.admit(ledger, 10, 0.7)) == pytest.approx(0.5)
+    assert store.change("gems", "c", 0.7, lambda ledger: api.admit(ledger, 10, 0.7)) == pytest.approx(0.5)
 
 
 def test_lost_promises_expire_and_the_ledger_keys_carry_a_ttl(store: RedisPaceStore) -> None:
     empty_bucket(store)
-    store.change("gems", "lost", 0.0, lambda ledger: pacing.admit(ledger, 1000, 0.0))
-    later = 10.0 + pacing.CLAIM_GRACE_SECONDS + 1
-    assert store.change("gems", "next", later, lambda ledger: pacing.admit(ledger, 16, later)) == 0.0
+    store.change("gems", "lost", 0.0, lambda ledger: api.admit(ledger, 1000, 0.0))
+    later = 10.0 + api.CLAIM_GRACE_SECONDS + 1
+    assert store.change("gems", "next", later, lambda ledger: api.admit(ledger, 16, later)) == 0.0
     keys = list(store.redis.scan_iter(f"{store.namespace}:*"))
     assert keys and all(0 < store.redis.ttl(key) <= LEDGER_TTL_SECONDS for key in keys)
     assert store.redis.hget(f"{store.namespace}:shopify-pace:gems:claims", "lost") is None
@@ -77,7 +76,7 @@ def test_what_a_kind_costs_is_learned_for_every_worker(store: RedisPaceStore) ->
 
 
 def test_a_jobs_answers_reach_the_shared_ledger_with_its_release(store: RedisPaceStore) -> None:
-    from connector.shopify.pace_store import JobPacer
+    from connector.shopify.api import JobPacer
 
     empty_bucket(store)
     now = [0.0]

@@ -92,7 +92,7 @@ def test_an_empty_list_says_how_to_add_a_store(run: Run) -> None:
      ["'--domain'", "*.myshopify.com", "'crystals.com'"]),
     ([*WOO[:-4], "--secret", "secret_never_printed", "--webhook-secret", "w"], ["'--secret'", "must start with 'cs_'"]),
     (["stores", "add", "--platform", "shopify", "--domain", "a.myshopify.com", "--token", "t", "--api-base", "x"],
-     ["'--api-base'", "http:// or https://"]),
+     ["No such option '--api-base'"]),
 ])
 def test_bad_store_options_are_named_with_their_rule(run: Run, args: list[str], fragments: list[str]) -> None:
     result = run(*args)

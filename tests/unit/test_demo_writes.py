@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from connector import shopify
 from connector.demo import DemoWrites, is_demo_store
+from connector.shopify.adapter import ADAPTER as SHOPIFY
 from connector.woocommerce import adapter as woocommerce
 
 
@@ -11,7 +11,7 @@ def test_what_a_platform_may_offer_is_still_offered_through_the_wrapper() -> Non
     # The clock runs the catch-up for missed webhooks (WooCommerce's poll, the Shopify reconciliation) by asking
     # each registered adapter for `catch_up`.
     assert DemoWrites(woocommerce.ADAPTER).catch_up == woocommerce.ADAPTER.catch_up
-    assert DemoWrites(shopify.ADAPTER).catch_up == shopify.ADAPTER.catch_up
+    assert DemoWrites(SHOPIFY).catch_up == SHOPIFY.catch_up
 
 
 def test_only_a_domain_under_the_reserved_invalid_name_is_a_demo_store() -> None:

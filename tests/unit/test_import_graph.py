@@ -132,7 +132,7 @@ def test_the_walk_sees_imports_at_module_level_inside_functions_and_under_type_c
     assert "connector.registry" in graph()["jobs.events"]  # module level
     assert "webhooks.app" in graph()["cli.main"]  # inside a function (kept out of `assay decide`'s start-up)
     assert "storage.models" in graph()["connector.adapter"]  # under TYPE_CHECKING
-    assert "connector.shopify.actions" in graph()["connector.shopify.client"]  # `from package import module`
+    assert "connector.shopify.payloads" in graph()["connector.shopify.adapter"]  # `from package import module`
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

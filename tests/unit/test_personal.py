@@ -10,7 +10,7 @@ from support.shopify_payloads import payload
 from unit.test_woocommerce_schemas import order
 
 from connector.personal import PREFIX, pseudonymize
-from connector.shopify.schemas import order_from_webhook, return_request_from_webhook
+from connector.shopify.payloads import order_from_webhook, return_request_from_webhook
 from connector.woocommerce.payloads import order_document, parse_order
 
 KEY = "app-secret"

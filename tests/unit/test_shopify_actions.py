@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from connector.shopify.actions import (
+from connector.shopify.write_back import (
     DECLINE_NOTE_LIMIT,
     NOTE_LINE_LIMIT,
     PlannedAction,

@@ -11,10 +11,9 @@ from graphql import OperationDefinitionNode, parse
 from unit.test_shopify_documents import all_connector_documents
 
 from cli.main import cli
-from connector.shopify import ADAPTER
-from connector.shopify.app_toml import ROOT_FIELD_SCOPES, app_toml, required_scopes, root_fields
-from connector.shopify.documents import ALL_DOCUMENTS
-from connector.shopify.topics import PRIVACY_TOPICS
+from connector.shopify.adapter import ADAPTER
+from connector.shopify.install import ALL_DOCUMENTS, ROOT_FIELD_SCOPES, app_toml, required_scopes, root_fields
+from connector.shopify.payloads import PRIVACY_TOPICS
 
 TOML = Path(__file__).resolve().parents[2] / "shopify.app.toml"
 
@@ -29,7 +28,7 @@ def graphql_root_fields(source: str) -> list[str]:
 
 
 def test_the_committed_toml_is_what_the_code_makes() -> None:
-    assert TOML.read_text(encoding="utf-8") == app_toml(ALL_DOCUMENTS), "regenerate: see connector/shopify/app_toml.py"
+    assert TOML.read_text(encoding="utf-8") == app_toml(ALL_DOCUMENTS), "regenerate: see connector/shopify/install.py"
 
 
 def test_every_document_is_in_the_registry_the_scopes_are_derived_from() -> None:

@@ -22,8 +22,8 @@ from support.shopify_cost import requested_query_cost
 from support.shopify_schema import API_VERSION, admin_schema
 
 import connector.shopify
-from connector.shopify import documents
-from connector.shopify.documents import Document
+from connector.shopify import api, install
+from connector.shopify.api import Document
 
 SHOPIFY_SINGLE_QUERY_COST_LIMIT = 1000
 
@@ -81,11 +81,11 @@ def describe(errors: list[tuple[str, GraphQLError]]) -> str:
 
 
 def test_the_documents_target_the_schema_version_the_tests_load() -> None:
-    assert documents.API_VERSION == API_VERSION
+    assert api.API_VERSION == API_VERSION
 
 
 def test_every_registered_document_is_found_and_every_found_document_is_registered() -> None:
-    assert {d.operation_name for d in DOCUMENTS} == {d.operation_name for d in documents.ALL_DOCUMENTS}
+    assert {d.operation_name for d in DOCUMENTS} == {d.operation_name for d in install.ALL_DOCUMENTS}
 
 
 def test_every_document_validates_against_the_2026_07_schema() -> None:

@@ -1,13 +1,12 @@
 """Pacing a store's writes to Shopify's bucket: given what Shopify last said and what a job costs, how long it
-waits (connector/shopify/pacing.py), and the in-process ledger that keeps one slot per job (pace_store.py)."""
+waits, and the in-process ledger that keeps one slot per job (both in connector/shopify/api.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from connector.shopify import pacing
-from connector.shopify.pace_store import DEFAULT_JOB_COST, JobPacer, MemoryPaceStore
-from connector.shopify.pacing import Bucket, Claim, Ledger
+from connector.shopify import api
+from connector.shopify.api import DEFAULT_JOB_COST, Bucket, Claim, JobPacer, Ledger, MemoryPaceStore
 
 
 def status(available: float, maximum: float = 2000.0, rate: float = 100.0) -> dict[str, object]:
@@ -24,73 +23,73 @@ def test_the_bucket_refills_at_its_restore_rate_up_to_its_maximum() -> None:
 
 
 def test_the_wait_is_the_deficit_over_the_restore_rate() -> None:
-    assert pacing.wait_for(16, free=50.0, restore_rate=100.0) == 0.0
-    assert pacing.wait_for(16, free=6.0, restore_rate=100.0) == pytest.approx(0.1)
-    assert pacing.wait_for(16, free=-184.0, restore_rate=100.0) == pytest.approx(2.0), "behind promised jobs"
+    assert api.wait_for(16, free=50.0, restore_rate=100.0) == 0.0
+    assert api.wait_for(16, free=6.0, restore_rate=100.0) == pytest.approx(0.1)
+    assert api.wait_for(16, free=-184.0, restore_rate=100.0) == pytest.approx(2.0), "behind promised jobs"
 
 
 def test_a_throttle_status_is_read_into_a_bucket_and_nonsense_into_none() -> None:
-    assert pacing.bucket_from(status(120.5), now=3.0) == Bucket(120.5, 3.0, 2000.0, 100.0)
-    assert pacing.bucket_from({"throttleStatus": {"currentlyAvailable": 1}}, now=0) is None
-    assert pacing.bucket_from(None, now=0) is None
-    assert pacing.bucket_from(status(10, rate=0), now=0) is None, "a restore rate of 0 would never refill"
+    assert api.bucket_from(status(120.5), now=3.0) == Bucket(120.5, 3.0, 2000.0, 100.0)
+    assert api.bucket_from({"throttleStatus": {"currentlyAvailable": 1}}, now=0) is None
+    assert api.bucket_from(None, now=0) is None
+    assert api.bucket_from(status(10, rate=0), now=0) is None, "a restore rate of 0 would never refill"
 
 
 def test_a_store_never_heard_from_is_not_paced() -> None:
-    wait, ledger = pacing.admit(Ledger(), estimate=16, now=0.0)
+    wait, ledger = api.admit(Ledger(), estimate=16, now=0.0)
     assert (wait, ledger.claim, ledger.promised) == (0.0, None, 0.0)
 
 
 def test_a_job_that_fits_goes_now_and_its_points_are_promised_until_spent() -> None:
     ledger = Ledger(bucket=Bucket(500.0, 0.0, 2000.0, 100.0))
-    wait, ledger = pacing.admit(ledger, estimate=16, now=0.0)
+    wait, ledger = api.admit(ledger, estimate=16, now=0.0)
     assert wait == 0.0 and ledger.promised == 16
-    ledger = pacing.observe(ledger, Bucket(484.0, 0.1, 2000.0, 100.0), charged=16)
-    assert ledger.promised == 0 and ledger.claim == Claim(0.0, 0.0, pacing.CLAIM_GRACE_SECONDS)
-    assert pacing.release(ledger).claim is None
+    ledger = api.observe(ledger, Bucket(484.0, 0.1, 2000.0, 100.0), charged=16)
+    assert ledger.promised == 0 and ledger.claim == Claim(0.0, 0.0, api.CLAIM_GRACE_SECONDS)
+    assert api.release(ledger).claim is None
 
 
 def test_a_backlog_gets_one_slot_each_spaced_by_its_cost_not_one_instant_for_all() -> None:
     store, slots = MemoryPaceStore(), []
-    store.change("gems", "seen", 0.0, lambda ledger: (None, pacing.observe(ledger, Bucket(0.0, 0.0, 2000, 100), 0)))
+    store.change("gems", "seen", 0.0, lambda ledger: (None, api.observe(ledger, Bucket(0.0, 0.0, 2000, 100), 0)))
     for job in range(5):
-        slots.append(store.change("gems", f"job-{job}", 0.0, lambda ledger: pacing.admit(ledger, 16, 0.0)))
+        slots.append(store.change("gems", f"job-{job}", 0.0, lambda ledger: api.admit(ledger, 16, 0.0)))
     assert slots == pytest.approx([0.16, 0.32, 0.48, 0.64, 0.80])
 
 
 def test_a_job_woken_at_its_slot_takes_up_its_promise_instead_of_queueing_again() -> None:
     store = MemoryPaceStore()
-    store.change("gems", "seen", 0.0, lambda ledger: (None, pacing.observe(ledger, Bucket(0.0, 0.0, 2000, 100), 0)))
-    assert store.change("gems", "first", 0.0, lambda ledger: pacing.admit(ledger, 50, 0.0)) == pytest.approx(0.5)
-    assert store.change("gems", "second", 0.0, lambda ledger: pacing.admit(ledger, 50, 0.0)) == pytest.approx(1.0)
-    assert store.change("gems", "first", 0.5, lambda ledger: pacing.admit(ledger, 50, 0.5)) == 0.0
-    assert store.change("gems", "first", 0.4, lambda ledger: pacing.admit(ledger, 50, 0.4)) == pytest.approx(0.1)
+    store.change("gems", "seen", 0.0, lambda ledger: (None, api.observe(ledger, Bucket(0.0, 0.0, 2000, 100), 0)))
+    assert store.change("gems", "first", 0.0, lambda ledger: api.admit(ledger, 50, 0.0)) == pytest.approx(0.5)
+    assert store.change("gems", "second", 0.0, lambda ledger: api.admit(ledger, 50, 0.0)) == pytest.approx(1.0)
+    assert store.change("gems", "first", 0.5, lambda ledger: api.admit(ledger, 50, 0.5)) == 0.0
+    assert store.change("gems", "first", 0.4, lambda ledger: api.admit(ledger, 50, 0.4)) == pytest.approx(0.1)
 
 
 def test_shopifys_answer_sets_the_bucket_and_promises_to_waiting_jobs_still_count() -> None:
     store = MemoryPaceStore()
-    store.change("gems", "seen", 0.0, lambda ledger: (None, pacing.observe(ledger, Bucket(0.0, 0.0, 2000, 100), 0)))
-    store.change("gems", "waiting", 0.0, lambda ledger: pacing.admit(ledger, 100, 0.0))  # its slot: in 1 s
+    store.change("gems", "seen", 0.0, lambda ledger: (None, api.observe(ledger, Bucket(0.0, 0.0, 2000, 100), 0)))
+    store.change("gems", "waiting", 0.0, lambda ledger: api.admit(ledger, 100, 0.0))  # its slot: in 1 s
     # Another worker's answer: Shopify refunded unused points, the bucket holds more than predicted.
-    store.change("gems", "other", 0.1, lambda ledger: (None, pacing.observe(ledger, Bucket(300.0, 0.1, 2000, 100), 0)))
-    assert store.change("gems", "new", 0.1, lambda ledger: pacing.admit(ledger, 16, 0.1)) == 0.0
-    assert store.change("gems", "big", 0.1, lambda ledger: pacing.admit(ledger, 200, 0.1)) == pytest.approx(0.16), \
+    store.change("gems", "other", 0.1, lambda ledger: (None, api.observe(ledger, Bucket(300.0, 0.1, 2000, 100), 0)))
+    assert store.change("gems", "new", 0.1, lambda ledger: api.admit(ledger, 16, 0.1)) == 0.0
+    assert store.change("gems", "big", 0.1, lambda ledger: api.admit(ledger, 200, 0.1)) == pytest.approx(0.16), \
         "300 in the bucket, 116 promised: 184 free, 16 short of 200"
 
 
 def test_a_promise_nobody_took_up_expires_and_gives_its_points_back() -> None:
     store = MemoryPaceStore()
-    store.change("gems", "seen", 0.0, lambda ledger: (None, pacing.observe(ledger, Bucket(0.0, 0.0, 2000, 100), 0)))
-    store.change("gems", "lost", 0.0, lambda ledger: pacing.admit(ledger, 1000, 0.0))  # its job never comes back
-    later = 10.0 + pacing.CLAIM_GRACE_SECONDS + 1
-    wait = store.change("gems", "next", later, lambda ledger: pacing.admit(ledger, 16, later))
+    store.change("gems", "seen", 0.0, lambda ledger: (None, api.observe(ledger, Bucket(0.0, 0.0, 2000, 100), 0)))
+    store.change("gems", "lost", 0.0, lambda ledger: api.admit(ledger, 1000, 0.0))  # its job never comes back
+    later = 10.0 + api.CLAIM_GRACE_SECONDS + 1
+    wait = store.change("gems", "next", later, lambda ledger: api.admit(ledger, 16, later))
     assert wait == 0.0, "the lost job's 1,000 points are not held against the next one"
 
 
 def test_the_estimate_rises_at_once_and_falls_gradually() -> None:
-    assert pacing.learned_cost(None, 16) == 16
-    assert pacing.learned_cost(16, 30) == 30
-    assert pacing.learned_cost(30, 2) == pytest.approx(21.6)
+    assert api.learned_cost(None, 16) == 16
+    assert api.learned_cost(16, 30) == 30
+    assert api.learned_cost(30, 2) == pytest.approx(21.6)
 
 
 def test_the_job_pacer_learns_what_a_kind_costs_from_the_calls_that_ran() -> None:
@@ -123,7 +122,7 @@ class CountingStore(MemoryPaceStore):
 
 def test_a_job_changes_the_ledger_twice_its_promise_standing_for_its_calls_until_it_ends() -> None:
     store, now = CountingStore(), [0.0]
-    store.change("gems", "seen", 0.0, lambda ledger: (None, pacing.observe(ledger, Bucket(100.0, 0.0, 2000, 100), 0)))
+    store.change("gems", "seen", 0.0, lambda ledger: (None, api.observe(ledger, Bucket(100.0, 0.0, 2000, 100), 0)))
     pacer = JobPacer(store, "gems", "k-1", "shopify.return_approve", clock=lambda: now[0])
     store.learn("shopify.return_approve", 60)
     assert pacer.admit() == 0.0
@@ -131,7 +130,7 @@ def test_a_job_changes_the_ledger_twice_its_promise_standing_for_its_calls_until
         pacer.observe({**status(available), "requestedQueryCost": 20}, executed=True)
     # Mid-job another job sees the 100 points less this job's promise of 60, as if it had spent them.
     assert JobPacer(store, "gems", "k-2", "shopify.order_note", clock=lambda: now[0]).admit() == pytest.approx(0.0)
-    assert store.change("gems", "k-3", 0.0, lambda ledger: pacing.admit(ledger, 30, 0.0)) == pytest.approx(0.2), \
+    assert store.change("gems", "k-3", 0.0, lambda ledger: api.admit(ledger, 30, 0.0)) == pytest.approx(0.2), \
         "100 less k-1's 60 and k-2's 30 leaves 10, 20 short of 30"
     pacer.release(completed=True)
     assert store.changes == 5, "seen, k-1 admitted, k-2 admitted, k-3 admitted, k-1 released: answers add none"
@@ -143,5 +142,5 @@ def test_a_job_changes_the_ledger_twice_its_promise_standing_for_its_calls_until
 
 def test_a_later_report_of_the_bucket_is_not_overwritten_by_an_earlier_one() -> None:
     newer = Ledger(bucket=Bucket(5.0, 2.0, 2000.0, 100.0))
-    assert pacing.observe(newer, Bucket(900.0, 1.0, 2000.0, 100.0), charged=0).bucket == newer.bucket
-    assert pacing.observe(newer, Bucket(7.0, 3.0, 2000.0, 100.0), charged=0).bucket == Bucket(7.0, 3.0, 2000.0, 100.0)
+    assert api.observe(newer, Bucket(900.0, 1.0, 2000.0, 100.0), charged=0).bucket == newer.bucket
+    assert api.observe(newer, Bucket(7.0, 3.0, 2000.0, 100.0), charged=0).bucket == Bucket(7.0, 3.0, 2000.0, 100.0)

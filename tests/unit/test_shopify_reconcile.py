@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from connector.shopify.payloads import ShopifyPayloadError
 from connector.shopify.reconcile import Known, budget_spent, missed_events, updated_since
-from connector.shopify.schemas_common import ShopifyPayloadError
 
 INSTALLED = datetime(2026, 12, 1, 9, 0, 0, 400000, tzinfo=UTC)
 ORDER = {"id": "gid://shopify/Order/7", "legacyResourceId": "7", "updatedAt": "2026-12-02T10:00:00Z",

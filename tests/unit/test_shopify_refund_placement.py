@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from connector.shopify.refund_placement import (
+from connector.shopify.payloads import ShopifyPayloadError
+from connector.shopify.write_back import (
     Payment,
     Placed,
     ReturnLine,
@@ -16,7 +17,6 @@ from connector.shopify.refund_placement import (
     return_process_input,
     return_to_refund,
 )
-from connector.shopify.schemas_common import ShopifyPayloadError
 
 GIFT = Payment("gid://shopify/OrderTransaction/1", gift_card=True, amount=Decimal("20.00"), refunded=Decimal("0"))
 CARD = Payment("gid://shopify/OrderTransaction/2", gift_card=False, amount=Decimal("99.00"), refunded=Decimal("0"))

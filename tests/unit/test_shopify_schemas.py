@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from support.shopify_payloads import payload
 
-from connector.shopify.schemas import (
+from connector.shopify.payloads import (
     ProductFacts,
     ShopifyPayloadError,
     line_map_from_graphql,

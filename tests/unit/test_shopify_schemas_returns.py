@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from support.shopify_payloads import payload
 
-from connector.shopify.schemas import (
+from connector.shopify.payloads import (
     ShopifyPayloadError,
     kind_and_reason,
     line_map_from_graphql,

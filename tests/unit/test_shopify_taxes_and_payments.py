@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from support.shopify_payloads import payload
 
-from connector.shopify.schemas import ShopifyPayloadError, order_from_graphql, order_from_webhook, order_payments
+from connector.shopify.payloads import ShopifyPayloadError, order_from_graphql, order_from_webhook, order_payments
 from policies.case_schema import load_case
 
 PENDANT, EARRINGS, CARD = "14851429007434", "14851429040202", "14851429072970"

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, execute_sync, parse, validate
+from support import shop_routes
 from support.shopify_cost import requested_query_cost
 from support.shopify_schema import API_VERSION, admin_schema
 from werkzeug.wrappers import Request, Response
@@ -141,11 +142,13 @@ class FakeShopify:
 
     def start(self) -> FakeShopify:
         self._http.start()
+        shop_routes.route(self.shop_domain, self.origin)
         return self
 
     def stop(self) -> None:
         self._release.set()
         self._http.stop()
+        shop_routes.unroute(self.shop_domain, self.origin)
 
     def reset(self) -> None:
         with self._lock:
