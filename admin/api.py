@@ -12,10 +12,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 
 from admin.auth import COOKIE, current_principal, signed_in
+from admin.case_documents import action_view, case_row, decision_view
 from admin.merchant_words import errors_by_field, policy_errors
 from admin.sample_order import SAMPLE_ID, sample_order
 from admin.schemas import CaseQuery, PolicyBody, ReviewAnswer, TryIt
-from admin.views import action_view, case_row, decision_view
 from connector.guard import InputRefused
 from jobs.actions import perform_action
 from jobs.cases import decide_waiting_cases

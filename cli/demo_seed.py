@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from connector.intake import open_case
+from connector.case_opening import open_case
 from jobs.cases import decide_case
 from jobs.queue import queue_of
 from policies.presets import preset_document

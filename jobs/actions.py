@@ -37,7 +37,7 @@ SCHEDULER_RESOLUTION_SECONDS = 1.0
 RECONCILE_BUDGET_SECONDS = 1.0
 
 
-def store_of_action(idempotency_key: str) -> str:
+def action_fair_key(idempotency_key: str) -> str:
     """The fair key of a write: every action key starts with its store's id (jobs/cases.py makes them)."""
     return "store-" + idempotency_key.split(":", 1)[0]
 
@@ -70,7 +70,7 @@ def _come_back_when_due(session: Session, key: str) -> None:
         log.info("action.early", extra={"action_key": key, "delay_seconds": delay})
         queue_of(current_app).enqueue_in(delay + SCHEDULER_RESOLUTION_SECONDS, perform_action, key,
                                          job_id=job_id_for("action", f"{key}:{time.time_ns()}"),
-                                         fair_key=store_of_action(key))
+                                         fair_key=action_fair_key(key))
 
 
 def reconcile_actions(limit: int = 100, budget_seconds: float = RECONCILE_BUDGET_SECONDS) -> int:
@@ -161,4 +161,4 @@ def _reschedule(key: str, error: TransientWriteError, context: dict[str, Any]) -
         log.warning("action.retry", extra={**context, "error": str(error), "delay_seconds": delay})
     # Back behind the store's slots for due work: a backlog's due writes take a few places in the queue, not all.
     queue_of(current_app).enqueue_in(delay, perform_action, key, job_id=job_id_for("action", f"{key}:{time.time_ns()}"),
-                                     fair_key=store_of_action(key))
+                                     fair_key=action_fair_key(key))

@@ -7,7 +7,7 @@ import logging
 from flask import current_app
 
 from connector.registry import adapter_for
-from jobs.actions import perform_action, store_of_action
+from jobs.actions import action_fair_key, perform_action
 from jobs.pause import pause_point
 from jobs.queue import job_id_for, queue_of
 from policies.batch import CaseError, decide_document
@@ -55,7 +55,7 @@ def decide_case(case_id: int) -> None:
     pause_point("decided")
     queue = queue_of(app)
     for key in keys:
-        queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=store_of_action(key))
+        queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=action_fair_key(key))
     log.info("case.decided", extra={"case_id": case_id, "outcome": decision["outcome"], "actions": len(keys)})
 
 

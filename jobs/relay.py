@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from jobs.actions import perform_action, store_of_action
+from jobs.actions import action_fair_key, perform_action
 from jobs.cases import decide_case
 from jobs.events import process_event
 from jobs.queue import job_id_for, queue_of
@@ -52,7 +52,7 @@ def relay(limit: int = 500) -> Relayed:
         queue.enqueue(decide_case, case_id, job_id=f"case-{case_id}-relay-{window}")
     for key in found.actions:
         queue.enqueue(perform_action, key, job_id=job_id_for("action", f"{key}:relay:{window}"),
-                      fair_key=store_of_action(key))
+                      fair_key=action_fair_key(key))
     if found.total:
         log.info("relay.queued", extra={"events": found.events, "cases": found.cases, "actions": found.actions})
     return found

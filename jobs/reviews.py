@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from connector.registry import adapter_for
-from jobs.actions import perform_action, store_of_action
+from jobs.actions import action_fair_key, perform_action
 from jobs.queue import job_id_for, queue_of
 from policies.case_schema import load_case
 from policies.decision_schema import dump_decision, load_verdict
@@ -87,7 +87,7 @@ def answer_review(store_id: int, case_id: int, outcome: str, note: str | None, p
         answer = _answer(saved, recorded=True)
     queue = queue_of(app)
     for key in keys:
-        queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=store_of_action(key))
+        queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=action_fair_key(key))
     log.info("case.answered", extra={"case_id": case_id, "outcome": outcome, "actions": len(keys)})
     return answer
 

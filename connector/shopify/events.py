@@ -12,8 +12,8 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from connector.adapter import FollowUps, Handlers, PermanentEventError
+from connector.case_opening import open_case
 from connector.guard import strings_in
-from connector.intake import open_case
 from connector.personal import ALIASES
 from connector.shopify.access import shopify_api
 from connector.shopify.admin_api import AdminApi

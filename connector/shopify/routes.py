@@ -6,8 +6,8 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from connector.case_opening import CancelRequestRefused
 from connector.guard import InputRefused, check_id
-from connector.intake import CancelRequestRefused
 from connector.registry import runner_of
 from connector.shopify.app_config import NOT_CONFIGURED, WHAT_TO_SET, signing_secrets
 from connector.shopify.cancellations import open_cancel_case

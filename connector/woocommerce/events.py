@@ -17,8 +17,8 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from connector.adapter import FollowUps, Handlers, PermanentEventError
+from connector.case_opening import open_case
 from connector.case_parts import instant
-from connector.intake import open_case
 from connector.woocommerce.access import (
     case_order,
     ensure_calendar,

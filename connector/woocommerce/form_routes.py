@@ -8,8 +8,8 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from connector.case_opening import CancelRequestRefused
 from connector.guard import check_request, parse_json
-from connector.intake import CancelRequestRefused
 from connector.registry import runner_of
 from connector.woocommerce.case_requests import FormInvalid, load_request_form
 from connector.woocommerce.form_answers import answer_token

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from connector.adapter import FollowUps, PermanentEventError
-from connector.intake import CancelRequestRefused, open_case
+from connector.case_opening import CancelRequestRefused, open_case
 from connector.woocommerce.access import case_order, ensure_calendar, record_order_snapshot, woocommerce_api
 from connector.woocommerce.case_requests import FormInvalid, form_matches, request_from_form
 from connector.woocommerce.client import WooCommerceApi
