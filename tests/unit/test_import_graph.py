@@ -16,7 +16,7 @@ RANK = {"policies": 0, "storage": 1, "connector": 2, "jobs": 3, "webhooks": 4, "
 SIDEWAYS = {("cli", "webhooks"), ("webhooks", "admin")}
 # What jobs/ may use of connector/: the platform-neutral modules.
 NEUTRAL_CONNECTOR = {"connector", "connector.adapter", "connector.registry", "connector.planning",
-                     "connector.case_parts"}
+                     "connector.case_parts", "connector.demo"}
 # Besides the platforms themselves, only the composition root and the CLI name a platform package.
 MAY_NAME_A_PLATFORM = {"webhooks.app"}
 
