@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
 from connector.adapter import WebhookVerdict
-from connector.admission import Admission, admit
+from connector.admission import Admission, admit, open_delivery
 from connector.registry import platforms_of
 from jobs.events import process_event
 from jobs.queue import queue_of
@@ -55,7 +55,10 @@ def receive(platform: str) -> tuple[Response, int]:
     if not check.ok:
         return _rejected(platform, check.reason, check.detail)
     assert check.topic and check.shop_domain and check.delivery_key  # verified: the adapter named the delivery
-    admitted = admit(adapter, check, body, storage, secret_keys_of(current_app))
+    opened = open_delivery(platform, check, body, storage)
+    mismatch = adapter.tenant_mismatch(check.topic, opened.payload, opened.store.domain) if opened.store else None
+    admitted = admit(opened, check, body, secret_keys_of(current_app), mismatch=mismatch,
+                     privacy_topic=check.topic in adapter.privacy_topics)
     if admitted.refused:
         return _rejected(platform, *admitted.refused)
     if admitted.dropped:  # answered, so the platform stops sending it, and not kept: it is no shop of ours
