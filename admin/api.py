@@ -1,8 +1,5 @@
-"""The admin JSON API under /admin/api/, for the signed-in store only.
-
-Every route reads its store from the principal (admin.auth), never from the request: an id of another store's
-case or write-back is answered 404, exactly as an id that does not exist.
-"""
+"""The admin JSON API under /admin/api/, for the signed-in store only: every route reads its store from the
+principal (admin.auth), so another store's case or write-back is a 404, as an id that does not exist."""
 
 from __future__ import annotations
 

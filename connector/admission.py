@@ -1,10 +1,5 @@
-"""A verified delivery, before the inbox keeps it: its body parsed safely, bound to the shop that signed it,
-dropped for a shop that is not Assay's (or no longer is), and its contact data made pseudonyms.
-
-Read-only: the intake records what this admits, in one transaction with the replay check, so a delivery is
-either wholly recorded or not at all. The platform's own check (does the payload name another shop?) is the
-intake's to ask, between `open_delivery` and `admit`: these return before any platform code runs.
-"""
+"""A verified delivery, before the inbox keeps it: its body parsed safely, bound to a shop of Assay's, and its
+contact data made pseudonyms. Read-only, and no platform code runs here: the intake asks the platform in between."""
 
 from __future__ import annotations
 

@@ -65,10 +65,8 @@ def queue_writes(keys: list[str]) -> None:
 
 @runs_in(Stage.WRITE)
 def perform_action(idempotency_key: str) -> None:
-    """Claim the action (a done, failed, waiting or freshly claimed one is left alone), write it, record it.
-
-    A claim whose lease ran out takes the write over; the platform's writers look for the idempotency key
-    on the platform before they write, so the dead worker's write, if it landed, is found and not repeated."""
+    """Claim the action (a done, failed, waiting or freshly claimed one is left alone), write it, record it. A lapsed
+    claim is taken over: the writers look for the idempotency key first, so a dead worker's write is not repeated."""
     storage = storage_of(current_app)
     with storage.transaction() as session:
         action = claim_action(session, idempotency_key, lease=action_lease(current_app.config))
@@ -94,10 +92,8 @@ def _come_back_when_due(session: Session, key: str) -> None:
 
 
 def reconcile_actions(limit: int = 100, budget_seconds: float = RECONCILE_BUDGET_SECONDS) -> int:
-    """Finish actions whose worker died mid-write (their lease ran out) or that were never picked up.
-
-    It stops taking more once it has run `budget_seconds`: each write may wait on a slow platform, and the clock
-    runs this again soon (the relay queues the rest meanwhile), so no one job holds a worker for long."""
+    """Finish actions whose worker died mid-write (their lease ran out) or that were never picked up, for at most
+    `budget_seconds`, so no one job holds a worker for long (the clock runs this again soon)."""
     storage = storage_of(current_app)
     done = 0
     started = time.monotonic()

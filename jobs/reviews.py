@@ -1,9 +1,5 @@
-"""A merchant's answer to a case in the review queue: stored as a person's decision (who, when, why), then
-written back through the outbox exactly as the engine's decisions are (jobs/actions.py plans and queues both).
-
-Twice at once is once: the case's row is locked while the answer is recorded, and the second request finds the
-first one's decision. The writes are unique by idempotency key besides, so no platform is written to twice.
-"""
+"""A merchant's answer to a case in the review queue: stored as a person's decision (who, when, why) with the case's
+row locked, so twice at once is once, then written back as the engine's decisions are (jobs/actions.py)."""
 
 from __future__ import annotations
 
