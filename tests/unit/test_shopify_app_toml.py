@@ -11,7 +11,7 @@ from graphql import OperationDefinitionNode, parse
 from unit.test_shopify_documents import all_connector_documents
 
 from cli.main import cli
-from connector.shopify import ADAPTER
+from connector.shopify.adapter import ADAPTER
 from connector.shopify.app_toml import ROOT_FIELD_SCOPES, app_toml, required_scopes, root_fields
 from connector.shopify.documents import ALL_DOCUMENTS
 from connector.shopify.topics import PRIVACY_TOPICS
