@@ -19,6 +19,8 @@ FIRST_COOL_DOWN_SECONDS = 1.0
 COOL_DOWN_CAP_SECONDS = 15.0
 OUTAGE_TTL_SECONDS = 3600
 PROBE_LEASE_SECONDS = 60.0  # longer than any one call; released at the probe's answer
+# The book is shared in Redis by every worker, or kept in this process without it; like pacing it is help, not a
+# gate: when Redis can't be reached, calls go as they would without a breaker.
 REDIS_TIMEOUT_SECONDS = 1.0
 # A platform that takes longer than this to accept a connection is down, whatever its read timeout allows: every
 # platform client connects within it, so a dead host opens its store's breaker in seconds.

@@ -46,6 +46,7 @@ def normalised(value: str) -> str:
 
 
 def pseudonym(value: str, key: str) -> str:
+    """Keyed with the pseudonyms' key from SECRET_KEY, so no one can reverse it by guessing common names or emails."""
     return _pseudonym(value, key.encode())
 
 
