@@ -1,8 +1,5 @@
-"""The admin JSON API under /admin/api/, for the signed-in store only.
-
-Every route reads its store from the principal (admin.auth), never from the request: an id of another store's
-case or write-back is answered 404, exactly as an id that does not exist.
-"""
+"""The admin JSON API under /admin/api/, for the signed-in store only: every route reads its store from the
+principal (admin.auth), so another store's case or write-back is a 404, as an id that does not exist."""
 
 from __future__ import annotations
 
@@ -12,10 +9,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 
 from admin.auth import COOKIE, current_principal, signed_in
+from admin.case_documents import action_view, case_row, decision_view
 from admin.merchant_words import errors_by_field, policy_errors
 from admin.sample_order import SAMPLE_ID, sample_order
 from admin.schemas import CaseQuery, PolicyBody, ReviewAnswer, TryIt
-from admin.views import action_view, case_row, decision_view
 from connector.guard import InputRefused
 from jobs.actions import perform_action
 from jobs.cases import decide_waiting_cases

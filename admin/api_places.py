@@ -1,6 +1,5 @@
-"""The admin API's listings beside the policy and the cases: policy versions, recent orders, failed events, cases
-set aside and the customer-data exports the privacy webhooks asked for. Same rule as admin.api: the principal's
-store only."""
+"""The admin API's listings beside the policy and the cases (policy versions, recent orders, failed events, cases
+set aside, customer-data exports), for the principal's store only, as in admin.api."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""Who is asking, and for which store: every admin API request is signed in, and that store is its only tenant.
-
-Two ways in:
-- Shopify's embedded app: `Authorization: Bearer <session token>` from App Bridge (or `id_token` on a document),
-  checked by the platform's registered sign-in (connector.sign_in). A bearer token is no ambient credential —
-  a browser never adds it by itself — so those requests need no CSRF token.
-- A login link (WooCommerce): the session cookie (HttpOnly, Secure, SameSite=Lax) and, on every change, the
-  session's CSRF token in `X-CSRF-Token`.
-"""
+"""Who is asking, and for which store: a Shopify session token (a bearer token, so no CSRF token is needed) or a
+login link's session cookie with its CSRF token on every change; that store is the request's only tenant."""
 
 from __future__ import annotations
 

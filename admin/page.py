@@ -1,6 +1,5 @@
-"""The settings page: one server-rendered document (admin/templates/page.html) whose screens are filled by our own
-small script (admin/static/page.js) from the admin JSON API. No build step; on Shopify, App Bridge and Polaris
-come first, and without them (no network, WooCommerce, the demo) our stylesheet keeps the page whole."""
+"""The settings page: one server-rendered document whose screens our own small script fills from the admin JSON API;
+no build step, and our stylesheet keeps it whole without Shopify's App Bridge and Polaris."""
 
 from __future__ import annotations
 

@@ -9,7 +9,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cli.stores import one_store, reports_storage_errors, stores_group
+from connector.shopify.install import ALL_DOCUMENTS, app_toml
 from storage.db import storage_of
+from storage.repositories.admin_access import issue_login_link
 
 shopify_group = AppGroup("shopify", help="The Shopify app's own configuration.")
 
@@ -17,8 +19,6 @@ shopify_group = AppGroup("shopify", help="The Shopify app's own configuration.")
 @shopify_group.command("config")
 def shopify_config() -> None:
     """Print shopify.app.toml filled in from SHOPIFY_API_KEY and ASSAY_PUBLIC_URL."""
-    from connector.shopify.install import ALL_DOCUMENTS, app_toml
-
     client_id = (current_app.config.get("SHOPIFY_API_KEY") or "").strip()
     url = (current_app.config.get("ASSAY_PUBLIC_URL") or "").strip()
     missing = [name for name, value in (("SHOPIFY_API_KEY", client_id), ("ASSAY_PUBLIC_URL", url)) if not value]
@@ -39,8 +39,6 @@ def shopify_config() -> None:
 @reports_storage_errors
 def stores_login_link(domain: str, platform: str | None, person: str, minutes: int) -> None:
     """Print a single-use sign-in link to the admin, valid for --minutes."""
-    from storage.repositories.admin_access import issue_login_link
-
     url = (current_app.config.get("ASSAY_PUBLIC_URL") or "").rstrip("/")
     if not url:
         raise click.ClickException("set ASSAY_PUBLIC_URL (where merchants reach Assay) to make a login link")

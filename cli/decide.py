@@ -8,13 +8,13 @@ from typing import IO
 
 import click
 
+from policies.batch import CaseError, decide_json
+
 
 @click.command("decide")
 @click.argument("file", type=click.File("rb"))
 def decide_command(file: IO[bytes]) -> None:
     """Decide the case (or JSON array of cases) in FILE ('-' for stdin) and print the decisions."""
-    from policies.batch import CaseError, decide_json
-
     # A short-lived batch makes no reference cycles worth collecting; the cycle collector would only
     # rescan every loaded case again and again.
     collecting = gc.isenabled()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from cli.demo_seed import seed_demo
+
 demo_group = AppGroup("demo", help="The demo store the settings page opens on (`make run`).")
 
 
@@ -12,6 +14,4 @@ demo_group = AppGroup("demo", help="The demo store the settings page opens on (`
 @click.option("--cases", type=click.IntRange(1, 500), default=36, show_default=True)
 def seed_command(cases: int) -> None:
     """Create the demo store with its sample cases, unless the database already has a store."""
-    from cli.demo_seed import seed_demo  # the app's whole stack: kept out of the CLI's start-up
-
     seed_demo(cases)

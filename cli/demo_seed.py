@@ -1,6 +1,5 @@
-"""The demo store `make run` opens on — Pristine Crystals' preset and a few dozen sample cases of
-every outcome, decided by the engine as real ones are. Its domain is under `.invalid`, so its writes are recorded
-(connector/demo.py), never sent. Seeded only into a database that has no store at all."""
+"""The demo store `make run` opens on: Pristine Crystals' preset and sample cases of every outcome, decided by the
+engine; its domain is under `.invalid`, so its writes are recorded, never sent. Seeded into an empty database only."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from connector.intake import open_case
+from connector.case_opening import open_case
 from jobs.cases import decide_case
 from jobs.queue import queue_of
 from policies.presets import preset_document

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import sys
 
+from cli.decide import decide_command
+
 
 def main() -> None:
     if sys.argv[1:2] == ["decide"]:
-        from cli.decide import decide_command
-
         decide_command.main(sys.argv[2:], prog_name="assay decide")
         return
-    from cli.main import main as service_commands
+    from cli.main import main as service_commands  # Flask, storage, the queue, the platforms
 
     service_commands()

@@ -1,7 +1,5 @@
-"""The `assay` command: a Flask CLI group, so app commands sit beside the policy tools.
-
-Each command imports what it uses inside itself, and the app is built only for commands that need one, so
-`assay decide` starts with the policy engine alone (cli/entry.py, where the console script starts)."""
+"""The `assay` command: a Flask CLI group, so app commands sit beside the policy tools; the app is built only for
+the commands that need one. `assay decide` never comes here (cli/entry.py)."""
 
 from __future__ import annotations
 
@@ -18,13 +16,17 @@ from cli.privacy import inbox_group, privacy_group
 from cli.stores import db_group, policy_group, stores_group
 from cli.woocommerce import poll_group, woocommerce_group
 from cli.work import actions_group, cases_group, clock_command, events_group, work_until_stopped
+from jobs.clock import EmbeddedClock
+from jobs.logs import configure_logging
+from jobs.queue import InProcessQueue, queue_of
+from policies.presets import preset, preset_document, preset_names
+from webhooks.app import create_app as build
+from webhooks.production import ProductionRefused
 
 
 class AssayGroup(FlaskGroup):
-    """Flask's CLI group without its search of every installed package for plugin commands.
-
-    Assay uses none, and that search is a fixed cost on every `assay decide` run.
-    """
+    """Flask's CLI group without its search of every installed package for plugin commands: Assay uses none, and the
+    search is a fixed cost on every command."""
 
     def _load_plugin_commands(self) -> None:
         self._loaded_plugin_commands = True
@@ -32,10 +34,6 @@ class AssayGroup(FlaskGroup):
 
 def create_app() -> Flask:
     """The app, built only for the commands that need one."""
-    # The whole app (SQLAlchemy, RQ, the platforms' SDKs): kept out of `assay decide`'s start-up.
-    from webhooks.app import create_app as build
-    from webhooks.production import ProductionRefused
-
     try:
         return build()
     except ProductionRefused as refused:
@@ -61,7 +59,6 @@ cli.add_command(decide_command)
 def presets_group(ctx: click.Context) -> None:
     """List the seed stores' presets."""
     if ctx.invoked_subcommand is None:
-        from policies.presets import preset, preset_names
 
         for name in preset_names():
             policy = preset(name)
@@ -74,7 +71,6 @@ def presets_show(name: str) -> None:
     """Print one preset's policy document as JSON."""
     import json
 
-    from policies.presets import preset_document, preset_names
 
     document = preset_document(name)
     if document is None:
@@ -87,8 +83,6 @@ def presets_show(name: str) -> None:
 @with_appcontext
 def worker_command(burst: bool) -> None:
     """Run an RQ worker for Assay's jobs, inside the app (REDIS_URL must be set); it waits out Redis outages."""
-    from jobs.logs import configure_logging
-
     configure_logging()
     work_until_stopped(burst)
 
@@ -102,9 +96,6 @@ def run_command(host: str, port: int) -> None:
     # Werkzeug's server itself: Flask's app.run() refuses to start inside a command of its own CLI.
     from werkzeug.serving import run_simple
 
-    from jobs.clock import EmbeddedClock
-    from jobs.logs import configure_logging
-    from jobs.queue import InProcessQueue, queue_of
 
     configure_logging()
     # Werkzeug sets its own logger to INFO (a line per request) unless it has a level: it takes Assay's.

@@ -10,7 +10,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cli.stores import one_store, reports_storage_errors
+from storage.columns import utc_now
 from storage.db import storage_of
+from storage.repositories import privacy_exports, prune_inbox, prune_installs, read_privacy_export
 
 inbox_group = AppGroup("inbox", help="The webhook inbox.")
 privacy_group = AppGroup("privacy", help="Customers' data requests.")
@@ -22,8 +24,6 @@ def prune_command() -> None:
     """Empty the payloads of events handled more than INBOX_PAYLOAD_DAYS ago; forget installs never finished."""
     from datetime import timedelta
 
-    from storage.columns import utc_now
-    from storage.repositories import prune_inbox, prune_installs
 
     days = float(current_app.config.get("INBOX_PAYLOAD_DAYS", 30))
     with storage_of(current_app).transaction() as session:
@@ -38,8 +38,6 @@ def prune_command() -> None:
 @reports_storage_errors
 def exports_command(domain: str) -> None:
     """List the store's data-request exports, newest first."""
-    from storage.repositories import privacy_exports
-
     with storage_of(current_app).sessions() as session:
         for export in privacy_exports(session, one_store(session, domain, None).id):
             click.echo(f"{export.id}\t{export.created_at.isoformat()}\tcustomer {export.customer_id or '-'}")
@@ -51,8 +49,6 @@ def exports_command(domain: str) -> None:
 @reports_storage_errors
 def export_command(domain: str, export_id: int) -> None:
     """Print one export (JSON) for the merchant to send to the customer."""
-    from storage.repositories import read_privacy_export
-
     storage = storage_of(current_app)
     with storage.sessions() as session:
         document = read_privacy_export(session, storage.cipher, one_store(session, domain, None).id, export_id)

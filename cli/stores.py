@@ -1,7 +1,4 @@
-"""`assay db`, `assay stores` and `assay policy`: set up the database, add stores, and save their policies.
-
-Storage (and with it SQLAlchemy) is imported inside the commands, so `assay decide` never pays for it.
-"""
+"""`assay db`, `assay stores` and `assay policy`: set up the database, add stores, and save their policies."""
 
 from __future__ import annotations
 
@@ -14,7 +11,25 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from storage.db import storage_of
+from connector.woocommerce.api import WooCommerceError
+from connector.woocommerce.install import InstallRefused, register_woocommerce_webhooks
+from jobs.cases import decide_waiting_cases
+from jobs.queue import queue_of
+from policies.presets import preset_document, preset_names
+from storage.db import DatabaseUrlError, storage_of
+from storage.migrate import upgrade
+from storage.repositories import (
+    InvalidPolicy,
+    InvalidStore,
+    add_shopify_store,
+    add_woocommerce_store,
+    current_policy_version,
+    find_policy_version,
+    find_stores_by_domain,
+    list_stores,
+    set_policy,
+)
+from storage.secrets import EncryptionKeyError, SecretUnreadable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -44,13 +59,10 @@ policy_group = AppGroup("policy", help="A store's return and cancellation policy
 
 def reports_storage_errors(command: Command) -> Command:
     """Turn an unreachable or unmigrated database, or unusable keys, into one clear line instead of a traceback."""
-
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
-        from storage.db import DatabaseUrlError
-        from storage.secrets import EncryptionKeyError, SecretUnreadable
 
         try:
             return command(*args, **kwargs)
@@ -74,8 +86,6 @@ def reports_storage_errors(command: Command) -> Command:
 @reports_storage_errors
 def db_upgrade() -> None:
     """Create the tables, or bring them to the newest schema."""
-    from storage.migrate import upgrade
-
     storage = storage_of(current_app)
     revision = upgrade(storage.url)
     click.echo(f"database {storage.safe_url} is at revision {revision}")
@@ -93,8 +103,6 @@ def db_upgrade() -> None:
 def stores_add(platform: str, domain: str | None, token: str | None, url: str | None,
                key: str | None, secret: str | None, webhook_secret: str | None) -> None:
     """Add a Shopify shop or a WooCommerce site; its credentials are stored encrypted."""
-    from storage.repositories import InvalidStore, add_shopify_store, add_woocommerce_store
-
     given = {"--domain": domain, "--token": token, "--url": url, "--key": key,
              "--secret": secret, "--webhook-secret": webhook_secret}
     check_platform_options(platform, given)
@@ -117,9 +125,6 @@ def stores_add(platform: str, domain: str | None, token: str | None, url: str | 
 def register_woocommerce_webhooks_or_say_why(store_id: int, domain: str) -> bool:
     """Assay's webhooks on the site, as an install registers them; when that can't be done, one plain line on
     stderr saying why and what to run once it is mended (the store itself is saved either way)."""
-    from connector.woocommerce.api import WooCommerceError
-    from connector.woocommerce.install import InstallRefused, register_woocommerce_webhooks
-
     why = None
     try:
         done = register_woocommerce_webhooks(store_id)
@@ -155,8 +160,6 @@ def check_platform_options(platform: str, given: dict[str, str | None]) -> None:
 @reports_storage_errors
 def stores_list() -> None:
     """Every store with its status and current policy; credentials are never shown."""
-    from storage.repositories import current_policy_version, list_stores
-
     with storage_of(current_app).transaction() as session:
         stores = list_stores(session)
         if not stores:
@@ -171,8 +174,6 @@ def stores_list() -> None:
 
 def one_store(session: Session, domain: str, platform: str | None) -> Store:
     """The store named by --domain (and --platform when a host is on both platforms)."""
-    from storage.repositories import find_stores_by_domain
-
     stores = [s for s in find_stores_by_domain(session, domain) if platform is None or s.platform == platform]
     if not stores:
         raise click.BadParameter(f"no store has domain {domain!r}; `assay stores list` shows them",
@@ -185,8 +186,6 @@ def one_store(session: Session, domain: str, platform: str | None) -> Store:
 
 def policy_document(preset_name: str | None, file: str | None) -> dict[str, Any]:
     """The document named by --preset, or read from --file as JSON."""
-    from policies.presets import preset_document, preset_names
-
     if (preset_name is None) == (file is None):
         raise click.UsageError("give exactly one of --preset NAME or --file FILE")
     if preset_name is not None:
@@ -221,10 +220,6 @@ PLATFORM_OPTION = click.option("--platform", type=click.Choice(sorted(OPTIONS_FO
 def policy_set(domain: str, platform: str | None, preset_name: str | None, file: str | None) -> None:
     """Save a new version of the store's policy and print its label, such as kestia@3; cases that were waiting
     for a policy are decided by it."""
-    from jobs.cases import decide_waiting_cases
-    from jobs.queue import queue_of
-    from storage.repositories import InvalidPolicy, set_policy
-
     document = policy_document(preset_name, file)
     try:
         with storage_of(current_app).transaction() as session:
@@ -245,8 +240,6 @@ def policy_set(domain: str, platform: str | None, preset_name: str | None, file:
 @reports_storage_errors
 def policy_show(domain: str, platform: str | None, version: int | None) -> None:
     """Print the store's current policy document (or an older version) as JSON."""
-    from storage.repositories import current_policy_version, find_policy_version
-
     with storage_of(current_app).transaction() as session:
         store = one_store(session, domain, platform)
         if version is None:

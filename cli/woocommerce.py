@@ -1,8 +1,5 @@
 """`assay poll woocommerce` (the catch-up for missed webhooks, for cron or a scheduler), `assay woocommerce webhooks`
-(register a store's webhooks) and `assay woocommerce statuses` (a store's request-status mapping).
-
-The platform's code (and with it httpx and SQLAlchemy) is imported inside the commands, so `assay decide` never
-pays for it."""
+(register a store's webhooks) and `assay woocommerce statuses` (a store's request-status mapping)."""
 
 from __future__ import annotations
 
@@ -14,6 +11,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cli.stores import one_store, register_woocommerce_webhooks_or_say_why, reports_storage_errors
+from connector.woocommerce.payloads import WooCommercePayloadError, load_status_mapping
+from connector.woocommerce.poll import poll_store, poll_woocommerce
 from storage.db import storage_of
 
 if TYPE_CHECKING:
@@ -28,8 +27,6 @@ woocommerce_group = AppGroup("woocommerce", help="WooCommerce stores' settings."
 @reports_storage_errors
 def poll_woocommerce_command(domain: str | None) -> None:
     """List each store's orders changed since the last poll, feed them to the handlers, re-enable webhooks."""
-    from connector.woocommerce.poll import poll_store, poll_woocommerce  # httpx and the platform: not for `decide`
-
     if domain is None:
         reports = poll_woocommerce()
     else:
@@ -76,8 +73,6 @@ def webhooks_command(domain: str) -> None:
 @reports_storage_errors
 def statuses_command(domain: str, file: str | None) -> None:
     """Show or save which order statuses are requests and which status each decision sets."""
-    from connector.woocommerce.payloads import WooCommercePayloadError, load_status_mapping
-
     with storage_of(current_app).transaction() as session:
         store = one_store(session, domain, "woocommerce")
         if file is None:

@@ -1,8 +1,5 @@
 """`assay events`, `assay actions` and `assay cases` (work that failed for good, cases set aside: list them, put one
-back in line), `assay clock`
-(the scheduled work on RQ's cron) and the worker's loop that rides out a Redis outage.
-
-Storage, RQ and the jobs are imported inside the commands, so `assay decide` never pays for them."""
+back in line), `assay clock` (the scheduled work on RQ's cron) and the worker's loop that rides out a Redis outage."""
 
 from __future__ import annotations
 
@@ -17,7 +14,24 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from cli.stores import reports_storage_errors
+from jobs.actions import perform_action
+from jobs.cases import decide_case
+from jobs.clock import run_clock
+from jobs.events import process_event
+from jobs.logs import configure_logging
+from jobs.queue import RedisQueue, job_id_for, queue_of, redis_connection
+from jobs.worker import WarmWorker, warm_up
 from storage.db import storage_of
+from storage.models import Store
+from storage.repositories import (
+    NotRetryable,
+    failed_actions,
+    failed_events,
+    retry_action,
+    retry_case,
+    retry_event,
+    set_aside_cases,
+)
 
 events_group = AppGroup("events", help="Webhook deliveries (the inbox) that failed for good.")
 actions_group = AppGroup("actions", help="Platform writes (the outbox) that failed for good.")
@@ -37,8 +51,6 @@ def _when(value: Any) -> str:
 @reports_storage_errors
 def events_failed() -> None:
     """List failed events, newest first: id, platform, topic, store, attempts, when, error."""
-    from storage.repositories import failed_events
-
     with storage_of(current_app).sessions() as session:
         events = failed_events(session)
         for event in events:
@@ -53,10 +65,6 @@ def events_failed() -> None:
 @reports_storage_errors
 def events_retry(event_id: int) -> None:
     """Put a failed event back in line (its attempts start again) and queue it."""
-    from jobs.events import process_event
-    from jobs.queue import queue_of
-    from storage.repositories import NotRetryable, retry_event
-
     try:
         with storage_of(current_app).transaction() as session:
             retry_event(session, event_id)
@@ -70,8 +78,6 @@ def events_retry(event_id: int) -> None:
 @reports_storage_errors
 def actions_failed() -> None:
     """List failed actions, newest first: id, kind, case, attempts, when, idempotency key, error."""
-    from storage.repositories import failed_actions
-
     with storage_of(current_app).sessions() as session:
         actions = failed_actions(session)
         for action in actions:
@@ -87,10 +93,6 @@ def actions_failed() -> None:
 def actions_retry(action_id: int) -> None:
     """Put a failed action back in line (its attempts start again) and queue it; the write checks the platform
     for its idempotency key first, so nothing is written twice."""
-    from jobs.actions import perform_action
-    from jobs.queue import job_id_for, queue_of
-    from storage.repositories import NotRetryable, retry_action
-
     try:
         with storage_of(current_app).transaction() as session:
             key = retry_action(session, action_id).idempotency_key
@@ -104,9 +106,6 @@ def actions_retry(action_id: int) -> None:
 @reports_storage_errors
 def cases_set_aside() -> None:
     """List cases set aside, newest first: id, store, order, kind, when, and every error that kept it undecided."""
-    from storage.models import Store
-    from storage.repositories import set_aside_cases
-
     with storage_of(current_app).sessions() as session:
         cases = set_aside_cases(session)
         for case in cases:
@@ -123,10 +122,6 @@ def cases_set_aside() -> None:
 def cases_retry(case_id: int) -> None:
     """Open a case set aside again and queue its decision (once what kept it undecided is mended); still
     undecidable, it is set aside again with its errors."""
-    from jobs.cases import decide_case
-    from jobs.queue import queue_of
-    from storage.repositories import NotRetryable, retry_case
-
     try:
         with storage_of(current_app).transaction() as session:
             retry_case(session, case_id)
@@ -140,10 +135,6 @@ def cases_retry(case_id: int) -> None:
 @with_appcontext
 def clock_command() -> None:
     """Enqueue Assay's scheduled work on RQ's cron: the relay, reconcile, the catch-up polls, pruning."""
-    from jobs.clock import run_clock
-    from jobs.logs import configure_logging
-    from jobs.queue import RedisQueue, queue_of
-
     configure_logging()
     if not isinstance(queue_of(current_app), RedisQueue):
         raise click.UsageError("REDIS_URL must be set to run the clock; without it `assay run` runs the schedule")
@@ -153,14 +144,10 @@ def clock_command() -> None:
 
 
 def work_until_stopped(burst: bool) -> None:
-    """A warm RQ worker (jobs/worker.py) that outlives a Redis outage: RQ's loop ends at an error it can't
-    handle, and this starts a new worker (a new registration, for a Redis that may have come back empty) with
-    backoff until it can. It listens on every stage's queue, writes first. SIGTERM or SIGINT ends it, at once
-    when idle, after the running job when busy; never a new worker after that."""
+    """A warm RQ worker (jobs/worker.py), writes first, started anew with backoff whenever RQ's loop ends at a Redis
+    error; SIGTERM or SIGINT ends it, after the running job when busy, and no new worker starts after that."""
     from redis.exceptions import RedisError
 
-    from jobs.queue import RedisQueue, queue_of, redis_connection
-    from jobs.worker import WarmWorker, warm_up
 
     queue = queue_of(current_app)
     if not isinstance(queue, RedisQueue):

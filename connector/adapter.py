@@ -1,10 +1,5 @@
-"""What the rest of Assay asks of a platform, and the neutral types a platform's code hands back.
-
-Each platform package (`connector/shopify/`, `connector/woocommerce/`) exposes one object satisfying
-`PlatformAdapter`; `connector.registry` keeps them on the app, and `jobs/` and `webhooks/` look a store's
-adapter up there instead of importing a platform. A platform's handlers and routes never import `jobs/`:
-what they want run later they ask of `FollowUps` or of the app's `JobRunner`.
-"""
+"""What the rest of Assay asks of a platform (`PlatformAdapter`, looked up by platform name in `connector.registry`),
+and the neutral types a platform's code hands back, so jobs/ and webhooks/ never import a platform."""
 
 from __future__ import annotations
 
@@ -28,9 +23,8 @@ class PermanentEventError(Exception):
 
 
 class TransientWriteError(Exception):
-    """The platform could not be reached or was busy: the job reschedules the write (not sooner than
-    `retry_after` seconds when the platform said how long to wait, a pause not counted as an attempt; nor sooner
-    than `held_for` when the store's outage breaker held the write unsent, connector/outages.py)."""
+    """The platform could not be reached or was busy: the job reschedules the write, not sooner than `retry_after`
+    (the platform's own wait, not counted as an attempt) nor `held_for` (the store's outage breaker)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, held_for: float | None = None) -> None:
         super().__init__(message)
@@ -39,9 +33,8 @@ class TransientWriteError(Exception):
 
 
 class WriteDeferred(TransientWriteError):
-    """Not a failure: the platform's budget has no room for this write yet, and its code has kept the write a slot
-    in exactly `retry_after` seconds (after other waiting writes of the store). The job tries again then, no
-    sooner, no later (no jitter: the slots are already spread), and the try does not count as an attempt."""
+    """Not a failure: the platform's budget keeps this write a slot in exactly `retry_after` seconds; the job tries
+    again then (no jitter: the slots are already spread), and the try is not counted as an attempt."""
 
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message, retry_after=retry_after)
@@ -76,14 +69,8 @@ class Handlers(dict[str, Handler]):
 
 @dataclass(frozen=True, slots=True)
 class WebhookVerdict:
-    """A delivery as the platform's verification sees it.
-
-    `ok` with `ping`: a platform's test delivery, answered and not recorded. `ok` otherwise: the topic, the store's
-    domain and the inbox key (unique per delivery and store) to record it under, and `signer`, whose secret proved
-    it: the store's domain for a secret of its own, '' for one that signs every store's (a replay is one per
-    signer). Not `ok`: `reason` is one of the intake's
-    known reasons (missing_headers, not_utf8, invalid_hmac, unknown_store, invalid_signature), `detail` says more.
-    """
+    """A delivery as the platform's verification sees it: a ping, or the topic, shop, inbox key and `signer` (the
+    store's domain, or '' for a secret all stores share) to record it under, or the intake's `reason` to refuse it."""
 
     ok: bool
     reason: str

@@ -1,9 +1,5 @@
-"""A verified delivery, before the inbox keeps it: its body parsed safely, bound to the shop that signed it,
-dropped for a shop that is not Assay's (or no longer is), and its contact data made pseudonyms.
-
-Read-only: the intake records what this admits, in one transaction with the replay check, so a delivery is
-either wholly recorded or not at all.
-"""
+"""A verified delivery, before the inbox keeps it: its body parsed safely, bound to a shop of Assay's, and its
+contact data made pseudonyms. Read-only, and no platform code runs here: the intake asks the platform in between."""
 
 from __future__ import annotations
 
@@ -11,12 +7,23 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from connector.adapter import PlatformAdapter, WebhookVerdict
+from connector.adapter import WebhookVerdict
 from connector.guard import InputRefused, parse_json
 from connector.personal import ALIASES, aliases, pseudonymize
 from storage.db import Storage
 from storage.models import StoreStatus
 from storage.secret_key import Purpose, SecretKeys
+from storage.store_directory import StoreFacts
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The body as a JSON object and the store its verdict names (None for a shop unknown to Assay), or why the
+    body is refused."""
+
+    payload: dict[str, Any] = field(default_factory=dict)
+    store: StoreFacts | None = None
+    refused: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -30,25 +37,31 @@ class Admission:
     digest: str = ""
 
 
-def admit(adapter: PlatformAdapter, verdict: WebhookVerdict, body: bytes, storage: Storage,
-          keys: SecretKeys) -> Admission:
-    assert verdict.topic and verdict.shop_domain
+def open_delivery(platform: str, verdict: WebhookVerdict, body: bytes, storage: Storage) -> Opened:
+    assert verdict.shop_domain
     try:
         # Signed by the platform, so NULs and lone surrogates are scrubbed, not refused: it would resend forever.
         document = parse_json(body, scrub=True)
     except InputRefused as refused:
-        return Admission(refused=("not_json", str(refused)))
+        return Opened(refused=("not_json", str(refused)))
     payload = document if isinstance(document, dict) else {"body": document}
-    store = storage.store_facts(adapter.name, verdict.shop_domain)
-    if store is None:
+    return Opened(payload, storage.store_facts(platform, verdict.shop_domain))
+
+
+def admit(opened: Opened, verdict: WebhookVerdict, body: bytes, keys: SecretKeys, *, mismatch: str | None,
+          privacy_topic: bool) -> Admission:
+    """What the inbox keeps of an opened delivery; `mismatch` is the platform's reason the payload names another
+    shop, and `privacy_topic` says the topic is kept for an uninstalled store too."""
+    if opened.refused:
+        return Admission(refused=opened.refused)
+    if opened.store is None:
         return Admission(dropped="unknown_store")
-    mismatch = adapter.tenant_mismatch(verdict.topic, payload, store.domain)
     if mismatch:
         return Admission(refused=("wrong_shop", mismatch))
-    if store.status != StoreStatus.ACTIVE.value and verdict.topic not in adapter.privacy_topics:
-        return Admission(dropped=f"store_{store.status}")
-    kept = pseudonymize(payload, keys.key(Purpose.PSEUDONYM))
-    if verdict.topic in adapter.privacy_topics:
+    if opened.store.status != StoreStatus.ACTIVE.value and not privacy_topic:
+        return Admission(dropped=f"store_{opened.store.status}")
+    kept = pseudonymize(opened.payload, keys.key(Purpose.PSEUDONYM))
+    if privacy_topic:
         # Rows kept before a rotation of SECRET_KEY hold the older keys' pseudonyms: the request names those too.
-        kept[ALIASES] = aliases(payload, keys.older_pseudonym_keys())
+        kept[ALIASES] = aliases(opened.payload, keys.older_pseudonym_keys())
     return Admission(payload=kept, digest=hashlib.sha256(body).hexdigest())

@@ -1,13 +1,5 @@
-"""The one input layer every route goes through: what a header, a field, an id or a JSON body may be.
-
-Each refusal is an `InputRefused` naming the field and the rule (with its limit), which the app answers as a
-400, or a 422 for well-formed JSON holding text storage can't keep. `install(app)` registers the handler and
-the checks every request gets for free: header, query, form and path sizes and characters, and the range of
-every integer in the URL against its column's width (`<int:…>` is a bigint id, `<int(bits=32):…>` an integer
-column). Bodies are parsed by `parse_json` — also behind `request.get_json()`, so no view can bypass it: a
-depth limit, no NaN or Infinity, NUL and lone surrogates refused naming their field — or, for a body whose
-signature has already been checked (the platform will send it again and again), scrubbed.
-"""
+"""The one input layer every route goes through: what a header, a field, an id or a JSON body may be, each refusal
+an `InputRefused` naming the field and the rule, answered as a 400 (or a 422 for text storage can't keep)."""
 
 from __future__ import annotations
 
@@ -91,13 +83,8 @@ def scrub_json(body: bytes) -> bytes:
 
 
 def parse_json(body: bytes, *, field: str = "body", max_depth: int = MAX_DEPTH, scrub: bool = False) -> Any:
-    """The JSON document in `body`; InputRefused for anything else, or anything storage could not keep.
-
-    orjson refuses NaN, Infinity, lone surrogates and invalid UTF-8, and stops at 1024 levels without
-    recursing, so a hostile body costs one linear pass. A string holding NUL or a lone surrogate is refused
-    with a 422 naming its path (`policy.exclusions.0.message`). `scrub` (signed bodies only) removes NULs and
-    replaces lone surrogates instead of refusing them: the platform would otherwise send the same body forever.
-    """
+    """The JSON document in `body`; InputRefused for anything else (NaN, Infinity, too deep) or text storage could not
+    keep. `scrub`, for signed bodies only, mends such text instead: the platform would send the same body forever."""
     if scrub:
         body = scrub_json(body)
     try:
@@ -120,9 +107,8 @@ def _has_lone_surrogate(body: bytes) -> bool:
 
 
 def _with_lone_surrogates(body: bytes, field: str, max_depth: int) -> Any:
-    """The document orjson refused for its lone surrogates, read by the standard library to find where they are.
-
-    Only reached for a body that has one; its depth is checked first, as the standard parser recurses."""
+    """The document orjson refused for its lone surrogates, read by the standard library (after a depth check, as it
+    recurses) to find where they are."""
     depth = nesting_depth_of_text(body) if body.count(b"[") + body.count(b"{") > max_depth else 0
     if depth > max_depth:
         raise InputRefused(field, f"must nest at most {max_depth} levels deep, got {depth}", reason="not_json")
@@ -208,11 +194,8 @@ class OutOfRange:
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` in every route: an id of a bigint column, or `<int(bits=32):…>` of an integer column.
-
-    Werkzeug's own `max` would answer 404 without saying why; this one hands the out-of-range value on, so the
-    guard's 400 names the argument and its range, and a route can't reach the database with a number it can't hold.
-    """
+    """`<int:…>` in every route (a bigint id; `<int(bits=32):…>` an integer column): an out-of-range value is handed
+    on, so the guard's 400 names the argument and its range, where Werkzeug's `max` would answer a bare 404."""
 
     def __init__(self, map: Map, bits: int = 64) -> None:
         super().__init__(map)
@@ -257,9 +240,8 @@ def refused_response(refused: InputRefused) -> tuple[Response, int]:
 
 
 def install(app: Flask) -> None:
-    """Every route gets the request checks before its view runs, and errors answered as JSON.
-
-    Called before any route is added: `<int:…>` in a rule is bound to `IdConverter` when the rule is added."""
+    """Every route gets the request checks before its view runs, and errors answered as JSON. Called before any
+    route is added: `<int:…>` is bound to `IdConverter` when a rule is added."""
     app.request_class = GuardedRequest
     app.url_map.converters["int"] = IdConverter
 

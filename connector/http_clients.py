@@ -1,10 +1,5 @@
-"""HTTP clients made once per process and reused by every job: one per platform origin, kept alive.
-
-A new httpx.Client per Admin API client loaded the CA bundle into a new SSLContext each time (~22 ms, issue
-14's profile) and opened a new connection for every job. Here one SSLContext serves every client, and each
-origin's client (with its connection pool) lives as long as the process. A forked child (RQ's scheduler)
-forgets its parent's clients without closing them: their sockets are the parent's.
-"""
+"""HTTP clients made once per process and reused by every job: one kept-alive client per platform origin and one
+SSLContext for all, so a job neither loads the CA bundle nor opens a connection anew."""
 
 from __future__ import annotations
 

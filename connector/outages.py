@@ -1,15 +1,5 @@
-"""Each store's platform outage breaker: once a call to a store's platform times out, fails to connect or is
-answered 5xx, the store's further calls fail fast, unsent, until a cool-down has passed; then one call (a probe)
-goes, and its answer closes the breaker or opens it again for twice as long (up to a cap).
-
-Why: a job calling a hanging platform holds a worker for a whole timeout, and a store's backlog would hold every
-worker in turn while other stores' work waits. With the breaker, a failing store holds at most one worker, for one
-timeout, per cool-down. A healthy store pays one Redis read a job (the first call of its client).
-
-Shared by every worker in Redis (a hash under the queue's name, expiring an hour after its last failure, and a
-probe lease), or kept in this process without Redis. Like pacing, it is help, not a gate: when Redis can't be
-reached, calls go as they would without it.
-"""
+"""Each store's platform outage breaker: after a timeout, a refused connection or a 5xx, the store's calls fail fast,
+unsent, until a cool-down ends and one probe goes, so a failing store holds at most one worker per cool-down."""
 
 from __future__ import annotations
 
@@ -29,6 +19,8 @@ FIRST_COOL_DOWN_SECONDS = 1.0
 COOL_DOWN_CAP_SECONDS = 15.0
 OUTAGE_TTL_SECONDS = 3600
 PROBE_LEASE_SECONDS = 60.0  # longer than any one call; released at the probe's answer
+# The book is shared in Redis by every worker, or kept in this process without it; like pacing it is help, not a
+# gate: when Redis can't be reached, calls go as they would without a breaker.
 REDIS_TIMEOUT_SECONDS = 1.0
 # A platform that takes longer than this to accept a connection is down, whatever its read timeout allows: every
 # platform client connects within it, so a dead host opens its store's breaker in seconds.

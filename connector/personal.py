@@ -1,13 +1,5 @@
-"""Customer contact data in a platform payload, kept only as keyed digests (pseudonyms), never in plain text.
-
-The inbox keeps payloads until they are pruned; what Assay decides from (lines, prices, statuses, countries,
-and a return's own notes, which the merchant reviews) is left as it is, while names, emails, phones, street
-addresses, order keys and the URLs and tokens that open a customer's order page, and the order's free-text
-note, become `pii:<digest>`: the same value always gives the same pseudonym, so a redaction request can still
-find the rows that hold it, and the digest, keyed with the pseudonyms' key from SECRET_KEY, can't be reversed by
-guessing common names or emails. A redaction request also carries its values' pseudonyms under older keys
-(ALIASES), so rows kept before a rotation of SECRET_KEY are still found.
-"""
+"""Customer contact data in a platform payload, kept only as keyed pseudonyms (`pii:<digest>`): the same value gives
+the same pseudonym, so a redaction request still finds its rows, and what Assay decides from is left as it is."""
 
 from __future__ import annotations
 
@@ -54,6 +46,7 @@ def normalised(value: str) -> str:
 
 
 def pseudonym(value: str, key: str) -> str:
+    """Keyed with the pseudonyms' key from SECRET_KEY, so no one can reverse it by guessing common names or emails."""
     return _pseudonym(value, key.encode())
 
 
@@ -77,9 +70,8 @@ def aliases(document: Any, older_keys: Sequence[str]) -> list[str]:
 
 
 class _Pseudonymizer:
-    """One payload's walk. Every webhook is walked whole before it is kept, so what needs no change (numbers,
-    flags, text outside contact data) is returned at once, only the names of fields holding text or more fields
-    are lower-cased, and a value met again (an order's email is in four places) is digested once."""
+    """One payload's walk: what needs no change is returned at once, and a value met again (an order's email is in
+    four places) is digested once."""
 
     def __init__(self, key: bytes) -> None:
         self.key = key

@@ -1,9 +1,5 @@
-"""Who is signed in to the admin, as each platform tells it: a neutral door, so admin/ names no platform.
-
-A platform that signs merchants in itself (Shopify's session tokens) registers a `SignIn` on the app; the admin
-asks each in turn and uses the first answer. Its answer is a `Principal` (the one store the request may touch)
-or a `Refusal` (the status and the reason to give).
-"""
+"""Who is signed in to the admin, as each platform tells it: each registered `SignIn` is asked in turn, and its
+`Principal` (the one store a request may touch) or `Refusal` answers, so admin/ names no platform."""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
-"""perform_action(key): one write-back from the outbox, at most once, whoever else is retrying it."""
+"""The outbox's writes: a decision's writes planned and queued (the engine's and a merchant's alike), and
+perform_action(key), one write-back at most once, whoever else is retrying it."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,18 +14,19 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from connector.adapter import TransientWriteError, WriteDeferred
+from connector.demo import is_demo_store, recorded_write
 from connector.registry import adapter_for
-from jobs.pause import pause_point
 from jobs.queue import Stage, job_id_for, queue_of, runs_in
 from jobs.settings import action_lease, next_attempt, not_before
 from storage.columns import utc_now
 from storage.db import storage_of
-from storage.models import Action, ActionState, Store
+from storage.models import Action, ActionState, CaseRecord, Store
 from storage.repositories import (
     StoreCredentials,
     claim_action,
     claim_next_action,
     complete_action,
+    enqueue_action,
     fail_action,
     find_action,
     reschedule_action,
@@ -37,18 +40,33 @@ SCHEDULER_RESOLUTION_SECONDS = 1.0
 RECONCILE_BUDGET_SECONDS = 1.0
 
 
-def store_of_action(idempotency_key: str) -> str:
-    """The fair key of a write: every action key starts with its store's id (jobs/cases.py makes them)."""
+def action_fair_key(idempotency_key: str) -> str:
+    """The fair key of a write: every action key starts with its store's id (plan_writes makes them)."""
     return "store-" + idempotency_key.split(":", 1)[0]
+
+
+def plan_writes(session: Session, record: CaseRecord, decision: Mapping[str, Any]) -> list[str]:
+    """Put the writes a stored decision needs in the outbox, as the store's adapter plans them; their keys."""
+    store = session.get_one(Store, record.store_id)
+    keys = []
+    for planned in adapter_for(current_app, store.platform).plan_actions(decision, record, store):
+        key = f"{record.store_id}:{planned.idempotency_key}"  # request keys are unique per store only
+        enqueue_action(session, case_id=record.id, kind=planned.kind, payload=planned.payload, idempotency_key=key)
+        keys.append(key)
+    return keys
+
+
+def queue_writes(keys: list[str]) -> None:
+    """A perform_action job for each planned write, once the outbox rows are committed."""
+    queue = queue_of(current_app)
+    for key in keys:
+        queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=action_fair_key(key))
 
 
 @runs_in(Stage.WRITE)
 def perform_action(idempotency_key: str) -> None:
-    """Claim the action (a done, failed, waiting or freshly claimed one is left alone), write it, record it.
-
-    A claim whose lease ran out takes the write over; the platform's writers look for the idempotency key
-    on the platform before they write, so the dead worker's write, if it landed, is found and not repeated."""
-    pause_point("taken")
+    """Claim the action (a done, failed, waiting or freshly claimed one is left alone), write it, record it. A lapsed
+    claim is taken over: the writers look for the idempotency key first, so a dead worker's write is not repeated."""
     storage = storage_of(current_app)
     with storage.transaction() as session:
         action = claim_action(session, idempotency_key, lease=action_lease(current_app.config))
@@ -70,14 +88,12 @@ def _come_back_when_due(session: Session, key: str) -> None:
         log.info("action.early", extra={"action_key": key, "delay_seconds": delay})
         queue_of(current_app).enqueue_in(delay + SCHEDULER_RESOLUTION_SECONDS, perform_action, key,
                                          job_id=job_id_for("action", f"{key}:{time.time_ns()}"),
-                                         fair_key=store_of_action(key))
+                                         fair_key=action_fair_key(key))
 
 
 def reconcile_actions(limit: int = 100, budget_seconds: float = RECONCILE_BUDGET_SECONDS) -> int:
-    """Finish actions whose worker died mid-write (their lease ran out) or that were never picked up.
-
-    It stops taking more once it has run `budget_seconds`: each write may wait on a slow platform, and the clock
-    runs this again soon (the relay queues the rest meanwhile), so no one job holds a worker for long."""
+    """Finish actions whose worker died mid-write (their lease ran out) or that were never picked up, for at most
+    `budget_seconds`, so no one job holds a worker for long (the clock runs this again soon)."""
     storage = storage_of(current_app)
     done = 0
     started = time.monotonic()
@@ -121,8 +137,11 @@ def _perform(claimed: _Claimed) -> None:
     context = {"action_key": key, "kind": kind, "case_id": claimed.case_id, "store": store.domain,
                "attempts": claimed.attempts}
     try:
-        adapter = adapter_for(current_app, store.platform)
-        result = adapter.write_action(store, claimed.credentials, kind, payload, key, current_app.config)
+        if is_demo_store(store.domain):
+            result = recorded_write(store, kind, payload, key)
+        else:
+            adapter = adapter_for(current_app, store.platform)
+            result = adapter.write_action(store, claimed.credentials, kind, payload, key, current_app.config)
     except TransientWriteError as error:
         _reschedule(key, error, context)
         return
@@ -131,7 +150,6 @@ def _perform(claimed: _Claimed) -> None:
             fail_action(session, key, f"{type(error).__name__}: {error}", retry=False)
         log.exception("action.failed", extra={**context, "error": f"{type(error).__name__}: {error}"})
         return
-    pause_point("answered")
     with storage.transaction() as session:
         complete_action(session, key, result)
     log.info("action.written", extra=context)
@@ -161,4 +179,4 @@ def _reschedule(key: str, error: TransientWriteError, context: dict[str, Any]) -
         log.warning("action.retry", extra={**context, "error": str(error), "delay_seconds": delay})
     # Back behind the store's slots for due work: a backlog's due writes take a few places in the queue, not all.
     queue_of(current_app).enqueue_in(delay, perform_action, key, job_id=job_id_for("action", f"{key}:{time.time_ns()}"),
-                                     fair_key=store_of_action(key))
+                                     fair_key=action_fair_key(key))

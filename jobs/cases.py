@@ -6,17 +6,14 @@ import logging
 
 from flask import current_app
 
-from connector.registry import adapter_for
-from jobs.actions import perform_action, store_of_action
-from jobs.pause import pause_point
-from jobs.queue import job_id_for, queue_of
+from jobs.actions import plan_writes, queue_writes
+from jobs.queue import queue_of
 from policies.batch import CaseError, decide_document
 from storage.columns import utc_now
 from storage.db import storage_of
-from storage.models import CaseStatus, Store
+from storage.models import CaseStatus
 from storage.repositories import (
     current_policy_version,
-    enqueue_action,
     get_case,
     list_cases,
     save_decision,
@@ -28,9 +25,7 @@ log = logging.getLogger("assay.jobs")
 
 def decide_case(case_id: int) -> None:
     """Safe to run twice: only an open case is decided, and planned actions are unique by idempotency key."""
-    app = current_app
-    keys: list[str] = []
-    with storage_of(app).transaction() as session:
+    with storage_of(current_app).transaction() as session:
         record = get_case(session, case_id, lock=True)
         if record is None or record.status != CaseStatus.OPEN.value:
             return
@@ -47,15 +42,8 @@ def decide_case(case_id: int) -> None:
             log.error("case.set_aside", extra={"case_id": case_id, "store_id": record.store_id, "fields": fields})
             return
         save_decision(session, case_id, decision)
-        store = session.get_one(Store, record.store_id)
-        for planned in adapter_for(app, store.platform).plan_actions(decision, record, store):
-            key = f"{record.store_id}:{planned.idempotency_key}"  # request keys are unique per store only
-            enqueue_action(session, case_id=case_id, kind=planned.kind, payload=planned.payload, idempotency_key=key)
-            keys.append(key)
-    pause_point("decided")
-    queue = queue_of(app)
-    for key in keys:
-        queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=store_of_action(key))
+        keys = plan_writes(session, record, decision)
+    queue_writes(keys)
     log.info("case.decided", extra={"case_id": case_id, "outcome": decision["outcome"], "actions": len(keys)})
 
 

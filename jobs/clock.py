@@ -1,7 +1,5 @@
-"""The clock: Assay's scheduled work on RQ 3's own cron (`assay clock`), or on threads in the embedded default.
-
-RQ's `CronScheduler.start()` ends at the first Redis error; the clock drives the same scheduler one tick at a
-time instead (`enqueue_jobs`, `heartbeat`), so it rides out a Redis outage and resumes when Redis is back."""
+"""The clock: Assay's scheduled work on RQ's cron (`assay clock`), or on threads in the embedded default. It drives
+the scheduler one tick at a time, so it rides out a Redis outage where `CronScheduler.start()` would end."""
 
 from __future__ import annotations
 

@@ -1,20 +1,5 @@
-"""Where jobs go: RQ on Redis when REDIS_URL is set, otherwise a thread in this process (the embedded default).
-
-Enqueueing is best effort. Every job's work is a row in the database first (an event `received`, a case
-open, an action pending), so a job Redis never took, or lost, is handed out again by the relay
-(jobs/relay.py); a request that has recorded its work answers, whatever Redis says.
-
-Writes have a queue of their own, which workers empty first, so in a burst a store's write-back never waits
-behind everyone's intake. Decisions share the intake queue on purpose: a store's events and decisions keep
-their order (an order deleted before its case was decided is seen first; tests/e2e/woocommerce/test_lifecycle.py).
-What keeps a decision from waiting behind a whole burst is fairness: a job given a `fair_key` (its store) is
-held back by RQ 3's concurrency limit once that store has ASSAY_STORE_SLOTS jobs queued or running in the
-queue, so a queue holds at most that many of one store's jobs, a decision waits behind at most that many of
-its own store's, and one store's backlog or slow platform never delays the others. Work scheduled for later (a
-write put off to its slot in the store's rate-limit bucket, a retry) comes due behind a second limit of the
-store's, as many slots again: RQ's scheduler honours a job's RateLimit, so a backlog's due writes never flood
-the queue either, and they are not held behind the store's first tries still waiting (RQ promotes the oldest
-first), which would leave the bucket idle while those are taken and put off one by one."""
+"""Where jobs go: RQ on Redis when REDIS_URL is set, else a thread in this process; best effort, as the database holds
+the work. Writes have a queue of their own, and each store's jobs are held to its slots (docs/decisions/0007)."""
 
 from __future__ import annotations
 
@@ -66,7 +51,7 @@ def stage_of(func: Callable[..., Any]) -> Stage:
 
 
 def stage_queue_name(base: str, stage: Stage) -> str:
-    """Intake keeps the base name, so jobs queued before stages existed (and their readers) still meet."""
+    """Intake keeps the base name, the one the clock queues on; each other stage adds its own."""
     return base if stage is Stage.INTAKE else f"{base}-{stage.value}"
 
 

@@ -1,10 +1,5 @@
-"""relay(): the database is the source of truth for work; this hands out again whatever it still holds undone.
-
-An event still `received`, an open case with no decision, a write still `pending` (or `running` past its
-lease) after a short grace period had its job lost: Redis was down or came back empty, a worker died, an
-enqueue failed after the row was committed. Each is queued again under a job id of its own for this grace
-period, so relaying twice queues it once; the jobs themselves are safe to run twice. Each pass takes first what
-it handed out least recently, so rows whose jobs never get them done can't keep the others waiting."""
+"""relay(): hands out again the work the database still holds undone after a grace period (its job was lost), once
+per grace period, least recently handed out first, so the database stays the source of truth for work."""
 
 from __future__ import annotations
 
@@ -13,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from jobs.actions import perform_action, store_of_action
+from jobs.actions import action_fair_key, perform_action
 from jobs.cases import decide_case
 from jobs.events import process_event
 from jobs.queue import job_id_for, queue_of
@@ -52,7 +47,7 @@ def relay(limit: int = 500) -> Relayed:
         queue.enqueue(decide_case, case_id, job_id=f"case-{case_id}-relay-{window}")
     for key in found.actions:
         queue.enqueue(perform_action, key, job_id=job_id_for("action", f"{key}:relay:{window}"),
-                      fair_key=store_of_action(key))
+                      fair_key=action_fair_key(key))
     if found.total:
         log.info("relay.queued", extra={"events": found.events, "cases": found.cases, "actions": found.actions})
     return found

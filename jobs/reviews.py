@@ -1,9 +1,5 @@
-"""A merchant's answer to a case in the review queue: stored as a person's decision (who, when, why), then
-written back through the outbox exactly as the engine's decisions are (decide_case's planning and keys).
-
-Twice at once is once: the case's row is locked while the answer is recorded, and the second request finds the
-first one's decision. The writes are unique by idempotency key besides, so no platform is written to twice.
-"""
+"""A merchant's answer to a case in the review queue: stored as a person's decision (who, when, why) with the case's
+row locked, so twice at once is once, then written back as the engine's decisions are (jobs/actions.py)."""
 
 from __future__ import annotations
 
@@ -16,18 +12,15 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from connector.registry import adapter_for
-from jobs.actions import perform_action, store_of_action
-from jobs.queue import job_id_for, queue_of
+from jobs.actions import plan_writes, queue_writes
 from policies.case_schema import load_case
 from policies.decision_schema import dump_decision, load_verdict
 from policies.person import person_decision
 from policies.policy import Outcome
 from storage.db import storage_of
-from storage.models import CaseRecord, CaseStatus, DecisionRecord, PolicyVersion, Store
+from storage.models import CaseRecord, CaseStatus, DecisionRecord, PolicyVersion
 from storage.repositories import (
     current_policy_version,
-    enqueue_action,
     find_policy_version,
     latest_decision,
     save_decision,
@@ -56,9 +49,7 @@ class PersonAnswer:
 
 
 def answer_review(store_id: int, case_id: int, outcome: str, note: str | None, person: str) -> PersonAnswer:
-    app = current_app
-    keys: list[str] = []
-    with storage_of(app).transaction() as session:
+    with storage_of(current_app).transaction() as session:
         record = store_case(session, store_id, case_id, lock=True)
         if record is None:
             raise ReviewRefused("not_found", 404, f"no case {case_id}")
@@ -79,15 +70,9 @@ def answer_review(store_id: int, case_id: int, outcome: str, note: str | None, p
         saved = save_decision(session, case_id, decision)
         saved.decided_by, saved.note = person, note
         session.flush()
-        store = session.get_one(Store, record.store_id)
-        for planned in adapter_for(app, store.platform).plan_actions(decision, record, store):
-            key = f"{record.store_id}:{planned.idempotency_key}"  # as decide_case makes them
-            enqueue_action(session, case_id=case_id, kind=planned.kind, payload=planned.payload, idempotency_key=key)
-            keys.append(key)
+        keys = plan_writes(session, record, decision)
         answer = _answer(saved, recorded=True)
-    queue = queue_of(app)
-    for key in keys:
-        queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=store_of_action(key))
+    queue_writes(keys)
     log.info("case.answered", extra={"case_id": case_id, "outcome": outcome, "actions": len(keys)})
     return answer
 

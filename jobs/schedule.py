@@ -1,6 +1,5 @@
-"""Assay's scheduled work, run by RQ's cron (`assay clock`) or, in the embedded default, by threads.
-
-Each entry is a top-level job taking no arguments, as RQ's cron enqueues it, and how often it runs."""
+"""Assay's scheduled work, run by RQ's cron (`assay clock`) or, in the embedded default, by threads: each entry a
+top-level job taking no arguments, as RQ's cron enqueues it, and how often it runs."""
 
 from __future__ import annotations
 

@@ -52,9 +52,8 @@ def max_attempts(config: Mapping[str, Any]) -> int:
 
 
 def retry_delay(config: Mapping[str, Any], attempts: int, retry_after: float | None = None) -> float:
-    """Seconds until the next try after `attempts` failures: when the platform said how long (Retry-After,
-    Shopify's throttle status), that long plus up to half again; otherwise exponential. Jittered either way, so
-    a platform coming back is not met by every job at once."""
+    """Seconds until the next try after `attempts` failures: the platform's own wait plus up to half again, else
+    exponential; jittered, so a platform coming back is not met by every job at once."""
     if retry_after is not None:
         return float(min(RETRY_CAP_SECONDS, retry_after * random.uniform(1.0, 1.5)))  # noqa: S311
     base = _number(config, "ASSAY_RETRY_BASE_SECONDS", DEFAULT_RETRY_BASE_SECONDS)

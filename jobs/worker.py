@@ -1,23 +1,5 @@
-"""The worker `assay worker` runs: RQ's SimpleWorker, warm, listening on every stage in priority order.
-
-Why not RQ's forking Worker: it forks a work horse per job, and each horse starts cold — the lazy imports
-(psycopg, holidays' countries, httpx, the schemas), a new engine, a new PostgreSQL connection, an empty SQL
-compile cache: 150-210 ms a job for 0.6 ms of work (issue 14's profile). SimpleWorker runs each job in the
-worker's own process, on the engine, the connections and the platform clients made once (bench/throughput.py
-measures both). What the fork gave is kept another way:
-
-- a hung job is still ended: RQ arms SIGALRM (UnixSignalDeathPenalty) around every job in the main thread, and
-  the JobTimeoutException it raises interrupts a blocking socket read (PEP 475); a job that timed out may have
-  left a connection mid-protocol, so the engine's pool is dropped and the next job connects afresh;
-- a job killed mid-write (SIGKILL, the machine gone) is finished exactly once exactly as before: nothing lived
-  in a horse that the database did not already hold; the action's lease runs out, reconcile takes it over and
-  the writer finds its idempotency key on the platform;
-- memory a job leaks would stay with the process instead of dying with a horse; `assay worker` can be
-  restarted at any time for the same reason a horse could be killed.
-
-SIGTERM or SIGINT stops it as RQ's warm shutdown does (a running job finishes within its timeout); the worker
-also says so on the `stopping` event it is given, so the loop around it knows a stop from a Redis outage.
-"""
+"""The worker `assay worker` runs: RQ's SimpleWorker, warm (a job runs in the worker's own process, on the engine,
+connections and clients made once), listening on every stage in priority order (docs/decisions/0006)."""
 
 from __future__ import annotations
 

@@ -55,13 +55,8 @@ HANDLERS: dict[Kind, Callable[[Context], Verdict]] = {
 
 
 def route(kind: Kind, reason: Reason | None) -> Kind:
-    """The clause a request is judged under: its reason's where the reason names one, else the customer's kind.
-
-    The kind is the customer's word and the reason the evidence: a warranty or claim that is a change of mind
-    is a return, a return of a broken item a claim. A fault keeps a warranty a warranty (it appeared later;
-    HANDLERS send it on to the claims clause where the store has no warranty). A cancel is about the order,
-    so its reason routes nothing.
-    """
+    """The clause a request is judged under: its reason's where the reason names one (a change of mind is a return, a
+    broken item a claim; a fault keeps a warranty), else the customer's kind; a cancel's reason routes nothing."""
     clause = REASON_CLAUSE.get(reason) if reason is not None else None
     if kind is Kind.CANCEL or clause is None:
         return kind

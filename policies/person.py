@@ -1,11 +1,5 @@
-"""A person's decision on a case the engine left to the merchant (`review`): approve or decline, with a note.
-
-Pure, like the engine: the same case, policy and engine verdict give the same lines and refund. A person answers
-what was waiting for a person: an approval approves every line the engine did not decline, and a line the policy
-itself refused (an exclusion, a closed window) stays declined with the policy's reason. The refund is the one the
-engine would have made for the approved lines alone (the same lines, shipping rule, fees and ceiling), so the
-write-back a person's decision makes is the one an engine approval makes.
-"""
+"""A person's decision on a case the engine left to the merchant (`review`), as pure as the engine: an approval
+approves the lines the policy did not refuse, and refunds what an engine approval of those lines would."""
 
 from __future__ import annotations
 
@@ -25,11 +19,8 @@ DEFAULT_MESSAGE = {Outcome.APPROVE: "The store has approved your request.",
 
 def person_decision(case: Case, policy: Policy, outcome: Outcome, note: str | None,
                     engine: Sequence[LineOutcome] = (), engine_reasons: Sequence[ReasonOut] = ()) -> Decision:
-    """The person's `outcome` (approve or decline) for the case; the note, when given, is the reason's message.
-
-    `engine` and `engine_reasons` are the review's own lines and reasons: an approval keeps the lines the engine
-    declined declined, for the reasons it gave, and approves and refunds the rest. A decline declines every line.
-    """
+    """The person's `outcome` (approve or decline), the note as the reason's message: an approval keeps the engine's
+    declined lines declined (`engine`, `engine_reasons`) and refunds the rest; a decline declines every line."""
     if outcome is Outcome.REVIEW:
         raise ValueError("a person's decision is approve or decline, got review")
     store = case.store

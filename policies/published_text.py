@@ -1,9 +1,5 @@
-"""The text a store publishes, written from exactly the clauses the engine enforces (English).
-
-Each sentence is made from one setting of the policy, so what a customer reads is what is applied: change a
-window and its sentence changes with it. Headings: cancellation, returns, exclusions, damage and defects,
-warranty, refunds, response times.
-"""
+"""The text a store publishes (English), each sentence made from one setting of the policy, so what a customer reads
+is what the engine applies."""
 
 from __future__ import annotations
 

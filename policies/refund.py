@@ -1,11 +1,5 @@
-"""What an approved request refunds: what was paid for the items (with their tax), the shipping where due, less fees.
-
-Amounts follow the order's own basis: tax-inclusive prices where `taxes_included`, net prices plus the tax
-charged on top otherwise (contract.md, "Taxes"). A part of a line is its paid price and tax pro rata by
-quantity, rounded down, so returning every unit one at a time refunds what was paid, never more; what the
-platform says is left to refund (`paid - refunded`) is a ceiling on every refund and the exact total of a
-full cancellation.
-"""
+"""What an approved request refunds: what was paid for the items (on the order's own tax basis), the shipping where
+due, less fees, never more than the platform says is left to refund (contract.md, "Taxes")."""
 
 from __future__ import annotations
 
@@ -21,12 +15,8 @@ _ZERO = Decimal(0)
 
 
 def line_refund(asked: AskedLine, currency: str) -> RefundLine:
-    """What the customer paid for the asked units, and the tax that belongs to them.
-
-    A part of a line is counted on from the units refunded before, each cumulative share rounded down: the
-    last unit gets what is left, so a line returned unit by unit refunds exactly what it was paid, never more.
-    Units asked beyond those left unrefunded refund nothing.
-    """
+    """What the customer paid for the asked units, and their tax: cumulative shares rounded down, so a line returned
+    unit by unit refunds exactly what was paid; units beyond those left unrefunded refund nothing."""
     line = asked.line
     before = min(line.refunded_quantity, line.quantity)
     after = min(before + asked.quantity, line.quantity)
@@ -50,11 +40,8 @@ def whole_order(ctx: Context) -> bool:
 
 
 def shipping_refunded(ctx: Context, refunds: Refunds) -> bool:
-    """A cancelled order gets its shipping back; otherwise the policy says when it does.
-
-    Only a request for the whole order refunds shipping: the rest of a parcel still used it, and two
-    claims on one order must not refund it twice.
-    """
+    """A cancelled order gets its shipping back; otherwise the policy says when, and only for a request for the whole
+    order (the rest of a parcel still used it, and two claims must not refund it twice)."""
     if not whole_order(ctx):
         return False
     if ctx.kind is Kind.CANCEL:

@@ -1,12 +1,5 @@
-"""Words as a person reads them: "Your engraving", "made_to_order" and "Drop Earrings" name what they say.
-
-A text is split into words on anything that is not a letter or digit and at camelCase humps, each word
-case-folded and reduced to a stem: plural and -ed/-ing/-e endings dropped, British -ise/-isation spelt
--ize/-ization. A phrase matches a text when its stems appear there in a row, as whole words: "earring"
-matches "Drop Earrings" and "earring", never "Hearring"; "name" never matches "username". Pure standard
-library; a text's stems and each vocabulary's answers are remembered, since every line of every decision is
-read this way.
-"""
+"""Words as a person reads them: texts split into case-folded stems, so a phrase matches whole words in a row
+("earring" matches "Drop Earrings", never "Hearring"); stems are remembered, as every line is read this way."""
 
 from __future__ import annotations
 

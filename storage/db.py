@@ -1,8 +1,4 @@
-"""The database handle an app or a worker holds: engine, session factory and cipher, each built on first use.
-
-Nothing here imports SQLAlchemy or cryptography until a database is actually used, so commands that never
-touch one (`assay decide`) start as fast as before.
-"""
+"""The database handle an app or a worker holds: engine, session factory and cipher, each built on first use."""
 
 from __future__ import annotations
 
@@ -14,15 +10,14 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from storage.secrets import Cipher, load_cipher
 from storage.settings import KEYS_SETTING
+from storage.store_directory import StoreDirectory, StoreFacts, read_store_facts
 
 if TYPE_CHECKING:
     from flask import Flask
     from sqlalchemy import URL, Connection, Engine
     from sqlalchemy.orm import Session, sessionmaker
-
-    from storage.secrets import Cipher
-    from storage.store_directory import StoreDirectory, StoreFacts
 
 EXTENSION = "assay.storage"
 # A pooled connection idle longer than this is pinged before use (the server may have closed it meanwhile);
@@ -158,9 +153,8 @@ class Storage:
 
     @contextmanager
     def single_statements(self) -> Iterator[Connection]:
-        """A connection whose every statement is its own transaction, committed when it returns: for a write
-        that is whole in one statement (the intake's), one round trip instead of BEGIN, the statement and
-        COMMIT, and no ORM session to build for it."""
+        """A connection whose every statement is its own transaction, committed when it returns: a write whole in one
+        statement (the intake's) costs one round trip and no ORM session."""
         with self._autocommit.connect() as connection:
             yield connection
 
@@ -170,20 +164,14 @@ class Storage:
 
     @cached_property
     def cipher(self) -> Cipher:
-        from storage.secrets import load_cipher  # cryptography: kept out of `assay decide`'s start-up
-
         return load_cipher(self._encryption_keys, self._key_folder)
 
     @cached_property
     def _directory(self) -> StoreDirectory:
-        from storage.store_directory import StoreDirectory
-
         return StoreDirectory()
 
     def store_facts(self, platform: str, domain: str) -> StoreFacts | None:
         """The intake's few facts of a store, kept a moment (storage/store_directory.py); None for an unknown one."""
-        from storage.store_directory import read_store_facts
-
         def read() -> StoreFacts | None:
             with self.reads() as session:  # only on a miss: a kept store opens no session
                 return read_store_facts(session, self.cipher, platform, domain)

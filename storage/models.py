@@ -73,7 +73,7 @@ class Store(Base):
     api_base_url: Mapped[str | None] = mapped_column(String(500))
     access_token_encrypted: Mapped[str | None] = mapped_column(Text)
     # Shopify's expiring offline token (token exchange): when it and its refresh token stop working. Both null
-    # for a non-expiring token (`assay stores add`), which keeps working as before.
+    # for a non-expiring token (`assay stores add`), which never needs refreshing.
     access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refresh_token_encrypted: Mapped[str | None] = mapped_column(Text)
     refresh_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -279,9 +279,8 @@ class InstallNonce(Base):
 
 
 class DeliveryDigest(Base):
-    """A delivery's topic and body digest, so the same signed body resent under a new delivery id (or another
-    shop's header) within the platform's retry horizon is recognised as a duplicate — by whoever's secret signed
-    it: two stores' own bodies may be byte for byte the same (WooCommerce's `{"id": 101}`) and both count."""
+    """A delivery's topic and body digest, so the same body resent under a new delivery id within the platform's retry
+    horizon is a duplicate — per signer: two stores' own bodies may be byte for byte the same and both count."""
 
     __tablename__ = "delivery_digests"
     __table_args__ = (UniqueConstraint("platform", "signer", "topic", "digest"), Index(None, "seen_at"))
@@ -341,9 +340,8 @@ class AdminSession(Base):
 
 
 class PluginLink(Base):
-    """One connect of the Assay for WooCommerce plugin: the secret it signs with, opened once the site proved the
-    install's keys and delivered to the site's plugin with them. The secret is a Fernet token; the challenge is the
-    digest of the verifier only the plugin that started the connect holds (it accepts no other secret)."""
+    """One connect of the Assay for WooCommerce plugin: the secret it signs with (a Fernet token), opened once the site
+    proved the install's keys, and the challenge only the plugin that started the connect can answer."""
 
     __tablename__ = "plugin_links"
     __table_args__ = (Index(None, "store_id"),)

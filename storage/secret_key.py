@@ -1,8 +1,5 @@
-"""SECRET_KEY, Assay's root secret: checked, made once in the instance folder by the embedded default, and never
-used as it is: each purpose gets its own key from it (HKDF), so a token made for one never verifies as another.
-
-SECRET_KEY_PREVIOUS (comma-separated, newest first) keeps older secrets' keys accepted during a rotation
-(docs/decisions/0003-one-key-per-use-from-secret-key.md)."""
+"""SECRET_KEY, Assay's root secret: checked, made once in the instance folder by the embedded default, and used only
+through one HKDF key per purpose; SECRET_KEY_PREVIOUS keeps older keys accepted in a rotation (docs/decisions/0003)."""
 
 from __future__ import annotations
 

@@ -1,14 +1,5 @@
-"""Who a delivery's shop is, for the intake: a store's few facts, read once and kept for a moment.
-
-Every webhook needs its store before it is recorded (the shop's own secret, its status, its domain), and under a
-platform's burst that is the same few rows thousands of times a second: a lookup each time cost the intake two
-round trips and ~1.8 ms of its CPU. Kept here for FACTS_SECONDS, they cost none.
-
-What a stale moment can do, and why it is safe: a store uninstalled or paused elsewhere may still have a delivery
-recorded for up to that long, and its worker writes nothing back for it (the handlers check the store's status
-before any platform call); a store just installed is looked up at once (an unknown shop is never kept); a changed
-webhook secret applies within that long. Any change to a store made in this process forgets what was kept at once.
-"""
+"""Who a delivery's shop is, for the intake: a store's few facts, read once and kept for FACTS_SECONDS, forgotten at
+once when this process changes a store (docs/decisions/0008)."""
 
 from __future__ import annotations
 
@@ -18,6 +9,8 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from storage.models import Store
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -73,8 +66,6 @@ def read_store_facts(session: Session, cipher: Cipher, platform: str, domain: st
     """The store's facts as the database holds them now; None for a shop that is not a store."""
     from sqlalchemy import select
 
-    from storage.models import Store
-
     row = session.execute(select(Store.id, Store.status, Store.webhook_secret_encrypted)
                           .where(Store.platform == platform, Store.domain == domain)).first()
     if row is None:
@@ -93,8 +84,6 @@ def _forget_on_store_changes(directory: StoreDirectory) -> None:
             return
         from sqlalchemy import event
         from sqlalchemy.orm import ORMExecuteState, Session, object_session
-
-        from storage.models import Store
 
         def forget_all(session: Session | None = None) -> None:
             if session is not None:

@@ -12,11 +12,10 @@ from admin.api import bp as admin_api_bp
 from admin.api_places import bp as admin_api_places_bp
 from admin.login import bp as admin_login_bp
 from admin.page import bp as admin_page_bp
-from connector.demo import DemoWrites
 from connector.guard import install as install_guard
 from connector.registry import register
 from connector.shopify.adapter import ADAPTER as SHOPIFY
-from connector.woocommerce import adapter as woocommerce
+from connector.woocommerce.adapter import ADAPTER as WOOCOMMERCE
 from jobs.logs import configure_logging
 from jobs.queue import init_app as init_queue
 from jobs.runner import init_app as init_runner
@@ -94,7 +93,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_login_bp)
     app.register_blueprint(admin_page_bp)  # the settings page itself, at / and /admin/
     # The platforms, one line each: adapter (handlers, planning, writing, verification) and its routes.
-    # A demo store's (a domain under .invalid) writes are recorded, never sent; every other store's go through.
-    register(app, DemoWrites(SHOPIFY))
-    register(app, DemoWrites(woocommerce.ADAPTER))
+    register(app, SHOPIFY)
+    register(app, WOOCOMMERCE)
     return app

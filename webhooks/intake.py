@@ -1,11 +1,5 @@
-"""POST /webhooks/<platform>: verify, record in the inbox, enqueue one job, answer — never decide inline.
-
-Recorded is what counts: 200 once the inbox row is committed, even if Redis refused the job (the relay queues
-it again); 503 when the row could not be committed (webhooks/unavailable.py), so the platform sends it again.
-
-The platform's adapter checks the delivery on its raw bytes and names it (topic, shop, inbox key); everything
-else is the same for every platform.
-"""
+"""POST /webhooks/<platform>: the adapter verifies and names the delivery, the inbox records it, one job is queued,
+200 — never decided inline. Recorded is what counts: 503 when the row could not be committed, so it comes again."""
 
 from __future__ import annotations
 
@@ -17,7 +11,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
 from connector.adapter import WebhookVerdict
-from connector.admission import Admission, admit
+from connector.admission import Admission, admit, open_delivery
 from connector.registry import platforms_of
 from jobs.events import process_event
 from jobs.queue import queue_of
@@ -55,7 +49,10 @@ def receive(platform: str) -> tuple[Response, int]:
     if not check.ok:
         return _rejected(platform, check.reason, check.detail)
     assert check.topic and check.shop_domain and check.delivery_key  # verified: the adapter named the delivery
-    admitted = admit(adapter, check, body, storage, secret_keys_of(current_app))
+    opened = open_delivery(platform, check, body, storage)
+    mismatch = adapter.tenant_mismatch(check.topic, opened.payload, opened.store.domain) if opened.store else None
+    admitted = admit(opened, check, body, secret_keys_of(current_app), mismatch=mismatch,
+                     privacy_topic=check.topic in adapter.privacy_topics)
     if admitted.refused:
         return _rejected(platform, *admitted.refused)
     if admitted.dropped:  # answered, so the platform stops sending it, and not kept: it is no shop of ours
@@ -85,11 +82,8 @@ def receive(platform: str) -> tuple[Response, int]:
 
 def _record(storage: Storage, platform: str, check: WebhookVerdict, admitted: Admission, *, handled: bool,
             replay_horizon: timedelta) -> Delivery | None:
-    """The inbox row and the body's digest, wholly or not at all (nothing, for a replay): on PostgreSQL one
-    statement in autocommit, one round trip; elsewhere, or when a twin delivery raced it, one transaction.
-
-    No ping before it: a connection the server dropped fails its first statement, which invalidates the pool,
-    and the delivery is recorded again once on a fresh connection; only a second failure answers 503."""
+    """The inbox row and the body's digest, wholly or not at all (nothing, for a replay), in one round trip where it
+    can; a connection the server dropped is retried once on a fresh one before the 503."""
     assert check.topic and check.shop_domain and check.delivery_key
     facts: dict[str, Any] = {
         "platform": platform, "delivery_id": check.delivery_key, "topic": check.topic,

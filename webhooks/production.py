@@ -1,7 +1,5 @@
-"""Whether this process is production, and what production requires before any process starts: the app, the
-worker and the clock all build the app, so each refuses here rather than run with a guessable secret or the demo.
-
-Production is anything beyond the embedded default (SQLite, in-process jobs, no public URL)."""
+"""Whether this process is production (anything beyond SQLite, in-process jobs and no public URL), and what it
+requires: the app, the worker and the clock each refuse here rather than run with a guessable secret or the demo."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""The web's gunicorn worker: gthread, except that each request is read whole, within bounds, by the worker's event
-loop before a thread runs the app.
-
-A client trickling its request, or holding a connection open with nothing to say, costs a socket and a buffer
-here, never one of the few threads the webhooks need (docs/decisions/0002-web-reads-requests-before-threads.md).
-Plain HTTP/1.1 only: TLS ends at the front (the platform's router or the load balancer)."""
+"""The web's gunicorn worker: gthread, except that the event loop reads each request whole, within bounds, before a
+thread runs the app, so a trickling client costs a socket, never a thread (docs/decisions/0002). Plain HTTP/1.1."""
 
 from __future__ import annotations
 
@@ -40,10 +36,8 @@ class Refused(Exception):
 
 
 def is_whole_request(data: bytes | bytearray, max_body_bytes: int) -> bool:
-    """Whether `data` holds a whole HTTP/1.1 request (its head and its body, by Content-Length or chunked).
-
-    Raises Refused when it never can be within the limits. Anything else odd (a transfer coding other than chunked,
-    both framings at once) counts as whole: gunicorn's parser refuses it then, with every byte already here."""
+    """Whether `data` holds a whole HTTP/1.1 request; Refused when it never can within the limits. Anything else odd
+    counts as whole: gunicorn's parser refuses it then, with every byte already here."""
     head_end = data.find(b"\r\n\r\n", 0, MAX_HEADER_BYTES)
     if head_end < 0:
         if len(data) >= MAX_HEADER_BYTES:
@@ -132,10 +126,8 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
                                "(no --certfile, --http-protocols h1, --protocol http)")
 
     def enqueue_req(self, conn: Any) -> None:
-        """Read the connection's next request before any thread takes it (gthread hands the connection over at once).
-
-        Called for a new connection, a kept-alive one that became readable, and one whose parser already holds
-        the next request's first bytes."""
+        """Read the connection's next request before any thread takes it (gthread would hand it over at once): a new
+        connection, a kept-alive one that became readable, or one whose parser holds the next request's first bytes."""
         held = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
         reading = Reading(held, time.monotonic() + READ_SECONDS)
         self.reading[conn] = reading

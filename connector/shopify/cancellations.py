@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import current_app
 
+from connector.case_opening import CancelRequestRefused, OpenedCase, open_case
 from connector.case_parts import instant
-from connector.intake import CancelRequestRefused, OpenedCase, open_case
 from storage.db import storage_of
 from storage.models import Platform, StoreStatus
 from storage.repositories import find_order_snapshot, find_store

@@ -16,6 +16,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from sqlalchemy.orm import Session
 
 from connector.adapter import FollowUps, Handlers, PermanentEventError
+from connector.case_opening import open_case
 from connector.case_parts import PayloadError, load_payload
 from connector.case_parts import ProductFacts as ProductFacts
 from connector.case_parts import amount as amount
@@ -23,7 +24,6 @@ from connector.case_parts import custom_properties as custom_properties
 from connector.case_parts import instant as instant
 from connector.case_parts import line_document as line_document
 from connector.case_parts import total as total
-from connector.intake import open_case
 from connector.shopify.api import AdminApi, Document, shopify_api
 from policies.case import Kind, Reason
 from policies.fields import CountryCode, CurrencyCode, Flag, Instant, Money, TimeZone, Whole, at_least

@@ -12,8 +12,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from shopify_app.helpers.app_home_patch_id_token import app_home_patch_id_token
 
+from connector.case_opening import CancelRequestRefused
 from connector.guard import InputRefused, check_id
-from connector.intake import CancelRequestRefused
 from connector.registry import runner_of
 from connector.shopify.api import TokenRefused, TokenUnavailable
 from connector.shopify.cancellations import open_cancel_case

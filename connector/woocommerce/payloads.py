@@ -17,6 +17,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from sqlalchemy.orm import Session
 
 from connector.adapter import FollowUps, Handlers, PermanentEventError
+from connector.case_opening import open_case
 from connector.case_parts import (
     PayloadError,
     ProductFacts,
@@ -26,7 +27,6 @@ from connector.case_parts import (
     line_document,
     load_payload,
 )
-from connector.intake import open_case
 from connector.woocommerce.api import (
     WooCommerceApi,
     WooCommerceRejected,

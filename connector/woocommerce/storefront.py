@@ -16,9 +16,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from connector.adapter import FollowUps, PermanentEventError
+from connector.case_opening import CancelRequestRefused, open_case
 from connector.case_parts import instant
 from connector.guard import check_request, parse_json
-from connector.intake import CancelRequestRefused, open_case
 from connector.registry import runner_of
 from connector.woocommerce.api import WooCommerceApi, WooCommerceRejected, woocommerce_api
 from connector.woocommerce.payloads import (

@@ -1,9 +1,5 @@
-"""Cancelling an order: a window from placement, and what a cancel of an order already sent is.
-
-Each store's text says what happens once the order has left (policy.AfterFulfilment): cancellation ends
-(`already_fulfilled`), the store only promises to try (a person decides), or the customer has a legal
-right to cancel until a window after receipt, which the engine judges as a return (judged_kind).
-"""
+"""Cancelling an order: a window from placement, and what the store's text makes of a cancel once the order is sent
+(policy.AfterFulfilment): refused, left to a person, or judged as a return under a legal right."""
 
 from __future__ import annotations
 

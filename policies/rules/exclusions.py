@@ -1,9 +1,5 @@
-"""Lines a policy will not take back: sale items, gift cards, personalized, made to order, listed.
-
-A line is excluded by what it is (a sale price, the gift-card flag) or by what it says: a property the
-customer filled in, its product type, a tag or its SKU naming the exclusion's words (policies/words.py).
-Where only its title names them, a person checks rather than the line being refunded or refused on a guess.
-"""
+"""Lines a policy will not take back (sale items, gift cards, personalized, made to order, listed), by what a line is
+or what it says (policies/words.py); where only its title names them, a person checks rather than a guess."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""What the rest of Assay calls to read and write storage; every function takes the caller's Session.
-
-Functions flush but never commit: the caller owns the transaction (`with storage.transaction() as session:`).
-"""
+"""What the rest of Assay calls to read and write storage; every function takes the caller's Session and flushes
+but never commits: the caller owns the transaction (`with storage.transaction() as session:`)."""
 
 from storage.repositories.cases import (
     add_case,

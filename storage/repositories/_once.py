@@ -15,11 +15,8 @@ Row = TypeVar("Row", bound=Base)
 
 def insert_once(session: Session, model: type[Row], values: Mapping[str, Any],
                 unique: Sequence[str]) -> tuple[Row, bool]:
-    """The row with `values`, inserted unless one with the same `unique` columns exists; True if inserted here.
-
-    ON CONFLICT DO NOTHING makes the database settle a race: the loser waits for the winner's commit and
-    inserts nothing, instead of failing with an IntegrityError that would also abort its transaction.
-    """
+    """The row with `values`, inserted unless one with the same `unique` columns exists; True if inserted here. ON
+    CONFLICT DO NOTHING lets the database settle a race without an IntegrityError aborting the loser's transaction."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

@@ -1,7 +1,5 @@
 """Signing in to the admin without an embedding platform: single-use login links, then a session with a CSRF token.
-
-Only SHA-256 digests are stored: a copy of the database opens no session.
-"""
+Only SHA-256 digests are stored, so a copy of the database opens no session."""
 
 from __future__ import annotations
 

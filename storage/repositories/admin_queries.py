@@ -1,10 +1,5 @@
-"""What the admin pages read of one store: its cases filtered and paged, the review queue, failed write-backs and
-the weekly summary. Every query is bounded by `store_id`: another store's id reads as nothing.
-
-Each is shaped to an index of the 0010 migration (CaseRecord's __table_args__) and reads the case's own columns —
-the decision in force is copied onto the case by save_decision — so a store with 100,000 cases is read as fast as
-one with 100: keyset pages, no aggregate over every decision, and no document wider than the list shows.
-"""
+"""What the admin pages read of one store (cases paged, the review queue, failed write-backs, the weekly summary),
+each bounded by `store_id` and shaped to an index of CaseRecord's, so 100,000 cases read as fast as 100."""
 
 from __future__ import annotations
 
@@ -75,9 +70,8 @@ def _line(row: Row[Any]) -> CaseLine:
 
 def cases_page(session: Session, store_id: int, where: CaseFilter, *, before_id: int | None, limit: int
                ) -> tuple[list[CaseLine], int | None]:
-    """Newest first, `limit` of them after the cursor (a case id); the next cursor, or None on the last page.
-    Keyset paging on ix_cases_store_id_id (ix_cases_store_id_outcome_id with an outcome): a page costs the same
-    on the thousandth page as on the first."""
+    """Newest first, `limit` of them after the cursor (a case id); the next cursor, or None on the last page. Keyset
+    paging on the store's index, so the thousandth page costs what the first does."""
     query = select(*_LINE).where(CaseRecord.store_id == store_id)
     if where.outcome is not None:
         query = query.where(CaseRecord.outcome == where.outcome)
@@ -115,9 +109,8 @@ def decisions_of(session: Session, case_id: int) -> Sequence[DecisionRecord]:
 
 
 def review_queue(session: Session, store_id: int, limit: int = 500) -> list[ReviewLine]:
-    """Decided cases whose decision in force is `review`, the one due first (`respond_by`) first, undated last,
-    then oldest first. Read off the partial index ix_cases_review_queue (only the waiting cases are in it), then
-    the reasons of just those cases' decisions in one more query on ix_decisions_case_id."""
+    """Decided cases whose decision in force is `review`: due first (`respond_by`) first, undated last, then oldest;
+    read off the partial index of waiting cases, with their decisions' reasons in one more query."""
     # Constants, not parameters, so the planner can match the partial index's WHERE on a prepared statement too.
     waiting = (select(*_LINE)
                .where(CaseRecord.store_id == store_id,
@@ -161,9 +154,8 @@ def retry_failed_action(action: Action) -> None:
 
 def weekly_outcomes(session: Session, store_id: int, weeks: int = 12, now: datetime | None = None
                     ) -> list[dict[str, object]]:
-    """Per ISO week (Monday, UTC), the last `weeks` of them oldest first: each case counted once, under the
-    outcome in force and the week that decision was made. Counted on the database (ix_cases_store_id_decided_at_
-    outcome, read alone): at most weeks × 3 rows come back, however many cases the store has."""
+    """Per ISO week (Monday, UTC), the last `weeks` oldest first: each case once, under its outcome in force and that
+    decision's week; counted on the database, so at most weeks × 3 rows come back."""
     now = now or utc_now()
     this_monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     starts = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks + 1)]

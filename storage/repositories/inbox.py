@@ -55,10 +55,8 @@ class Delivery:
 def record_delivery_once(session: Session, *, platform: str, delivery_id: str, topic: str, shop_domain: str,
                          payload: Mapping[str, Any], headers: Mapping[str, str], digest: str, now: datetime,
                          horizon: timedelta, handled: bool, signer: str = "") -> Delivery | None:
-    """The intake's write, in the fewest statements: the inbox row (ignored at once when no handler wants its
-    topic), then the body's digest pointing at it. None for a replayed body: the caller rolls back, so nothing
-    of it is kept. Only the id and status come back, not the whole row (the payload is what was just sent).
-    A delivery id is the shop's own, and a body a replay only to the same `signer` (DeliveryDigest.signer)."""
+    """The intake's write in the fewest statements: the inbox row, then the body's digest pointing at it; None for a
+    replayed body (the caller rolls back, so nothing is kept). Only the id and status come back."""
     values: dict[str, Any] = {"platform": platform, "delivery_id": delivery_id, "topic": topic,
                               "shop_domain": shop_domain, "payload": dict(payload), "headers": safe_headers(headers),
                               "received_at": now}

@@ -34,13 +34,8 @@ def nonce_digest(nonce: str) -> str:
 
 def spend_install_nonce(session: Session, url: str, nonce: str, expires_at: datetime,
                         now: datetime) -> tuple[int, int]:
-    """The first callback for a proven ticket: the site's store (a new one is pending until its keys are
-    proven) and the install, its nonce spent; (store id, install id). NonceRefused("nonce_used") after that.
-
-    Nothing is stored when an install starts, only here, after the ticket's MAC has been checked: an
-    unauthenticated start can't fill the tables. The nonce digest is unique, so of two racing callbacks with
-    one nonce the second inserts nothing and is refused.
-    """
+    """The first callback for a proven ticket: (store id, install id), a new store pending until its keys are proven;
+    NonceRefused("nonce_used") after that. Nothing is stored before the ticket's MAC is checked."""
     prune_installs(session, now)
     # insert_once: two installs of a new site at the same moment share one store instead of one failing.
     # An existing store keeps its status and keys: only keys the site accepts change it (the install job).

@@ -1,9 +1,5 @@
-"""Shopify's expiring offline tokens: stored encrypted with their expiries, replaced as one pair, read under a lock.
-
-The refresh token rotates: each refresh answers with a new pair and the old refresh token is retired once the
-new one is used. `lock_store_tokens` holds the store's row for the whole refresh, so of two workers only one
-spends the refresh token; the other waits, then finds the fresh pair and spends nothing.
-"""
+"""Shopify's expiring offline tokens: stored encrypted, replaced as one pair, and refreshed under the store's row
+lock, so of two workers only one spends the rotating refresh token and the other finds the fresh pair."""
 
 from __future__ import annotations
 

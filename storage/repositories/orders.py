@@ -63,11 +63,8 @@ class StatusChange:
 
 
 def advance_platform_status(snapshot: OrderSnapshot, status: str, modified_at: datetime | None) -> StatusChange | None:
-    """Record the order's platform status as of `modified_at`; None when it is unchanged or the report is older.
-
-    Webhooks and the catch-up poll may report the same change twice, or out of order: only a move to a
-    different status, reported no earlier than the last one, counts.
-    """
+    """Record the order's platform status as of `modified_at`; None when it is unchanged or the report is older
+    (webhooks and the catch-up poll may report a change twice, or out of order)."""
     seen_at = snapshot.platform_modified_at
     if seen_at is not None and modified_at is not None and modified_at < seen_at:
         return None

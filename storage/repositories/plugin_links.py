@@ -1,10 +1,5 @@
-"""The Assay for WooCommerce plugin's secrets and the nonces of its signed requests (kept for the timestamp window,
-so a request captured on the way can't be replayed).
-
-A secret is opened only once the site has proven the install's keys, for the plugin whose challenge the install
-carried, and it is delivered to the site alone (with those keys); until delivered it signs nothing, and the secret
-delivered before it stays in force. The secret is Fernet-encrypted, as every credential is.
-"""
+"""The Assay for WooCommerce plugin's secrets (opened once the site proved the install's keys, delivered to it alone,
+Fernet-encrypted) and the nonces of its signed requests, kept for the timestamp window so none is replayed."""
 
 from __future__ import annotations
 

@@ -24,10 +24,8 @@ class InvalidPolicy(ValueError):
 
 
 def set_policy(session: Session, store_id: int, document: Mapping[str, Any]) -> PolicyVersion:
-    """Validate `document` and save it as the store's next version; its label (`.label`) reads like 'kestia@3'.
-
-    The document's own "version" is replaced by the store's version number, so labels count per store.
-    """
+    """Validate `document` and save it as the store's next version (its own "version" replaced by that number, so
+    labels count per store); its label (`.label`) reads like 'kestia@3'."""
     # Locking the store row serialises two saves for one store, so they cannot pick the same number.
     session.scalars(select(Store.id).where(Store.id == store_id).with_for_update()).one()
     latest = session.scalar(select(func.max(PolicyVersion.version)).where(PolicyVersion.store_id == store_id))
@@ -62,6 +60,6 @@ def policy_history(session: Session, store_id: int) -> Sequence[PolicyVersion]:
 
 
 def load_current_policy(session: Session, store_id: int) -> Policy | None:
-    """The policy in force, ready for `policies.decide`; None if the store has not set one."""
+    """The policy in force, ready for `policies.engine.decide`; None if the store has not set one."""
     row = current_policy_version(session, store_id)
     return None if row is None else load_policy(row.document)

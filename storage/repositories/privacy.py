@@ -29,13 +29,8 @@ _DONE = (EventStatus.PROCESSED.value, EventStatus.IGNORED.value, EventStatus.FAI
 
 def claim_delivery_digest(session: Session, *, platform: str, topic: str, digest: str, now: datetime,
                           horizon: timedelta, event_id: int | None = None, signer: str = "") -> int | None:
-    """The digest row's id when this body is new to its signer (DeliveryDigest.signer) within `horizon`; None for
-    a replay.
-
-    One statement decides it: insert, or take over a row older than the horizon. A concurrent twin waits on
-    the first's row lock and, finding it fresh, matches nothing. `event_id`: the inbox row it belongs to, when
-    that is already known.
-    """
+    """The digest row's id when this body is new to its signer within `horizon`, in one statement (insert, or take over
+    a row older than the horizon); None for a replay. `event_id`: its inbox row, when already known."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -106,11 +101,8 @@ def delete_customer_rows(session: Session, store_id: int, order_ids: set[str], c
 
 
 def forget_shop(session: Session, store: Store, *, keep_event_id: int | None = None) -> None:
-    """Everything of the shop: its inbox rows and the store (policies, snapshots, cases, exports cascade).
-
-    The event being handled (`keep_event_id`) stays, emptied of its payload, headers and domain, so the job
-    can still mark it done.
-    """
+    """Everything of the shop: its inbox rows and the store (policies, snapshots, cases, exports cascade); the event
+    being handled (`keep_event_id`) stays, emptied, so its job can still mark it done."""
     session.execute(delete(Event).where(Event.platform == store.platform, Event.shop_domain == store.domain,
                                         Event.id != (keep_event_id or 0)).execution_options(synchronize_session=False))
     if keep_event_id is not None:

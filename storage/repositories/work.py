@@ -34,9 +34,8 @@ Relayable = TypeVar("Relayable", Event, CaseRecord, Action)
 
 def _take(session: Session, model: type[Relayable], due: ColumnElement[bool], now: datetime,
           limit: int) -> list[tuple[int, str]]:
-    """The due rows handed out least recently (never first), stamped `relayed_at = now`, by id: what the relay
-    hands out but never gets done (a job that dies each time, a case no one can decide) goes to the back, so
-    however many such rows there are, every due row is handed out within a few passes."""
+    """The due rows handed out least recently (never first), stamped `relayed_at = now`, by id: rows whose jobs never
+    get them done go to the back, so every due row is handed out within a few passes."""
     # A row a job holds right now is skipped: it is being done, and the relay must not wait on it.
     turn = (select(model.id).where(due).order_by(model.relayed_at.asc().nulls_first(), model.id)
             .limit(limit).with_for_update(skip_locked=True).scalar_subquery())

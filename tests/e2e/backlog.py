@@ -12,7 +12,7 @@ from sqlalchemy import select
 from support import shop_routes
 
 from connector.shopify.write_back import RETURN_DECLINE
-from jobs.actions import perform_action, store_of_action
+from jobs.actions import action_fair_key, perform_action
 from jobs.queue import RedisQueue, job_id_for
 from jobs.settings import DEFAULT_STORE_SLOTS
 from storage.db import Storage
@@ -54,7 +54,7 @@ def queue_actions(redis_url: str, queue_name: str, keys: Sequence[str]) -> None:
     """Queue each action's job, as planning a decision does: behind its store's slots (ASSAY_STORE_SLOTS' default)."""
     queue = RedisQueue(redis_url, queue_name, slots=DEFAULT_STORE_SLOTS)
     for key in keys:
-        assert queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=store_of_action(key))
+        assert queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=action_fair_key(key))
 
 
 @dataclass(frozen=True)

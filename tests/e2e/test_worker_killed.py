@@ -3,8 +3,8 @@ write-back; then a fresh worker and the clock, on the production settings, finis
 within 60 s. Nothing here knows how the worker runs its jobs (a forked work horse or not): the test kills every
 process the worker started and reads only the database and the fake shop.
 
-The worker is stopped at a step by the fake Shopify holding a write (mid-write), or by a pause point
-(jobs/pause.py) where nothing outside the job marks the step."""
+The worker is stopped at a step by the fake Shopify holding a write (mid-write), or, where nothing outside the job
+marks the step, by running it paused there (tests/e2e/paused_worker.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,14 @@ from storage.models import Action
 
 from .fakes.shopify import FakeShopify, Fault
 from .shopify_app import ORDER, approvals_and_refunds, install, order_created, post_webhook, return_payload, run_worker
-from .worker_process import assay_environment, kill_worker, needs_proc, start_clock, start_worker
+from .worker_process import (
+    assay_environment,
+    kill_worker,
+    needs_proc,
+    start_clock,
+    start_paused_worker,
+    start_worker,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -35,7 +42,7 @@ RECOVERY_SECONDS = 60
 @dataclass(frozen=True)
 class Step:
     name: str
-    pause: str | None = None  # a pause point of jobs/pause.py
+    pause: str | None = None  # a step of tests/e2e/paused_worker.py
     fault: Fault | None = None  # or the fake Shopify holding the approval: "hang" before acting, the other after
 
 
@@ -79,14 +86,13 @@ def test_a_worker_killed_at_any_step_leaves_every_action_done_once_within_a_minu
     # One return per step, each with a worker of its own killed there; no clock yet, so nothing is taken over.
     for number, (step, order) in enumerate(zip(STEPS, orders, strict=True)):
         marker = tmp_path / f"paused-{number}"
-        settings = {"ASSAY_TEST_PAUSE_AT": step.pause, "ASSAY_TEST_PAUSE_FILE": str(marker)} if step.pause else {}
         if step.fault:
             fake_shopify.fail_next(1, step.fault, operation="ReturnApproveRequest")
         # A full bucket: this worker reaches its step on its own. A throttled write would be rescheduled on RQ's
         # scheduler, whose lock the killed workers still hold (up to a minute); in production the clock's relay
         # hands a due retry out within its 5 s tick, but this phase runs without a clock on purpose.
         fake_shopify.bucket.set_available(fake_shopify.bucket.maximum_available)
-        worker = start_worker({**environment, **settings})
+        worker = start_paused_worker(environment, step.pause, str(marker)) if step.pause else start_worker(environment)
         try:
             return_gid = fake_shopify.seed_return(order, [{"reason": "changed-my-mind"}])
             payload = return_payload(fake_shopify, return_gid, order.gid, "unwanted")
@@ -123,7 +129,7 @@ def test_a_worker_killed_at_any_step_leaves_every_action_done_once_within_a_minu
 
 
 def _reached(step: Step, marker: Path, fake: FakeShopify) -> bool:
-    """The job wrote its pause point's marker, or the fake holds its approval (recorded before it waits)."""
+    """The paused job wrote its step's marker, or the fake holds its approval (recorded before it waits)."""
     if step.pause:
         return marker.exists()
     return any(request.fault == step.fault for request in fake.requests)

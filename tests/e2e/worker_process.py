@@ -42,6 +42,14 @@ def start_worker(environment: Mapping[str, str], log_path: str | None = None) ->
             log.close()
 
 
+def start_paused_worker(environment: Mapping[str, str], step: str, marker: str) -> subprocess.Popen[bytes]:
+    """`assay worker` whose job stops at `step` (tests/e2e/paused_worker.py), in a session of its own."""
+    script = os.path.join(os.path.dirname(__file__), "paused_worker.py")
+    # -P: the script's folder (tests/e2e, whose woocommerce/ would hide the SDK) stays off sys.path.
+    return subprocess.Popen([sys.executable, "-P", script, step, marker], env={**os.environ, **environment},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
 def start_clock(environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """`assay clock` (RQ's cron) in a session of its own, as the Procfile's `clock:` runs it."""
     return subprocess.Popen([ASSAY, "clock"], env=process_environment(environment), stdout=subprocess.DEVNULL,

@@ -13,7 +13,7 @@ import pytest
 from redis import Redis
 from rq.scheduler import RQScheduler
 
-from jobs.actions import perform_action, store_of_action
+from jobs.actions import action_fair_key, perform_action
 from jobs.queue import RedisQueue, Stage, job_id_for
 
 pytestmark = pytest.mark.integration
@@ -40,7 +40,7 @@ def queued_keys(queue: RedisQueue) -> list[str]:
 def first_tries(queue: RedisQueue, store: int, count: int) -> list[str]:
     keys = [f"{store}:decline:{number}" for number in range(count)]
     for key in keys:
-        assert queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=store_of_action(key))
+        assert queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=action_fair_key(key))
     return keys
 
 
@@ -48,7 +48,7 @@ def due_again(queue: RedisQueue, keys: list[str], *, fair: bool = True) -> None:
     """Each write put off to a slot that has come (as _reschedule does), then RQ's scheduler's pass releasing them."""
     for key in keys:
         job_id = job_id_for("action", f"{key}:{time.time_ns()}")
-        assert queue.enqueue_in(0, perform_action, key, job_id=job_id, fair_key=store_of_action(key) if fair else None)
+        assert queue.enqueue_in(0, perform_action, key, job_id=job_id, fair_key=action_fair_key(key) if fair else None)
     time.sleep(1.1)  # RQ's scheduled registry keeps whole seconds: due by the next one
     scheduler = RQScheduler([queue.queues[Stage.WRITE]], connection=queue.connection)
     assert scheduler.acquire_locks()

@@ -18,8 +18,8 @@ from connector.shopify.payloads import (
     return_request_from_webhook,
     shop_facts,
 )
-from policies import decide
 from policies.case_schema import load_case
+from policies.engine import decide
 
 PENDANT, EARRINGS, CARD = "14851429007434", "14851429040202", "14851429072970"
 WEBHOOK_UNKNOWN_ORDER_FIELDS = ("delivered_at",)
