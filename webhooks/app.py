@@ -50,6 +50,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         # Where shops' endpoints are reached instead of https://<shop>.myshopify.com: a local fake (tests) only.
         "SHOPIFY_API_ORIGIN": os.environ.get("SHOPIFY_API_ORIGIN", ""),
         "SHOPIFY_TIMEOUT_SECONDS": float(os.environ.get("SHOPIFY_TIMEOUT_SECONDS", 10)),
+        # Off: Shopify writes go at once and its THROTTLED answers slow them (connector/shopify/pace_store.py).
+        "SHOPIFY_PACING": os.environ.get("SHOPIFY_PACING", "on"),
         "WOOCOMMERCE_TIMEOUT_SECONDS": float(os.environ.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)),
         # Unset: the job timeout plus a margin (jobs/settings.py), so a write is never taken over while it may run.
         "ACTION_LEASE_SECONDS": os.environ.get("ACTION_LEASE_SECONDS") or None,
