@@ -143,8 +143,9 @@ def clock_command() -> None:
     from jobs.clock import run_clock
     from jobs.logs import configure_logging
     from jobs.queue import RedisQueue, queue_of
+    from storage.settings import settings_of
 
-    configure_logging()
+    configure_logging(settings_of(current_app).log_level)
     if not isinstance(queue_of(current_app), RedisQueue):
         raise click.UsageError("REDIS_URL must be set to run the clock; without it `assay run` runs the schedule")
     stop = threading.Event()

@@ -15,6 +15,7 @@ from connector.planning import PlannedAction
 from storage.db import Storage
 from storage.models import CaseRecord, Store
 from storage.repositories.stores import StoreCredentials
+from storage.settings import Settings
 
 DEMO_SUFFIX = ".invalid"
 log = logging.getLogger("assay.demo")
@@ -61,19 +62,19 @@ class DemoWrites:
     def blueprints(self) -> Sequence[Blueprint]:
         return self.inner.blueprints
 
-    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
+    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, settings: Settings,
                        storage: Storage) -> WebhookVerdict:
-        return self.inner.verify_webhook(headers, body, url=url, config=config, storage=storage)
+        return self.inner.verify_webhook(headers, body, url=url, settings=settings, storage=storage)
 
     def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
         return self.inner.plan_actions(decision, record, store)
 
-    def api_client(self, store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> Any:
-        return self.inner.api_client(store, credentials, config)
+    def api_client(self, store: Store, credentials: StoreCredentials, settings: Settings) -> Any:
+        return self.inner.api_client(store, credentials, settings)
 
     def write_action(self, store: Store, credentials: StoreCredentials, kind: str, payload: dict[str, Any],
-                     idempotency_key: str, config: Mapping[str, Any]) -> dict[str, Any]:
+                     idempotency_key: str, settings: Settings) -> dict[str, Any]:
         if not is_demo_store(store.domain):
-            return self.inner.write_action(store, credentials, kind, payload, idempotency_key, config)
+            return self.inner.write_action(store, credentials, kind, payload, idempotency_key, settings)
         log.info("action.recorded", extra={"key": idempotency_key, "kind": kind, "store_id": store.id})
         return {"recorded": True, "sent": False, "kind": kind, "payload": payload}

@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from connector.redis_ledgers import redis_ledger
+from storage.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -192,9 +193,9 @@ class OutageGate:
         log.info("platform.recovered", extra={"store": self.store})
 
 
-def outage_gate(config: Mapping[str, Any], extensions: dict[str, Any], store: str) -> OutageGate:
+def outage_gate(settings: Settings, extensions: dict[str, Any], store: str) -> OutageGate:
     """A gate on the deployment's book: Redis when REDIS_URL is set, else this app's own."""
-    book: OutageBook | None = redis_ledger("outages", config, RedisOutageBook, REDIS_TIMEOUT_SECONDS)
+    book: OutageBook | None = redis_ledger("outages", settings, RedisOutageBook, REDIS_TIMEOUT_SECONDS)
     if book is None:
         book = extensions.setdefault(EXTENSION, MemoryOutageBook())
     return OutageGate(book, store)

@@ -4,8 +4,10 @@ and queue name in a process, on a client with a short timeout, since a ledger is
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
+
+from storage.settings import Settings
 
 Ledger = TypeVar("Ledger")
 
@@ -13,14 +15,14 @@ _lock = threading.Lock()
 _made: dict[tuple[str, str, str], Any] = {}
 
 
-def redis_ledger(kind: str, config: Mapping[str, Any], make: Callable[[Any, str], Ledger],
+def redis_ledger(kind: str, settings: Settings, make: Callable[[Any, str], Ledger],
                  timeout_seconds: float) -> Ledger | None:
     """The process's `kind` ledger on the deployment's Redis, made once by `make(client, namespace)`; None without
     REDIS_URL (the caller keeps one in the app instead)."""
-    redis_url = config.get("REDIS_URL")
+    redis_url = settings.redis_url
     if not redis_url:
         return None
-    namespace = str(config.get("RQ_QUEUE") or "assay")  # the queue's name keeps two deployments apart
+    namespace = settings.rq_queue  # the queue's name keeps two deployments apart
     key = (kind, str(redis_url), namespace)
     with _lock:
         if key not in _made:

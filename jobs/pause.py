@@ -12,20 +12,21 @@ it always is in production, a pause point is one dictionary lookup. The steps:
 from __future__ import annotations
 
 import logging
-import os
 import time
+
+from flask import current_app
+
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.jobs")
 
-PAUSE_AT = "ASSAY_TEST_PAUSE_AT"
-PAUSE_FILE = "ASSAY_TEST_PAUSE_FILE"
-
 
 def pause_point(step: str) -> None:
-    if os.environ.get(PAUSE_AT) != step:
+    settings = settings_of(current_app)
+    if settings.test_pause_at != step or settings.test_pause_file is None:
         return
     log.warning("job.paused", extra={"step": step})
-    with open(os.environ[PAUSE_FILE], "a") as marker:
+    with open(settings.test_pause_file, "a") as marker:
         marker.write(f"{step}\n")
     while True:
         time.sleep(1)

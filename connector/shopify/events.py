@@ -47,6 +47,7 @@ from storage.repositories import (
     scrub_events,
     store_credentials,
 )
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.jobs")
 SHOPIFY = Platform.SHOPIFY.value
@@ -63,7 +64,7 @@ def _store(session: Session, event: Event) -> Store:
 def _api(store: Store) -> AdminApi:
     if store.status != StoreStatus.ACTIVE.value:
         raise PermanentEventError(f"store {store.domain} is {store.status}")
-    return shopify_api(store, store_credentials(store, storage_of(current_app).cipher), current_app.config)
+    return shopify_api(store, store_credentials(store, storage_of(current_app).cipher), settings_of(current_app))
 
 
 def ensure_calendar(store: Store, api: AdminApi) -> None:

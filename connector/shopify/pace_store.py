@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 from connector.redis_ledgers import redis_ledger
 from connector.shopify import pacing
 from connector.shopify.pacing import Bucket, Claim, Ledger
+from storage.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -183,11 +184,11 @@ def _claim(raw: bytes | None) -> Claim | None:
     return Claim(remaining, slot, expires)
 
 
-def pace_store(config: Mapping[str, Any], extensions: dict[str, Any]) -> PaceStore | None:
+def pace_store(settings: Settings, extensions: dict[str, Any]) -> PaceStore | None:
     """The deployment's ledger: Redis when REDIS_URL is set, else this app's own; None when pacing is off."""
-    if str(config.get("SHOPIFY_PACING", "on")).lower() in ("off", "0", "false", "no"):
+    if not settings.shopify_pacing:
         return None
-    shared = redis_ledger("shopify-pacing", config, RedisPaceStore, REDIS_TIMEOUT_SECONDS)
+    shared = redis_ledger("shopify-pacing", settings, RedisPaceStore, REDIS_TIMEOUT_SECONDS)
     if shared is not None:
         return shared
     store: PaceStore = extensions.setdefault(EXTENSION, MemoryPaceStore())

@@ -12,6 +12,7 @@ from connector.registry import runner_of
 from connector.shopify.app_config import NOT_CONFIGURED, WHAT_TO_SET, signing_secrets
 from connector.shopify.cancellations import open_cancel_case
 from connector.shopify.verify import verify_app_proxy
+from storage.settings import settings_of
 
 bp = Blueprint("shopify_proxy", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -19,7 +20,7 @@ log = logging.getLogger("assay.webhooks")
 
 @bp.post("/proxy/shopify/cancel")
 def ask_to_cancel() -> tuple[Response, int]:
-    secrets = signing_secrets(current_app.config)
+    secrets = signing_secrets(settings_of(current_app))
     if secrets is None:  # fail closed: nothing signed with an empty key is accepted
         return jsonify(error=NOT_CONFIGURED, detail=WHAT_TO_SET), 503
     check = verify_app_proxy(request.url, *secrets)

@@ -28,20 +28,21 @@ from connector.woocommerce.statuses import StatusMapping, load_status_mapping
 from connector.woocommerce.writers import write_back
 from storage.models import CaseRecord, OrderSnapshot, Store
 from storage.repositories import StoreCredentials, find_order_snapshot, save_order_snapshot
+from storage.settings import Settings
 
 
-def woocommerce_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> WooCommerceApi:
+def woocommerce_api(store: Store, credentials: StoreCredentials, settings: Settings) -> WooCommerceApi:
     if not (credentials.consumer_key and credentials.consumer_secret):
         raise PermissionError(f"store {store.domain} has no REST API key")
     # A job waits at most a second in place; a longer backoff or Retry-After reschedules the job instead, and so
     # does a request the site left unanswered or answered 5xx (a hanging site holds a job for one timeout); after
     # that, the site's breaker holds its calls unsent until a probe finds it answering.
-    retry = RetryPolicy(backoff_base_seconds=float(config.get("WOOCOMMERCE_BACKOFF_SECONDS", 0.5)),
+    retry = RetryPolicy(backoff_base_seconds=settings.woocommerce_backoff_seconds,
                         max_inline_wait_seconds=1.0, retry_outages_inline=False)
     return WooCommerceApi(store.api_base_url or f"https://{store.domain}", credentials.consumer_key,
                           credentials.consumer_secret, retry=retry,
-                          timeout_seconds=float(config.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)),
-                          gate=outage_gate(config, current_app.extensions, f"woocommerce:{store.domain}"))
+                          timeout_seconds=settings.woocommerce_timeout_seconds,
+                          gate=outage_gate(settings, current_app.extensions, f"woocommerce:{store.domain}"))
 
 
 def status_mapping(store: Store) -> StatusMapping:
@@ -96,8 +97,8 @@ def plan_woocommerce_actions(decision: Mapping[str, Any], record: CaseRecord, st
 
 
 def write_woocommerce_action(store: Store, credentials: StoreCredentials, payload: dict[str, Any], key: str,
-                             kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    with woocommerce_api(store, credentials, config) as api:
+                             kind: str, settings: Settings) -> dict[str, Any]:
+    with woocommerce_api(store, credentials, settings) as api:
         try:
             return write_back(api, kind, payload, key)
         except WooCommerceUnavailable as error:

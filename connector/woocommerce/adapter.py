@@ -30,6 +30,7 @@ from connector.woocommerce.verify import read_delivery, verify_webhook
 from storage.db import Storage
 from storage.models import CaseRecord, Platform, Store
 from storage.repositories import StoreCredentials, stored_domain
+from storage.settings import Settings
 
 WOOCOMMERCE = Platform.WOOCOMMERCE.value
 
@@ -49,7 +50,7 @@ class WooCommerceAdapter:
 
         return sum(1 for report in poll_woocommerce() if report.error)
 
-    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
+    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, settings: Settings,
                        storage: Storage) -> WebhookVerdict:
         """The creation ping passes unsigned; anything else is checked with the secret of the site it names."""
         delivery = read_delivery(headers, body)
@@ -78,12 +79,12 @@ class WooCommerceAdapter:
     def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
         return plan_woocommerce_actions(decision, record, store)
 
-    def api_client(self, store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> WooCommerceApi:
-        return woocommerce_api(store, credentials, config)
+    def api_client(self, store: Store, credentials: StoreCredentials, settings: Settings) -> WooCommerceApi:
+        return woocommerce_api(store, credentials, settings)
 
     def write_action(self, store: Store, credentials: StoreCredentials, kind: str, payload: dict[str, Any],
-                     idempotency_key: str, config: Mapping[str, Any]) -> dict[str, Any]:
-        return write_woocommerce_action(store, credentials, payload, idempotency_key, kind, config)
+                     idempotency_key: str, settings: Settings) -> dict[str, Any]:
+        return write_woocommerce_action(store, credentials, payload, idempotency_key, kind, settings)
 
 
 ADAPTER = WooCommerceAdapter()

@@ -41,6 +41,7 @@ from storage.repositories import (
     reopen_closed_cases,
     store_credentials,
 )
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.jobs")
 WOOCOMMERCE = Platform.WOOCOMMERCE.value
@@ -57,7 +58,7 @@ def _store(session: Session, event: Event) -> Store:
 
 
 def _api(store: Store) -> WooCommerceApi:
-    return woocommerce_api(store, store_credentials(store, storage_of(current_app).cipher), current_app.config)
+    return woocommerce_api(store, store_credentials(store, storage_of(current_app).cipher), settings_of(current_app))
 
 
 def _order(payload: dict[str, Any]) -> WooOrder:

@@ -29,6 +29,7 @@ from connector.woocommerce.schemas import WooOrder, parse_order
 from storage.db import storage_of
 from storage.models import Event, EventStatus, Platform, Store, StoreStatus
 from storage.repositories import latest_decision, record_event, store_credentials
+from storage.settings import settings_of
 
 NO_SUCH_ORDER = "no order matches this order_number, email and order_key"
 FORM_TOPIC = "assay/form_request"  # Assay's own topic: never a WooCommerce webhook's
@@ -97,7 +98,7 @@ def open_form_case(session: Session, event: Event, follow_ups: FollowUps) -> Non
         raise PermanentEventError("the store no longer takes requests through Assay")
     form = sealed_form(event)
     try:
-        with woocommerce_api(store, store_credentials(store, storage.cipher), current_app.config) as api:
+        with woocommerce_api(store, store_credentials(store, storage.cipher), settings_of(current_app)) as api:
             order = _matching_order(api, form)
             ensure_calendar(store, api)
             snapshot = record_order_snapshot(session, store, api, order)

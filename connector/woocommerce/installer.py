@@ -39,9 +39,10 @@ from storage.repositories import (
     store_credentials,
     take_granted_keys,
 )
-from storage.repositories.installs import INSTALL_TTL, NONCE_BYTES
+from storage.repositories.installs import NONCE_BYTES
 from storage.repositories.plugin_links import open_plugin_link
 from storage.secret_key import Purpose, secret_keys_of
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.jobs")
 PUBLIC_URL_SETTING = "ASSAY_PUBLIC_URL"
@@ -53,7 +54,7 @@ LIMITER = "assay.install_starts"
 
 def public_url() -> str:
     """Where platforms reach Assay; installs can't start without it."""
-    url = str(current_app.config.get(PUBLIC_URL_SETTING) or "").strip().rstrip("/")
+    url = settings_of(current_app).public_url.rstrip("/")
     if not url:
         raise InstallRefused("not_configured", f"{PUBLIC_URL_SETTING} is not set: WooCommerce needs Assay's "
                                                "public https:// URL to send the store's keys to")
@@ -64,7 +65,7 @@ def _install_starts() -> RateLimiter:
     """The app's limit on install starts, per source address and per site (made on first use)."""
     limiter: RateLimiter | None = current_app.extensions.get(LIMITER)
     if limiter is None:
-        limiter = RateLimiter(int(current_app.config.get("INSTALL_STARTS_PER_HOUR", 20)), 3600)
+        limiter = RateLimiter(settings_of(current_app).install_starts_per_hour, 3600)
         current_app.extensions[LIMITER] = limiter
     return limiter
 
@@ -87,7 +88,7 @@ def start_install(store_url: str | None, source: str, plugin_challenge: str | No
     if not _install_starts().allow(f"source:{source}", f"site:{site}"):
         raise InstallRefused("too_many_installs", "too many installs were started from here or for this site; "
                                                   "try again in an hour")
-    ttl = float(current_app.config.get("INSTALL_TTL_SECONDS", INSTALL_TTL.total_seconds()))
+    ttl = settings_of(current_app).install_ttl_seconds
     ticket = InstallTicket(site, secrets.token_urlsafe(NONCE_BYTES), int(time.time() + ttl), plugin_challenge)
     log.info("install.started", extra={"platform": Platform.WOOCOMMERCE.value})
     return authorize_url(site, user_id=user_id_for(ticket, _ticket_key()), return_url=f"{public}{RETURN_PATH}",
@@ -156,7 +157,7 @@ def swap_in_proven_keys(store_id: int, install_id: int) -> bool:
     proposed = StoreCredentials(consumer_key=keys.consumer_key, consumer_secret=keys.consumer_secret)
     refused: WooCommerceRejected | None = None
     try:
-        with woocommerce_api(store, proposed, current_app.config) as api:
+        with woocommerce_api(store, proposed, settings_of(current_app)) as api:
             api.get("webhooks", {"per_page": 1})  # what registering needs: read access to the site's webhooks
     except WooCommerceRejected as error:
         refused = error
@@ -196,7 +197,7 @@ def register_woocommerce_webhooks(store_id: int) -> RegisteredWebhooks | None:
             session.flush()  # before expunge, which would drop the change
         session.expunge(store)
     assert credentials.webhook_secret is not None
-    with woocommerce_api(store, credentials, current_app.config) as api:
+    with woocommerce_api(store, credentials, settings_of(current_app)) as api:
         done = register_webhooks(api, delivery_url, credentials.webhook_secret)
     log.info("install.webhooks_registered", extra={"store_id": store_id, "webhooks_created": done.created,
                                                    "webhooks_updated": done.updated})

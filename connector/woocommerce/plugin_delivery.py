@@ -20,6 +20,7 @@ from storage.db import storage_of
 from storage.models import Store
 from storage.repositories import store_credentials
 from storage.repositories.plugin_links import drop_plugin_link, mark_plugin_link_delivered, pending_plugin_link
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.jobs")
 CONNECTION_ROUTE = "connection"
@@ -40,7 +41,7 @@ def deliver_plugin_secret(store_id: int) -> bool:
         credentials = store_credentials(store, storage.cipher)
         session.expunge(store)
     try:
-        with woocommerce_api(store, credentials, current_app.config) as api:
+        with woocommerce_api(store, credentials, settings_of(current_app)) as api:
             api.post_to_plugin(CONNECTION_ROUTE, {"store_id": store_id, "secret": link.secret,
                                                   "challenge": link.challenge})
     except WooCommerceRejected as refused:

@@ -38,6 +38,7 @@ from storage.repositories import forget_shop, store_credentials
 from storage.repositories.admin_access import LINK_LIFETIME, issue_login_link
 from storage.repositories.inbox import last_event_at
 from storage.repositories.plugin_links import plugin_secret, spend_request_nonce
+from storage.settings import settings_of
 
 bp = Blueprint("woocommerce_plugin", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -108,7 +109,7 @@ def _webhook_health(store: Store) -> dict[str, Any]:
     delivery_url = f"{public_url()}{INTAKE_PATH}"
     try:
         credentials = store_credentials(store, storage_of(current_app).cipher)
-        with woocommerce_api(store, credentials, current_app.config) as api:
+        with woocommerce_api(store, credentials, settings_of(current_app)) as api:
             hooks = api.get_all("webhooks")
     except (WooCommerceUnavailable, WooCommerceAccessDenied, WooCommerceRejected, PermissionError):
         return {"healthy": None, "missing": [], "detail": "the site's webhooks could not be read just now"}

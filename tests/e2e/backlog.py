@@ -13,10 +13,10 @@ from sqlalchemy import select
 from connector.shopify.actions import RETURN_DECLINE
 from jobs.actions import perform_action, store_of_action
 from jobs.queue import RedisQueue, job_id_for
-from jobs.settings import DEFAULT_STORE_SLOTS
 from storage.db import Storage
 from storage.models import Action
 from storage.repositories import add_case, add_shopify_store, enqueue_action
+from storage.settings import Settings
 
 from .fakes.shopify import FakeShopify
 
@@ -51,7 +51,7 @@ def seed_declines(storage: Storage, fake: FakeShopify, store_id: int, count: int
 
 def queue_actions(redis_url: str, queue_name: str, keys: Sequence[str]) -> None:
     """Queue each action's job, as planning a decision does: behind its store's slots (ASSAY_STORE_SLOTS' default)."""
-    queue = RedisQueue(redis_url, queue_name, slots=DEFAULT_STORE_SLOTS)
+    queue = RedisQueue(redis_url, queue_name, slots=Settings.store_slots)
     for key in keys:
         assert queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=store_of_action(key))
 

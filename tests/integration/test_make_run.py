@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.project_copy import fresh_copy
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[2]
@@ -23,16 +23,6 @@ def readme_run_command() -> str:
     block = re.search(r"## The two commands\n+```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert block, "the README shows its two commands in a sh block"
     return block.group(1).splitlines()[0].split("#")[0].strip()
-
-
-def fresh_copy(target: Path) -> None:
-    """What a clone holds: the tracked files only (no instance/, no database, no keys)."""
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, tracked.decode().split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
 
 
 def visit(base_url: str) -> httpx.Response:
