@@ -8,7 +8,10 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 EXTENSION = "assay.settings"
 KEYS_SETTING = "ASSAY_ENCRYPTION_KEYS"  # comma-separated Fernet keys, newest first
@@ -115,8 +118,8 @@ def setting(variable: str, rule: Rule, default: Any, meaning: str, *, shown_defa
             secret: bool = False) -> Any:
     """A field of Settings read from `variable`; `default` when it is unset or empty."""
     shown = shown_default if shown_default is not None else _shown(default)
-    return field(default=default, repr=not secret, metadata={"variable": variable, "rule": rule, "meaning": meaning,
-                                            "default": shown, "secret": secret})
+    described = {"variable": variable, "rule": rule, "meaning": meaning, "default": shown, "secret": secret}
+    return field(default=default, repr=not secret, metadata=described)
 
 
 def _shown(default: Any) -> str:
@@ -284,7 +287,7 @@ def _quoted(raw: object) -> str:
     return json.dumps(raw, ensure_ascii=False) if isinstance(raw, str) else repr(raw)
 
 
-def settings_of(app: Any) -> Settings:
+def settings_of(app: Flask) -> Settings:
     """The app's settings (the factory put them on `app.extensions`)."""
     found: Settings = app.extensions[EXTENSION]
     return found

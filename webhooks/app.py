@@ -17,7 +17,10 @@ from admin.page import bp as admin_page_bp
 from connector import shopify, woocommerce
 from connector.demo import DemoWrites
 from connector.guard import install as install_guard
+from connector.outages import init_app as init_outages
 from connector.registry import register
+from connector.shopify.pace_store import init_app as init_shopify_pacing
+from connector.woocommerce.installer import init_app as init_install_limits
 from jobs.logs import configure_logging
 from jobs.queue import init_app as init_queue
 from jobs.runner import init_app as init_runner
@@ -52,6 +55,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     install_guard(app)  # every route's input checks, and errors answered as JSON
     init_storage(app, settings)  # builds nothing until first used
     init_queue(app, settings)
+    init_outages(app, settings)  # the stores' outage breakers and Shopify's pacing: in Redis, or the app's own
+    init_shopify_pacing(app, settings)
+    init_install_limits(app, settings)
     init_runner(app)
     init_unavailable(app)
     app.register_blueprint(health_bp)

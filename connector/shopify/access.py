@@ -41,7 +41,7 @@ def shopify_api(store: Store, credentials: StoreCredentials, settings: Settings,
     return AdminApi(store.domain, token, admin_origin=store.api_base_url,
                     timeout_seconds=settings.shopify_timeout_seconds, retry=retry,
                     on_cost=pacer.observe if pacer else None,
-                    gate=outage_gate(settings, current_app.extensions, f"shopify:{store.domain}"))
+                    gate=outage_gate(current_app.extensions, f"shopify:{store.domain}"))
 
 
 def offline_token_usable(store: Store, token: str | None) -> bool:
@@ -59,7 +59,7 @@ def write_shopify_action(store: Store, credentials: StoreCredentials, payload: d
                          kind: str, settings: Settings) -> dict[str, Any]:
     """The write, paced to the store's bucket: a job whose cost won't fit yet is put off to its slot unsent (before
     a client is even made, so a put-off job costs the worker next to nothing)."""
-    ledger = pace_store(settings, current_app.extensions)
+    ledger = pace_store(current_app.extensions)
     pacer = JobPacer(ledger, store.domain, key, kind) if ledger else None
     wait = pacer.admit() if pacer else 0.0
     if wait > PACE_INLINE_WAIT_SECONDS:

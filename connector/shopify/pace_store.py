@@ -21,7 +21,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from connector.redis_ledgers import redis_ledger
+from flask import Flask
+
+from connector.redis_ledgers import ledger_client
 from connector.shopify import pacing
 from connector.shopify.pacing import Bucket, Claim, Ledger
 from storage.settings import Settings
@@ -184,14 +186,19 @@ def _claim(raw: bytes | None) -> Claim | None:
     return Claim(remaining, slot, expires)
 
 
-def pace_store(settings: Settings, extensions: dict[str, Any]) -> PaceStore | None:
-    """The deployment's ledger: Redis when REDIS_URL is set, else this app's own; None when pacing is off."""
-    if not settings.shopify_pacing:
-        return None
-    shared = redis_ledger("shopify-pacing", settings, RedisPaceStore, REDIS_TIMEOUT_SECONDS)
-    if shared is not None:
-        return shared
-    store: PaceStore = extensions.setdefault(EXTENSION, MemoryPaceStore())
+def init_app(app: Flask, settings: Settings) -> None:
+    """The deployment's ledger: in Redis under the queue's name when REDIS_URL is set (every worker shares it), else
+    the app's own; none when SHOPIFY_PACING is off."""
+    store: PaceStore | None = None
+    if settings.shopify_pacing:
+        client = ledger_client(settings, REDIS_TIMEOUT_SECONDS)
+        store = MemoryPaceStore() if client is None else RedisPaceStore(client, settings.rq_queue)
+    app.extensions[EXTENSION] = store
+
+
+def pace_store(extensions: Mapping[str, Any]) -> PaceStore | None:
+    """The app's ledger, or None when pacing is off."""
+    store: PaceStore | None = extensions[EXTENSION]
     return store
 
 

@@ -42,7 +42,7 @@ def woocommerce_api(store: Store, credentials: StoreCredentials, settings: Setti
     return WooCommerceApi(store.api_base_url or f"https://{store.domain}", credentials.consumer_key,
                           credentials.consumer_secret, retry=retry,
                           timeout_seconds=settings.woocommerce_timeout_seconds,
-                          gate=outage_gate(settings, current_app.extensions, f"woocommerce:{store.domain}"))
+                          gate=outage_gate(current_app.extensions, f"woocommerce:{store.domain}"))
 
 
 def status_mapping(store: Store) -> StatusMapping:

@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from flask import current_app
+from flask import Flask, current_app
 
 from connector.ratelimit import RateLimiter
 from connector.woocommerce.access import woocommerce_api
@@ -42,7 +42,7 @@ from storage.repositories import (
 from storage.repositories.installs import NONCE_BYTES
 from storage.repositories.plugin_links import open_plugin_link
 from storage.secret_key import Purpose, secret_keys_of
-from storage.settings import settings_of
+from storage.settings import Settings, settings_of
 
 log = logging.getLogger("assay.jobs")
 PUBLIC_URL_SETTING = "ASSAY_PUBLIC_URL"
@@ -61,12 +61,13 @@ def public_url() -> str:
     return url
 
 
+def init_app(app: Flask, settings: Settings) -> None:
+    """The app's limit on install starts, per source address and per site, each an hour."""
+    app.extensions[LIMITER] = RateLimiter(settings.install_starts_per_hour, 3600)
+
+
 def _install_starts() -> RateLimiter:
-    """The app's limit on install starts, per source address and per site (made on first use)."""
-    limiter: RateLimiter | None = current_app.extensions.get(LIMITER)
-    if limiter is None:
-        limiter = RateLimiter(settings_of(current_app).install_starts_per_hour, 3600)
-        current_app.extensions[LIMITER] = limiter
+    limiter: RateLimiter = current_app.extensions[LIMITER]
     return limiter
 
 

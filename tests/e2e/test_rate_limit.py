@@ -15,6 +15,7 @@ from support.settings import change_settings
 
 from connector.shopify import pacing
 from connector.shopify.actions import RETURN_DECLINE
+from connector.shopify.pace_store import init_app as init_shopify_pacing
 from connector.shopify.pace_store import pace_store
 from connector.shopify.pacing import Bucket
 from jobs.actions import perform_action
@@ -49,7 +50,7 @@ def write_behind_a_promise(app: Flask, fake_shopify: FakeShopify, storage: Stora
     points; the write put off, unsent and uncounted: the seconds until it is due, and the seconds its job took."""
     store = add_store(storage, fake_shopify, fake_shopify.shop_domain)
     [key] = seed_declines(storage, fake_shopify, store, 1, "one")
-    ledger = pace_store(settings_of(app), app.extensions)
+    ledger = pace_store(app.extensions)
     assert ledger is not None
     now = time.time()
     ledger.change(fake_shopify.shop_domain, "other", now,
@@ -86,6 +87,7 @@ def test_a_throttled_answer_reschedules_by_the_throttle_status_and_uses_no_attem
     store = add_store(storage, fake_shopify, fake_shopify.shop_domain)
     [key] = seed_declines(storage, fake_shopify, store, 1, "one")
     change_settings(app, SHOPIFY_PACING="off")  # as if the ledger knew nothing: Shopify's answer is the only word
+    init_shopify_pacing(app, settings_of(app))  # the factory made the ledger from the settings it started with
     fake_shopify.fail_next(10, "throttled")
     with app.app_context():
         perform_action(key)

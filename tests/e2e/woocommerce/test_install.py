@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from support.settings import change_settings
 
 from cli.main import cli
+from connector.woocommerce.installer import init_app as init_install_limits
 from connector.woocommerce.installer import register_woocommerce_webhooks
 from connector.woocommerce.topics import HANDLED_TOPICS
 from jobs.queue import RedisQueue, queue_of
@@ -155,6 +156,7 @@ def test_install_starts_are_limited_per_source_and_per_site(
     app: Flask, public: str, fake_woocommerce: FakeWooCommerce
 ) -> None:
     change_settings(app, INSTALL_STARTS_PER_HOUR=3)
+    init_install_limits(app, settings_of(app))  # the factory made the limiter from the settings it started with
     statuses = [start(public, f"https://site-{n % 2}.example")[0].status_code for n in range(4)]
     assert statuses == [302, 302, 302, 429]  # the same source, whatever the site
     assert stored_rows(app) == (0, 0)
