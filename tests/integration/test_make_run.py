@@ -56,7 +56,8 @@ def test_the_readmes_run_command_serves_the_demo_store_on_a_fresh_copy(tmp_path:
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith(("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ASSAY_", "SHOPIFY_", "MAKE",
                                           "MFLAGS"))}
-    environment.update(VENV=str(ROOT / ".venv"), PORT=str(port))
+    # The copy's own code (PYTHONPATH comes before the installed project), so the instance folder made is the copy's.
+    environment.update(VENV=str(ROOT / ".venv"), PORT=str(port), PYTHONPATH=str(tmp_path))
     server = subprocess.Popen(command.split(), cwd=tmp_path, env=environment, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -76,3 +77,4 @@ def test_the_readmes_run_command_serves_the_demo_store_on_a_fresh_copy(tmp_path:
     # Make's own "Terminated" aside (and its one line when it installs first), the run says where it serves.
     lines = [line for line in output.splitlines() if line.strip() and not line.startswith(("make", "Installing "))]
     assert lines == [f"Assay's demo store: http://127.0.0.1:{port} — Ctrl-C stops it"], output[:2000]
+    assert (tmp_path / "instance" / "assay.sqlite3").is_file(), "the copy's database, in the copy's instance folder"
