@@ -14,6 +14,7 @@ from connector.sign_in import Principal, Refusal, sign_ins_of
 from storage.db import storage_of
 from storage.repositories.admin_access import csrf_token_for as csrf_token_for
 from storage.repositories.admin_access import digest, find_admin_session
+from storage.settings import settings_of
 
 COOKIE = "assay_admin"
 CSRF_HEADER = "X-CSRF-Token"
@@ -42,7 +43,7 @@ def _from_cookie() -> Principal | Refusal | None:
 def _authenticate() -> Principal | Refusal:
     headers = dict(request.headers)
     for sign_in in sign_ins_of(current_app):
-        found = sign_in.authenticate(url=request.url, headers=headers, config=current_app.config,
+        found = sign_in.authenticate(url=request.url, headers=headers, settings=settings_of(current_app),
                                      storage=storage_of(current_app))
         if found is not None:
             return found

@@ -19,6 +19,7 @@ from policies.presets import preset_names
 from storage.db import storage_of
 from storage.models import Store
 from storage.repositories.admin_access import find_admin_session, issue_login_link
+from storage.settings import settings_of
 
 bp = Blueprint("admin_page", __name__, template_folder="templates", static_folder="static",
                static_url_path="/admin/static")
@@ -31,7 +32,7 @@ def render_page(platform: str, shopify_api_key: str | None = None) -> str:
     presets = [{"name": name, "description": PRESET_DESCRIPTIONS.get(name, "")} for name in preset_names()]
     return render_template("page.html", platform=platform, shopify_api_key=shopify_api_key, screens=SCREENS,
                            presets=presets, form=policy_form(), words={"sections": SECTIONS, "fields": FIELDS},
-                           demo=bool(current_app.config.get("ASSAY_DEMO")))
+                           demo=settings_of(current_app).demo)
 
 
 @bp.record_once
@@ -42,7 +43,7 @@ def _register_app_home(state: BlueprintSetupState) -> None:
 
 def _demo_sign_in() -> BaseResponse | None:
     """In the demo only, a visitor without a session is signed in to the demo store, as its login link would."""
-    if not current_app.config.get("ASSAY_DEMO"):
+    if not settings_of(current_app).demo:
         return None
     with storage_of(current_app).transaction() as session:
         secret = request.cookies.get(COOKIE)

@@ -12,6 +12,7 @@ from cli.stores import one_store, reports_storage_errors, stores_group
 from connector.shopify.install import ALL_DOCUMENTS, app_toml
 from storage.db import storage_of
 from storage.repositories.admin_access import issue_login_link
+from storage.settings import settings_of
 
 shopify_group = AppGroup("shopify", help="The Shopify app's own configuration.")
 
@@ -19,14 +20,14 @@ shopify_group = AppGroup("shopify", help="The Shopify app's own configuration.")
 @shopify_group.command("config")
 def shopify_config() -> None:
     """Print shopify.app.toml filled in from SHOPIFY_API_KEY and ASSAY_PUBLIC_URL."""
-    client_id = (current_app.config.get("SHOPIFY_API_KEY") or "").strip()
-    url = (current_app.config.get("ASSAY_PUBLIC_URL") or "").strip()
+    settings = settings_of(current_app)
+    client_id, url = settings.shopify_api_key, settings.public_url
     missing = [name for name, value in (("SHOPIFY_API_KEY", client_id), ("ASSAY_PUBLIC_URL", url)) if not value]
     if not url.startswith("https://") and url:
         missing.append("ASSAY_PUBLIC_URL (an https:// URL)")
     if missing:
         raise click.ClickException(f"set {' and '.join(missing)} to make this deployment's shopify.app.toml")
-    if not (current_app.config.get("SHOPIFY_API_SECRET") or "").strip():
+    if not settings.shopify_api_secret:
         click.echo("warning: SHOPIFY_API_SECRET is not set; every Shopify route answers 503 until it is", err=True)
     click.echo(app_toml(ALL_DOCUMENTS, client_id=client_id, public_url=url), nl=False)
 
@@ -39,7 +40,7 @@ def shopify_config() -> None:
 @reports_storage_errors
 def stores_login_link(domain: str, platform: str | None, person: str, minutes: int) -> None:
     """Print a single-use sign-in link to the admin, valid for --minutes."""
-    url = (current_app.config.get("ASSAY_PUBLIC_URL") or "").rstrip("/")
+    url = settings_of(current_app).public_url.rstrip("/")
     if not url:
         raise click.ClickException("set ASSAY_PUBLIC_URL (where merchants reach Assay) to make a login link")
     with storage_of(current_app).transaction() as session:

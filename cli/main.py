@@ -20,6 +20,7 @@ from jobs.clock import EmbeddedClock
 from jobs.logs import configure_logging
 from jobs.queue import InProcessQueue, queue_of
 from policies.presets import preset, preset_document, preset_names
+from storage.settings import SettingsError, settings_of
 from webhooks.app import create_app as build
 from webhooks.production import ProductionRefused
 
@@ -36,8 +37,8 @@ def create_app() -> Flask:
     """The app, built only for the commands that need one."""
     try:
         return build()
-    except ProductionRefused as refused:
-        # One clear line and a non-zero exit, not a traceback: `assay worker` and `assay clock` start here.
+    except (SettingsError, ProductionRefused) as refused:
+        # One clear line per problem and a non-zero exit, not a traceback: `assay worker` and `assay clock` start here.
         raise click.ClickException(str(refused)) from None
 
 
@@ -83,27 +84,29 @@ def presets_show(name: str) -> None:
 @with_appcontext
 def worker_command(burst: bool) -> None:
     """Run an RQ worker for Assay's jobs, inside the app (REDIS_URL must be set); it waits out Redis outages."""
-    configure_logging()
+    configure_logging(settings_of(current_app).log_level)
     work_until_stopped(burst)
 
 
 @cli.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, envvar="PORT")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="[default: PORT, or 8000]")
 @with_appcontext
-def run_command(host: str, port: int) -> None:
+def run_command(host: str, port: int | None) -> None:
     """Serve the app for development; without REDIS_URL the scheduled work runs on threads beside it."""
     # Werkzeug's server itself: Flask's app.run() refuses to start inside a command of its own CLI.
     from werkzeug.serving import run_simple
 
 
-    configure_logging()
+    settings = settings_of(current_app)
+    configure_logging(settings.log_level)
     # Werkzeug sets its own logger to INFO (a line per request) unless it has a level: it takes Assay's.
     logging.getLogger("werkzeug").setLevel(logging.getLogger().level)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if isinstance(queue_of(app), InProcessQueue):
         EmbeddedClock(app).start()
-    what = "Assay's demo store" if app.config.get("ASSAY_DEMO") else "Assay"
+    what = "Assay's demo store" if settings.demo else "Assay"
+    port = settings.port if port is None else port
     click.echo(f"{what}: http://{host}:{port} — Ctrl-C stops it", err=True)
     run_simple(host, port, app, threaded=True, use_reloader=False)
 

@@ -13,6 +13,7 @@ from cli.stores import one_store, reports_storage_errors
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.repositories import privacy_exports, prune_inbox, prune_installs, read_privacy_export
+from storage.settings import settings_of
 
 inbox_group = AppGroup("inbox", help="The webhook inbox.")
 privacy_group = AppGroup("privacy", help="Customers' data requests.")
@@ -25,7 +26,7 @@ def prune_command() -> None:
     from datetime import timedelta
 
 
-    days = float(current_app.config.get("INBOX_PAYLOAD_DAYS", 30))
+    days = settings_of(current_app).inbox_payload_days
     with storage_of(current_app).transaction() as session:
         now = utc_now()
         emptied = prune_inbox(session, now, timedelta(days=days))

@@ -32,6 +32,7 @@ from storage.repositories import (
     retry_event,
     set_aside_cases,
 )
+from storage.settings import settings_of
 
 events_group = AppGroup("events", help="Webhook deliveries (the inbox) that failed for good.")
 actions_group = AppGroup("actions", help="Platform writes (the outbox) that failed for good.")
@@ -135,7 +136,7 @@ def cases_retry(case_id: int) -> None:
 @with_appcontext
 def clock_command() -> None:
     """Enqueue Assay's scheduled work on RQ's cron: the relay, reconcile, the catch-up polls, pruning."""
-    configure_logging()
+    configure_logging(settings_of(current_app).log_level)
     if not isinstance(queue_of(current_app), RedisQueue):
         raise click.UsageError("REDIS_URL must be set to run the clock; without it `assay run` runs the schedule")
     stop = threading.Event()

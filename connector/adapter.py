@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from storage.settings import Settings
+
 if TYPE_CHECKING:
     from flask import Blueprint
     from sqlalchemy.orm import Session
@@ -139,16 +141,16 @@ class PlatformAdapter(Protocol):
     def blueprints(self) -> Sequence[Blueprint]:
         """The platform's own routes (app proxy, storefront forms, install), registered by the app factory."""
 
-    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
+    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, settings: Settings,
                        storage: Storage) -> WebhookVerdict:
         """Is this delivery the platform's, and what is it? Checked on the raw body, before it is parsed."""
 
     def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
         """The outbox actions a stored decision needs on this platform."""
 
-    def api_client(self, store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> Any:
+    def api_client(self, store: Store, credentials: StoreCredentials, settings: Settings) -> Any:
         """The platform API client for the store (a context manager)."""
 
     def write_action(self, store: Store, credentials: StoreCredentials, kind: str, payload: dict[str, Any],
-                     idempotency_key: str, config: Mapping[str, Any]) -> dict[str, Any]:
+                     idempotency_key: str, settings: Settings) -> dict[str, Any]:
         """Perform one outbox action; raises TransientWriteError when a retry may succeed."""

@@ -10,7 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from connector.redis_ledgers import redis_ledger
+from flask import Flask
+
+from connector.redis_ledgers import ledger_client
+from storage.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +187,15 @@ class OutageGate:
         log.info("platform.recovered", extra={"store": self.store})
 
 
-def outage_gate(config: Mapping[str, Any], extensions: dict[str, Any], store: str) -> OutageGate:
-    """A gate on the deployment's book: Redis when REDIS_URL is set, else this app's own."""
-    book: OutageBook | None = redis_ledger("outages", config, RedisOutageBook, REDIS_TIMEOUT_SECONDS)
-    if book is None:
-        book = extensions.setdefault(EXTENSION, MemoryOutageBook())
+def init_app(app: Flask, settings: Settings) -> None:
+    """The deployment's book: in Redis under the queue's name when REDIS_URL is set (every worker shares it), else
+    the app's own."""
+    client = ledger_client(settings, REDIS_TIMEOUT_SECONDS)
+    book: OutageBook = MemoryOutageBook() if client is None else RedisOutageBook(client, settings.rq_queue)
+    app.extensions[EXTENSION] = book
+
+
+def outage_gate(extensions: Mapping[str, Any], store: str) -> OutageGate:
+    """A gate on the app's book for one store."""
+    book: OutageBook = extensions[EXTENSION]
     return OutageGate(book, store)

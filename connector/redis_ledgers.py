@@ -1,32 +1,17 @@
-"""The deployment's ledgers kept in Redis (Shopify's pacing, the stores' outage breakers): one of each kind per Redis
-and queue name in a process, on a client with a short timeout, since a ledger is help, not a gate."""
+"""The Redis client of the deployment's ledgers (Shopify's pacing, the stores' outage breakers), with a short timeout
+since a ledger is help, not a gate; the app factory makes each ledger on it, under the queue's name."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-Ledger = TypeVar("Ledger")
-
-_lock = threading.Lock()
-_made: dict[tuple[str, str, str], Any] = {}
+from storage.settings import Settings
 
 
-def redis_ledger(kind: str, config: Mapping[str, Any], make: Callable[[Any, str], Ledger],
-                 timeout_seconds: float) -> Ledger | None:
-    """The process's `kind` ledger on the deployment's Redis, made once by `make(client, namespace)`; None without
-    REDIS_URL (the caller keeps one in the app instead)."""
-    redis_url = config.get("REDIS_URL")
-    if not redis_url:
+def ledger_client(settings: Settings, timeout_seconds: float) -> Any | None:
+    """A client of REDIS_URL's Redis (it connects on first use); None without one (each app keeps its own ledgers)."""
+    if not settings.redis_url:
         return None
-    namespace = str(config.get("RQ_QUEUE") or "assay")  # the queue's name keeps two deployments apart
-    key = (kind, str(redis_url), namespace)
-    with _lock:
-        if key not in _made:
-            from redis import Redis
+    from redis import Redis
 
-            client = Redis.from_url(redis_url, socket_connect_timeout=timeout_seconds, socket_timeout=timeout_seconds)
-            _made[key] = make(client, namespace)
-        ledger: Ledger = _made[key]
-        return ledger
+    return Redis.from_url(settings.redis_url, socket_connect_timeout=timeout_seconds, socket_timeout=timeout_seconds)

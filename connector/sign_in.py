@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from storage.settings import Settings
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -33,7 +35,7 @@ class Refusal:
 
 
 class SignIn(Protocol):
-    def authenticate(self, *, url: str, headers: Mapping[str, str], config: Mapping[str, Any],
+    def authenticate(self, *, url: str, headers: Mapping[str, str], settings: Settings,
                      storage: Storage) -> Principal | Refusal | None:
         """The request's principal, a refusal, or None when the request carries nothing of this platform's."""
 

@@ -14,7 +14,6 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from connector.adapter import TransientWriteError, WriteDeferred
-from connector.demo import is_demo_store, recorded_write
 from connector.registry import adapter_for
 from jobs.queue import Stage, job_id_for, queue_of, runs_in
 from jobs.settings import action_lease, next_attempt, not_before
@@ -33,6 +32,7 @@ from storage.repositories import (
     store_credentials,
     store_of_case,
 )
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.jobs")
 # RQ's scheduler files a job under its time truncated to the second: a second more and it is never early again.
@@ -69,7 +69,7 @@ def perform_action(idempotency_key: str) -> None:
     claim is taken over: the writers look for the idempotency key first, so a dead worker's write is not repeated."""
     storage = storage_of(current_app)
     with storage.transaction() as session:
-        action = claim_action(session, idempotency_key, lease=action_lease(current_app.config))
+        action = claim_action(session, idempotency_key, lease=action_lease(settings_of(current_app)))
         if action is None:
             _come_back_when_due(session, idempotency_key)
             return
@@ -101,7 +101,7 @@ def reconcile_actions(limit: int = 100, budget_seconds: float = RECONCILE_BUDGET
         if time.monotonic() - started > budget_seconds:
             break
         with storage.transaction() as session:
-            action = claim_next_action(session, lease=action_lease(current_app.config))
+            action = claim_next_action(session, lease=action_lease(settings_of(current_app)))
             if action is None:
                 break
             claimed = _claimed(session, action)
@@ -137,11 +137,8 @@ def _perform(claimed: _Claimed) -> None:
     context = {"action_key": key, "kind": kind, "case_id": claimed.case_id, "store": store.domain,
                "attempts": claimed.attempts}
     try:
-        if is_demo_store(store.domain):
-            result = recorded_write(store, kind, payload, key)
-        else:
-            adapter = adapter_for(current_app, store.platform)
-            result = adapter.write_action(store, claimed.credentials, kind, payload, key, current_app.config)
+        adapter = adapter_for(current_app, store.platform)
+        result = adapter.write_action(store, claimed.credentials, kind, payload, key, settings_of(current_app))
     except TransientWriteError as error:
         _reschedule(key, error, context)
         return
@@ -163,7 +160,7 @@ def _reschedule(key: str, error: TransientWriteError, context: dict[str, Any]) -
     if isinstance(error, WriteDeferred):  # the platform kept this write a slot of its own: exactly then
         at: datetime | None = utc_now() + timedelta(seconds=error.retry_after)
     else:
-        at = not_before(next_attempt(current_app.config, attempts, utc_now(), error.retry_after), error.held_for)
+        at = not_before(next_attempt(settings_of(current_app), attempts, utc_now(), error.retry_after), error.held_for)
     with storage_of(current_app).transaction() as session:
         if at is None:
             fail_action(session, key, f"gave up after {attempts} attempts: {error}", retry=False)

@@ -12,6 +12,7 @@ from flask import Flask
 
 from jobs.queue import RedisQueue, queue_of, redis_connection
 from jobs.schedule import SCHEDULE, Scheduled
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.clock")
 
@@ -28,7 +29,7 @@ def cron_scheduler(app: Flask) -> Any:
     scheduler = CronScheduler(connection=redis_connection(queue.redis_url, fail_fast=True),
                               name=f"assay-clock-{queue.queue.name}")
     for entry in SCHEDULE:
-        scheduler.register(entry.job, queue.queue.name, interval=entry.interval(app.config),
+        scheduler.register(entry.job, queue.queue.name, interval=entry.interval(settings_of(app)),
                            job_timeout=queue.timeout, name=f"{queue.queue.name}:{entry.job.__name__}")
     return scheduler
 
@@ -79,7 +80,7 @@ class EmbeddedClock:
         return self
 
     def _every(self, entry: Scheduled) -> None:
-        interval = entry.interval(self.app.config)
+        interval = entry.interval(settings_of(self.app))
         while not self.stop.wait(interval):
             started = time.monotonic()
             with self.app.app_context():

@@ -16,6 +16,7 @@ from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import EventStatus
 from storage.repositories import find_event, mark_event, reschedule_event
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.jobs")
 
@@ -61,7 +62,7 @@ def _reschedule(event_id: int, error: Exception, context: dict[str, object]) -> 
         # The platform said how long to wait (throttled, Retry-After): a pause, not a failed attempt.
         counted = retry_after is None
         attempts = (event.attempts if event else 0) + (1 if counted else 0)
-        at = not_before(next_attempt(current_app.config, attempts, utc_now(), retry_after),
+        at = not_before(next_attempt(settings_of(current_app), attempts, utc_now(), retry_after),
                         getattr(error, "held_for", None))
         reschedule_event(session, event_id, message, at=at, counted=counted)
     if at is None:

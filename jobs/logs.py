@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +30,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def configure_logging(level: str | None = None) -> None:
+def configure_logging(level: str) -> None:
     """JSON lines on stderr for the root logger (RQ's own loggers too); once per process."""
     root = logging.getLogger()
     if getattr(root, _CONFIGURED, False):
@@ -39,7 +38,7 @@ def configure_logging(level: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
-    root.setLevel(level or os.environ.get("ASSAY_LOG_LEVEL", "INFO"))
+    root.setLevel(level)
     for name in ("rq.worker", "rq.scheduler", "rq.cron", "rq.queue"):  # RQ adds its own plain handlers otherwise
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True

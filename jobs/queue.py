@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from flask import Flask
 
-from jobs.settings import DEFAULT_JOB_TIMEOUT_SECONDS, job_timeout, store_slots
+from storage.settings import Settings
 
 log = logging.getLogger("assay.jobs")
 
@@ -83,7 +83,7 @@ def redis_connection(redis_url: str, *, fail_fast: bool) -> Any:
 class RedisQueue:
     """RQ: a job id makes a second enqueue of the same work a no-op while the first is known."""
 
-    def __init__(self, redis_url: str, name: str = QUEUE_NAME, timeout: int = DEFAULT_JOB_TIMEOUT_SECONDS,
+    def __init__(self, redis_url: str, name: str = QUEUE_NAME, timeout: int = Settings.job_timeout_seconds,
                  slots: int = 0) -> None:
         from rq import Queue
 
@@ -199,11 +199,10 @@ class InProcessQueue:
                 log.exception("job.failed", extra={"job": func.__name__, "job_id": job_id, "error": repr(error)})
 
 
-def init_app(app: Flask) -> None:
-    redis_url = app.config.get("REDIS_URL")
-    name = app.config.get("RQ_QUEUE") or QUEUE_NAME
-    app.extensions[EXTENSION] = (RedisQueue(redis_url, name, job_timeout(app.config), store_slots(app.config))
-                                 if redis_url else InProcessQueue(app))
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions[EXTENSION] = (RedisQueue(settings.redis_url, settings.rq_queue, settings.job_timeout_seconds,
+                                            settings.store_slots)
+                                 if settings.redis_url else InProcessQueue(app))
 
 
 def queue_of(app: Flask) -> JobQueue:

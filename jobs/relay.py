@@ -16,6 +16,7 @@ from jobs.settings import action_lease, relay_grace
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.repositories import take_due_actions, take_due_cases, take_due_events
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.jobs")
 
@@ -33,11 +34,11 @@ class Relayed:
 
 def relay(limit: int = 500) -> Relayed:
     """Queue again each piece of work the database says is undone and overdue; returns what it queued."""
-    config = current_app.config
-    now, grace = utc_now(), relay_grace(config)
+    settings = settings_of(current_app)
+    now, grace = utc_now(), relay_grace(settings)
     with storage_of(current_app).transaction() as session:
         found = Relayed(take_due_events(session, now, grace, limit), take_due_cases(session, now, grace, limit),
-                        take_due_actions(session, now, grace, action_lease(config), limit))
+                        take_due_actions(session, now, grace, action_lease(settings), limit))
     # One job id per item per grace period: a relay pass that runs again before the job did queues nothing new.
     window = int(now.timestamp() // max(grace.total_seconds(), 1))
     queue = queue_of(current_app)

@@ -4,10 +4,9 @@ top-level job taking no arguments, as RQ's cron enqueues it, and how often it ru
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from flask import current_app
 
@@ -17,6 +16,7 @@ from jobs.relay import relay
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.repositories import prune_handled_events, prune_inbox, prune_installs
+from storage.settings import Settings, settings_of
 
 log = logging.getLogger("assay.jobs")
 
@@ -45,7 +45,7 @@ def prune() -> int:
     """Forget what is done with: handled payloads past INBOX_PAYLOAD_DAYS (personal data kept no longer than
     needed), handled events past their retention, expired installs."""
     now = utc_now()
-    payload_days = float(current_app.config.get("INBOX_PAYLOAD_DAYS", 30))
+    payload_days = settings_of(current_app).inbox_payload_days
     with storage_of(current_app).transaction() as session:
         emptied = prune_inbox(session, now, timedelta(days=payload_days))
         removed = prune_handled_events(session, now - HANDLED_EVENTS_KEPT)
@@ -57,17 +57,12 @@ def prune() -> int:
 @dataclass(frozen=True)
 class Scheduled:
     job: Callable[[], int]
-    setting: str  # the configuration key of its interval, in seconds
-    default_seconds: int
-
-    def interval(self, config: Mapping[str, Any]) -> int:
-        value = config.get(self.setting)
-        return self.default_seconds if value in (None, "") else max(1, int(value))
+    interval: Callable[[Settings], int]  # its setting: seconds between runs
 
 
 SCHEDULE = (
-    Scheduled(run_relay, "ASSAY_RELAY_INTERVAL_SECONDS", 5),
-    Scheduled(run_reconcile, "ASSAY_RECONCILE_INTERVAL_SECONDS", 30),
-    Scheduled(catch_up_platforms, "ASSAY_POLL_INTERVAL_SECONDS", 300),
-    Scheduled(prune, "ASSAY_PRUNE_INTERVAL_SECONDS", 3600),
+    Scheduled(run_relay, lambda settings: settings.relay_interval_seconds),
+    Scheduled(run_reconcile, lambda settings: settings.reconcile_interval_seconds),
+    Scheduled(catch_up_platforms, lambda settings: settings.poll_interval_seconds),
+    Scheduled(prune, lambda settings: settings.prune_interval_seconds),
 )

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from storage.secrets import Cipher, load_cipher
-from storage.settings import KEYS_SETTING
+from storage.settings import Settings
 from storage.store_directory import StoreDirectory, StoreFacts, read_store_facts
 
 if TYPE_CHECKING:
@@ -193,13 +193,9 @@ class Storage:
             self.engine.dispose()
 
 
-def init_app(app: Flask) -> Storage:
+def init_app(app: Flask, settings: Settings) -> Storage:
     """Put the app's Storage on `app.extensions["assay.storage"]`, for DATABASE_URL and ASSAY_ENCRYPTION_KEYS."""
-    storage = Storage(
-        app.config["DATABASE_URL"],
-        encryption_keys=app.config.get(KEYS_SETTING) or os.environ.get(KEYS_SETTING),
-        key_folder=app.instance_path,
-    )
+    storage = Storage(settings.database_url, encryption_keys=settings.encryption_keys, key_folder=app.instance_path)
     app.extensions[EXTENSION] = storage
     return storage
 

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask
 
 from storage.secrets import kept_in_instance
+from storage.settings import Settings
 
 SECRET_SETTING = "SECRET_KEY"
 PREVIOUS_SETTING = "SECRET_KEY_PREVIOUS"
@@ -97,14 +98,13 @@ def load_secret_keys(secret: str | None, previous: str | None, instance_folder: 
     return SecretKeys(made, parse_previous(previous))
 
 
-def init_app(app: Flask, instance_folder: str | None) -> SecretKeys:
-    """Put the keys on the app, and give Flask its session key in place of the root secret (which then lives
-    nowhere in the config, so no code can use it undivided)."""
-    keys = load_secret_keys(app.config.get(SECRET_SETTING), app.config.get(PREVIOUS_SETTING), instance_folder)
+def init_app(app: Flask, settings: Settings, instance_folder: str | None) -> SecretKeys:
+    """Put the keys on the app, and give Flask its session key (never the root secret, so no code can use it
+    undivided)."""
+    keys = load_secret_keys(settings.secret_key, settings.secret_key_previous, instance_folder)
     app.extensions[EXTENSION] = keys
     app.config[SECRET_SETTING] = keys.key(Purpose.SESSION)
     app.config["SECRET_KEY_FALLBACKS"] = list(keys.previous(Purpose.SESSION))
-    app.config[PREVIOUS_SETTING] = None
     return keys
 
 

@@ -20,6 +20,7 @@ from storage.db import Storage, storage_of
 from storage.models import EventStatus
 from storage.repositories import Delivery, NotAtOnce, record_delivery_at_once, record_delivery_once
 from storage.secret_key import secret_keys_of
+from storage.settings import settings_of
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger("assay.webhooks")
@@ -42,7 +43,8 @@ def receive(platform: str) -> tuple[Response, int]:
         abort(404)
     body = request.get_data(cache=False)
     storage = storage_of(current_app)
-    check = adapter.verify_webhook(request.headers, body, url=request.url, config=current_app.config, storage=storage)
+    check = adapter.verify_webhook(request.headers, body, url=request.url, settings=settings_of(current_app),
+                                   storage=storage)
     if check.ping:
         log.info("webhook.ping", extra={"platform": platform, "webhook_id": check.webhook_id})
         return jsonify(status="ping"), 200

@@ -3,7 +3,6 @@ thread runs the app, so a trickling client costs a socket, never a thread (docs/
 
 from __future__ import annotations
 
-import os
 import selectors
 import time
 from collections import deque
@@ -12,9 +11,11 @@ from http import HTTPStatus
 from typing import Any
 
 from gunicorn import http
+from gunicorn.errors import AppImportError
 from gunicorn.workers.gthread import ThreadWorker
 
-from webhooks import DEFAULT_MAX_CONTENT_LENGTH
+from storage.settings import Settings, SettingsError, settings_of
+from webhooks.production import ProductionRefused
 
 # A whole request, request line to the body's last byte, from its first wait: Shopify and WooCommerce send theirs
 # at once, a person's browser too; a client that cannot is dropped (408), as nginx's client_*_timeout would.
@@ -114,7 +115,7 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.max_body_bytes = int(os.environ.get("MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH))
+        self.max_body_bytes = Settings.max_content_length  # until the app is loaded: then its own setting
         self.reading: dict[Any, Reading] = {}
         self.read_deadlines: deque[tuple[float, Any, Reading]] = deque()
 
@@ -124,6 +125,14 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no ty
         if cfg.is_ssl or "h2" in cfg.http_protocols or getattr(cfg, "protocol", "http") != "http":
             raise RuntimeError("webhooks.server.BufferingWorker serves plain HTTP/1.1: end TLS and HTTP/2 at the front "
                                "(no --certfile, --http-protocols h1, --protocol http)")
+
+    def load_wsgi(self) -> None:
+        """The app, and its body limit; settings it refuses stop gunicorn with their one-line reasons, not a stack."""
+        try:
+            super().load_wsgi()
+        except (SettingsError, ProductionRefused) as refused:
+            raise AppImportError(str(refused)) from None
+        self.max_body_bytes = settings_of(self.wsgi).max_content_length
 
     def enqueue_req(self, conn: Any) -> None:
         """Read the connection's next request before any thread takes it (gthread would hand it over at once): a new

@@ -26,6 +26,7 @@ from connector.shopify.write_back import write_shopify_action
 from storage.db import Storage
 from storage.models import CaseRecord, Platform, Store
 from storage.repositories import StoreCredentials
+from storage.settings import Settings
 
 
 class ShopifyAdapter:
@@ -42,12 +43,12 @@ class ShopifyAdapter:
         read again (one job per store), and what was missed goes through the webhooks' own handlers."""
         return reconcile_shopify()
 
-    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
+    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, settings: Settings,
                        storage: Storage) -> WebhookVerdict:
         """The app's client secret (or the previous one, mid-rotation) signs every delivery, unless the shop
         has a secret of its own (a custom app's, `stores add --webhook-secret`): then only that one does."""
         own = own_webhook_secret(storage, headers.get("X-Shopify-Shop-Domain"))
-        secrets = (own, None) if own else signing_secrets(config)
+        secrets = (own, None) if own else signing_secrets(settings)
         if secrets is None:  # fail closed: a delivery signed with the empty key must not be recorded
             return WebhookVerdict(False, NOT_CONFIGURED, "SHOPIFY_API_SECRET is not set")
         check = verify_webhook(headers, body, *secrets, url=url)
@@ -66,12 +67,12 @@ class ShopifyAdapter:
         return write_back.plan_actions(decision, case_key=record.request_key, request_kind=record.kind,
                                     order_gid=refs["order_gid"], return_gid=refs.get("return_gid"))
 
-    def api_client(self, store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> AdminApi:
-        return shopify_api(store, credentials, config)
+    def api_client(self, store: Store, credentials: StoreCredentials, settings: Settings) -> AdminApi:
+        return shopify_api(store, credentials, settings)
 
     def write_action(self, store: Store, credentials: StoreCredentials, kind: str, payload: dict[str, Any],
-                     idempotency_key: str, config: Mapping[str, Any]) -> dict[str, Any]:
-        return write_shopify_action(store, credentials, payload, idempotency_key, kind, config)
+                     idempotency_key: str, settings: Settings) -> dict[str, Any]:
+        return write_shopify_action(store, credentials, payload, idempotency_key, kind, settings)
 
 
 ADAPTER = ShopifyAdapter()

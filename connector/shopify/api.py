@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 import httpx
-from flask import current_app
+from flask import Flask, current_app
 from redis.exceptions import RedisError
 from shopify_app.exchange.refresh_token import refresh_access_token
 from shopify_app.exchange.token_exchange import token_exchange
@@ -24,7 +24,7 @@ from shopify_app.types import GQLResult, IdTokenDetails, TokenExchangeResult
 from connector.adapter import TransientWriteError
 from connector.http_clients import shared_client
 from connector.outages import CONNECT_TIMEOUT_SECONDS, OutageGate, outage_gate
-from connector.redis_ledgers import redis_ledger
+from connector.redis_ledgers import ledger_client
 from connector.shopify.verify import WHAT_TO_SET, ShopifyApp, shopify_app
 from storage.db import Storage, storage_of
 from storage.models import Store
@@ -36,6 +36,7 @@ from storage.repositories.offline_tokens import (
     offline_token,
     save_offline_token,
 )
+from storage.settings import Settings
 
 # --- Documents ------------------------------------------------------------------------------------
 
@@ -383,30 +384,29 @@ def _json(body: str) -> dict[str, Any]:
 INLINE_WAIT_SECONDS = 1.0
 
 
-def shopify_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any],
+def shopify_api(store: Store, credentials: StoreCredentials, settings: Settings,
                 pacer: JobPacer | None = None) -> AdminApi:
     token = credentials.access_token
     if store.access_token_expires_at is not None and not offline_token_usable(store, token):
-        token = _refreshed(store, config)  # an expiring offline token near its end: refreshed under the lock
+        token = _refreshed(store, settings)  # an expiring offline token near its end: refreshed under the lock
     if not token:
         raise PermissionError(f"store {store.domain} has no access token (uninstalled?)")
-    timeout = float(config.get("SHOPIFY_TIMEOUT_SECONDS", 10))
     # A job waits at most a second in place, in all; a longer backoff or throttle wait reschedules the job
     # instead, and so does a request Shopify left unanswered or answered 5xx (a hanging shop holds a job for one
     # timeout); after that, the shop's breaker holds its calls unsent until a probe finds it answering.
     retry = RetryPolicy(max_inline_wait_seconds=INLINE_WAIT_SECONDS, inline_wait_budget_seconds=INLINE_WAIT_SECONDS,
                         retry_outages_inline=False)
-    return AdminApi(store.domain, token, timeout_seconds=timeout, retry=retry,
+    return AdminApi(store.domain, token, timeout_seconds=settings.shopify_timeout_seconds, retry=retry,
                     on_cost=pacer.observe if pacer else None,
-                    gate=outage_gate(config, current_app.extensions, f"shopify:{store.domain}"))
+                    gate=outage_gate(current_app.extensions, f"shopify:{store.domain}"))
 
 
 def offline_token_usable(store: Store, token: str | None) -> bool:
     return OfflineToken(token, store.access_token_expires_at, None, None).usable()
 
 
-def _refreshed(store: Store, config: Mapping[str, Any]) -> str:
-    app = shopify_app(config)
+def _refreshed(store: Store, settings: Settings) -> str:
+    app = shopify_app(settings)
     if app is None:
         raise PermissionError(f"store {store.domain}'s token needs a refresh, and {WHAT_TO_SET}")
     return fresh_access_token(storage_of(current_app), app, store.id)
@@ -771,14 +771,19 @@ def _claim(raw: bytes | None) -> Claim | None:
     return Claim(remaining, slot, expires)
 
 
-def pace_store(config: Mapping[str, Any], extensions: dict[str, Any]) -> PaceStore | None:
-    """The deployment's ledger: Redis when REDIS_URL is set, else this app's own; None when pacing is off."""
-    if str(config.get("SHOPIFY_PACING", "on")).lower() in ("off", "0", "false", "no"):
-        return None
-    shared = redis_ledger("shopify-pacing", config, RedisPaceStore, REDIS_TIMEOUT_SECONDS)
-    if shared is not None:
-        return shared
-    store: PaceStore = extensions.setdefault(EXTENSION, MemoryPaceStore())
+def init_app(app: Flask, settings: Settings) -> None:
+    """The deployment's ledger: in Redis under the queue's name when REDIS_URL is set (every worker shares it), else
+    the app's own; none when SHOPIFY_PACING is off."""
+    store: PaceStore | None = None
+    if settings.shopify_pacing:
+        client = ledger_client(settings, REDIS_TIMEOUT_SECONDS)
+        store = MemoryPaceStore() if client is None else RedisPaceStore(client, settings.rq_queue)
+    app.extensions[EXTENSION] = store
+
+
+def pace_store(extensions: Mapping[str, Any]) -> PaceStore | None:
+    """The app's ledger, or None when pacing is off."""
+    store: PaceStore | None = extensions[EXTENSION]
     return store
 
 

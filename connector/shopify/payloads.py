@@ -39,6 +39,7 @@ from storage.repositories import (
     save_order_snapshot,
     store_credentials,
 )
+from storage.settings import settings_of
 
 # --- Topics ---------------------------------------------------------------------------------------
 
@@ -196,7 +197,7 @@ def _store(session: Session, event: Event) -> Store:
 def _api(store: Store) -> AdminApi:
     if store.status != StoreStatus.ACTIVE.value:
         raise PermanentEventError(f"store {store.domain} is {store.status}")
-    return shopify_api(store, store_credentials(store, storage_of(current_app).cipher), current_app.config)
+    return shopify_api(store, store_credentials(store, storage_of(current_app).cipher), settings_of(current_app))
 
 
 def ensure_calendar(store: Store, api: AdminApi) -> None:

@@ -21,6 +21,7 @@ from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
 from storage.repositories import find_case, find_order_snapshot, list_stores, record_event
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.jobs")
 SHOPIFY = Platform.SHOPIFY.value
@@ -134,7 +135,7 @@ def _reconcile(store_id: int, started: datetime) -> ReconcileReport:
     store, credentials, since = store_to_catch_up(store_id, started)
     report = ReconcileReport(store_id, store.domain)
     watermark: datetime | None = started
-    with shopify_api(store, credentials, current_app.config) as api:
+    with shopify_api(store, credentials, settings_of(current_app)) as api:
         for search in (WAITING_RETURNS, updated_since(since)):
             last_seen = None
             for orders in _pages(api, search, report):

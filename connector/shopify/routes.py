@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import cast
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
@@ -29,6 +29,7 @@ from connector.shopify.verify import (
 )
 from connector.sign_in import Principal, Refusal, add_sign_in
 from storage.db import Storage, storage_of
+from storage.settings import Settings, settings_of
 
 # --- The embedded app -----------------------------------------------------------------------------
 
@@ -38,12 +39,12 @@ app_bp = Blueprint("shopify_app", __name__)
 class ShopifySignIn:
     """A request with `Authorization: Bearer <session token>`, or a document with `id_token`, is Shopify's."""
 
-    def authenticate(self, *, url: str, headers: Mapping[str, str], config: Mapping[str, Any],
+    def authenticate(self, *, url: str, headers: Mapping[str, str], settings: Settings,
                      storage: Storage) -> Principal | Refusal | None:
         bearer = any(k.lower() == "authorization" and v.startswith("Bearer ") for k, v in headers.items())
         if not bearer and "id_token=" not in url:
             return None
-        app = shopify_app(config)
+        app = shopify_app(settings)
         if app is None:
             return Refusal(503, NOT_CONFIGURED, WHAT_TO_SET)
         check = verify_session(app, url=url, headers=headers)
@@ -74,10 +75,10 @@ def _not_configured() -> tuple[Response, int]:
 @app_bp.get("/shopify/app")
 def app_home() -> Response | tuple[Response, int]:
     """The embedded app's document: signed in by its `id_token`, or bounced to get one; framed only by the shop."""
-    app = shopify_app(current_app.config)
+    app = shopify_app(settings_of(current_app))
     if app is None:
         return _not_configured()
-    found = SIGN_IN.authenticate(url=request.url, headers=dict(request.headers), config=current_app.config,
+    found = SIGN_IN.authenticate(url=request.url, headers=dict(request.headers), settings=settings_of(current_app),
                                  storage=storage_of(current_app))
     if found is None:  # no token at all: shopify_app's answer is the bounce to the patch page
         check = verify_session(app, url=request.url, headers={})
@@ -100,7 +101,7 @@ def app_home() -> Response | tuple[Response, int]:
 @app_bp.get(PATCH_ID_TOKEN_PATH)
 def patch_id_token() -> Response | tuple[Response, int]:
     """App Bridge's bounce page: it gets a fresh session token and reloads the document it came from."""
-    app = shopify_app(current_app.config)
+    app = shopify_app(settings_of(current_app))
     if app is None:
         return _not_configured()
     result = app_home_patch_id_token({"method": "GET", "headers": {}, "url": request.url, "body": ""},
@@ -118,7 +119,7 @@ log = logging.getLogger("assay.webhooks")
 
 @proxy_bp.post("/proxy/shopify/cancel")
 def ask_to_cancel() -> tuple[Response, int]:
-    secrets = signing_secrets(current_app.config)
+    secrets = signing_secrets(settings_of(current_app))
     if secrets is None:  # fail closed: nothing signed with an empty key is accepted
         return jsonify(error=NOT_CONFIGURED, detail=WHAT_TO_SET), 503
     check = verify_app_proxy(request.url, *secrets)

@@ -19,6 +19,7 @@ from shopify_app.verify.app_proxy import verify_app_proxy_req
 from connector.guard import InputRefused, check_text
 from storage.db import Storage
 from storage.models import Platform
+from storage.settings import Settings
 
 # --- The app's identity ---------------------------------------------------------------------------
 
@@ -37,23 +38,20 @@ class ShopifyApp:
         return {"client_id": self.client_id, "client_secret": self.secret, "old_client_secret": self.previous_secret}
 
 
-def shopify_app(config: Mapping[str, Any]) -> ShopifyApp | None:
+def shopify_app(settings: Settings) -> ShopifyApp | None:
     """The configured app, or None when the secret or the client id is missing (the caller answers 503)."""
-    secret = (config.get("SHOPIFY_API_SECRET") or "").strip()
-    client_id = (config.get("SHOPIFY_API_KEY") or "").strip()
-    if not secret or not client_id:
+    if not settings.shopify_api_secret or not settings.shopify_api_key:
         return None
-    return ShopifyApp(client_id, secret, (config.get("SHOPIFY_API_SECRET_PREVIOUS") or "").strip() or None,
-                      float(config.get("SHOPIFY_TIMEOUT_SECONDS", 10)))
+    return ShopifyApp(settings.shopify_api_key, settings.shopify_api_secret, settings.shopify_api_secret_previous,
+                      settings.shopify_timeout_seconds)
 
 
-def signing_secrets(config: Mapping[str, Any]) -> tuple[str, str | None] | None:
+def signing_secrets(settings: Settings) -> tuple[str, str | None] | None:
     """The secret webhooks and app-proxy requests are checked with (and the previous one), or None if unset:
     an empty key would accept anything anyone signed with it."""
-    secret = (config.get("SHOPIFY_API_SECRET") or "").strip()
-    if not secret:
+    if not settings.shopify_api_secret:
         return None
-    return secret, (config.get("SHOPIFY_API_SECRET_PREVIOUS") or "").strip() or None
+    return settings.shopify_api_secret, settings.shopify_api_secret_previous
 
 
 # --- Webhooks and the app proxy -------------------------------------------------------------------

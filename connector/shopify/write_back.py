@@ -42,6 +42,7 @@ from connector.shopify.payloads import (
 from policies.fields import CurrencyCode, Money, Whole
 from storage.models import Store
 from storage.repositories import StoreCredentials
+from storage.settings import Settings
 
 # --- Planning -------------------------------------------------------------------------------------
 
@@ -735,17 +736,17 @@ PACE_INLINE_WAIT_SECONDS = 0.1
 
 
 def write_shopify_action(store: Store, credentials: StoreCredentials, payload: dict[str, Any], key: str,
-                         kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
+                         kind: str, settings: Settings) -> dict[str, Any]:
     """The write, paced to the store's bucket: a job whose cost won't fit yet is put off to its slot unsent (before
     a client is even made, so a put-off job costs the worker next to nothing)."""
-    ledger = pace_store(config, current_app.extensions)
+    ledger = pace_store(current_app.extensions)
     pacer = JobPacer(ledger, store.domain, key, kind) if ledger else None
     wait = pacer.admit() if pacer else 0.0
     if wait > PACE_INLINE_WAIT_SECONDS:
         raise WriteDeferred(f"{store.domain}'s Shopify bucket has room for this write in {wait:.2f}s", retry_after=wait)
     completed = False
     try:
-        with shopify_api(store, credentials, config, pacer) as api:
+        with shopify_api(store, credentials, settings, pacer) as api:
             if wait > 0:
                 api.sleep(wait)
             result = write_back(api, kind, payload, key)

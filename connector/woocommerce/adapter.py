@@ -21,6 +21,7 @@ from connector.woocommerce.write_back import plan_woocommerce_actions, write_woo
 from storage.db import Storage
 from storage.models import CaseRecord, Platform, Store
 from storage.repositories import StoreCredentials
+from storage.settings import Settings
 
 WOOCOMMERCE = Platform.WOOCOMMERCE.value
 
@@ -38,7 +39,7 @@ class WooCommerceAdapter:
         """WooCommerce never resends a webhook: the poll re-reads each store's recently modified orders."""
         return sum(1 for report in poll_woocommerce() if report.error)
 
-    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, config: Mapping[str, Any],
+    def verify_webhook(self, headers: HeaderSource, body: bytes, *, url: str, settings: Settings,
                        storage: Storage) -> WebhookVerdict:
         return verify_delivery(headers, body, storage)
 
@@ -49,12 +50,12 @@ class WooCommerceAdapter:
     def plan_actions(self, decision: Mapping[str, Any], record: CaseRecord, store: Store) -> list[PlannedAction]:
         return plan_woocommerce_actions(decision, record, store)
 
-    def api_client(self, store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> WooCommerceApi:
-        return woocommerce_api(store, credentials, config)
+    def api_client(self, store: Store, credentials: StoreCredentials, settings: Settings) -> WooCommerceApi:
+        return woocommerce_api(store, credentials, settings)
 
     def write_action(self, store: Store, credentials: StoreCredentials, kind: str, payload: dict[str, Any],
-                     idempotency_key: str, config: Mapping[str, Any]) -> dict[str, Any]:
-        return write_woocommerce_action(store, credentials, payload, idempotency_key, kind, config)
+                     idempotency_key: str, settings: Settings) -> dict[str, Any]:
+        return write_woocommerce_action(store, credentials, payload, idempotency_key, kind, settings)
 
 
 ADAPTER = WooCommerceAdapter()

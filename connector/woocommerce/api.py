@@ -20,6 +20,7 @@ from woocommerce import API
 from connector.outages import CONNECT_TIMEOUT_SECONDS, OutageGate, outage_gate
 from storage.models import Store
 from storage.repositories import StoreCredentials
+from storage.settings import Settings
 
 # What can go wrong talking to a WooCommerce site, one type per thing the caller does about it.
 
@@ -287,15 +288,15 @@ def _error_of(response: requests.Response) -> tuple[str | None, str]:
 
 # A store's client, with the retries a job can afford.
 
-def woocommerce_api(store: Store, credentials: StoreCredentials, config: Mapping[str, Any]) -> WooCommerceApi:
+def woocommerce_api(store: Store, credentials: StoreCredentials, settings: Settings) -> WooCommerceApi:
     if not (credentials.consumer_key and credentials.consumer_secret):
         raise PermissionError(f"store {store.domain} has no REST API key")
     # A job waits at most a second in place; a longer backoff or Retry-After reschedules the job instead, and so
     # does a request the site left unanswered or answered 5xx (a hanging site holds a job for one timeout); after
     # that, the site's breaker holds its calls unsent until a probe finds it answering.
-    retry = RetryPolicy(backoff_base_seconds=float(config.get("WOOCOMMERCE_BACKOFF_SECONDS", 0.5)),
+    retry = RetryPolicy(backoff_base_seconds=settings.woocommerce_backoff_seconds,
                         max_inline_wait_seconds=1.0, retry_outages_inline=False)
     return WooCommerceApi(store.api_base_url or f"https://{store.domain}", credentials.consumer_key,
                           credentials.consumer_secret, retry=retry,
-                          timeout_seconds=float(config.get("WOOCOMMERCE_TIMEOUT_SECONDS", 10)),
-                          gate=outage_gate(config, current_app.extensions, f"woocommerce:{store.domain}"))
+                          timeout_seconds=settings.woocommerce_timeout_seconds,
+                          gate=outage_gate(current_app.extensions, f"woocommerce:{store.domain}"))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from connector.guard import InputRefused, check_text, parse_json
@@ -54,7 +54,7 @@ from storage.repositories import (
 )
 from storage.repositories.admin_access import LINK_LIFETIME, issue_login_link
 from storage.repositories.inbox import last_event_at
-from storage.repositories.installs import INSTALL_TTL, NONCE_BYTES
+from storage.repositories.installs import NONCE_BYTES
 from storage.repositories.plugin_links import (
     drop_plugin_link,
     mark_plugin_link_delivered,
@@ -64,6 +64,7 @@ from storage.repositories.plugin_links import (
     spend_request_nonce,
 )
 from storage.secret_key import Purpose, secret_keys_of
+from storage.settings import Settings, settings_of
 
 # The WooCommerce webhook topics Assay subscribes to and acts on.
 
@@ -244,19 +245,20 @@ LIMITER = "assay.install_starts"
 
 def public_url() -> str:
     """Where platforms reach Assay; installs can't start without it."""
-    url = str(current_app.config.get(PUBLIC_URL_SETTING) or "").strip().rstrip("/")
+    url = settings_of(current_app).public_url.rstrip("/")
     if not url:
         raise InstallRefused("not_configured", f"{PUBLIC_URL_SETTING} is not set: WooCommerce needs Assay's "
                                                "public https:// URL to send the store's keys to")
     return url
 
 
+def init_app(app: Flask, settings: Settings) -> None:
+    """The app's limit on install starts, per source address and per site, each an hour."""
+    app.extensions[LIMITER] = RateLimiter(settings.install_starts_per_hour, 3600)
+
+
 def _install_starts() -> RateLimiter:
-    """The app's limit on install starts, per source address and per site (made on first use)."""
-    limiter: RateLimiter | None = current_app.extensions.get(LIMITER)
-    if limiter is None:
-        limiter = RateLimiter(int(current_app.config.get("INSTALL_STARTS_PER_HOUR", 20)), 3600)
-        current_app.extensions[LIMITER] = limiter
+    limiter: RateLimiter = current_app.extensions[LIMITER]
     return limiter
 
 
@@ -275,7 +277,7 @@ def start_install(store_url: str | None, source: str, plugin_challenge: str | No
     if not _install_starts().allow(f"source:{source}", f"site:{site}"):
         raise InstallRefused("too_many_installs", "too many installs were started from here or for this site; "
                                                   "try again in an hour")
-    ttl = float(current_app.config.get("INSTALL_TTL_SECONDS", INSTALL_TTL.total_seconds()))
+    ttl = settings_of(current_app).install_ttl_seconds
     ticket = InstallTicket(site, secrets.token_urlsafe(NONCE_BYTES), int(time.time() + ttl), plugin_challenge)
     log.info("install.started", extra={"platform": Platform.WOOCOMMERCE.value})
     return authorize_url(site, user_id=user_id_for(ticket, _ticket_key()), return_url=f"{public}{RETURN_PATH}",
@@ -337,7 +339,7 @@ def swap_in_proven_keys(store_id: int, install_id: int) -> bool:
     proposed = StoreCredentials(consumer_key=keys.consumer_key, consumer_secret=keys.consumer_secret)
     refused: WooCommerceRejected | None = None
     try:
-        with woocommerce_api(store, proposed, current_app.config) as api:
+        with woocommerce_api(store, proposed, settings_of(current_app)) as api:
             api.get("webhooks", {"per_page": 1})  # what registering needs: read access to the site's webhooks
     except WooCommerceRejected as error:
         refused = error
@@ -377,7 +379,7 @@ def register_woocommerce_webhooks(store_id: int) -> RegisteredWebhooks | None:
             session.flush()  # before expunge, which would drop the change
         session.expunge(store)
     assert credentials.webhook_secret is not None
-    with woocommerce_api(store, credentials, current_app.config) as api:
+    with woocommerce_api(store, credentials, settings_of(current_app)) as api:
         done = register_webhooks(api, delivery_url, credentials.webhook_secret)
     log.info("install.webhooks_registered", extra={"store_id": store_id, "webhooks_created": done.created,
                                                    "webhooks_updated": done.updated})
@@ -407,7 +409,7 @@ def deliver_plugin_secret(store_id: int) -> bool:
         credentials = store_credentials(store, storage.cipher)
         session.expunge(store)
     try:
-        with woocommerce_api(store, credentials, current_app.config) as api:
+        with woocommerce_api(store, credentials, settings_of(current_app)) as api:
             api.post_to_plugin(CONNECTION_ROUTE, {"store_id": store_id, "secret": link.secret,
                                                   "challenge": link.challenge})
     except WooCommerceRejected as refused:
@@ -573,7 +575,7 @@ def _webhook_health(store: Store) -> dict[str, Any]:
     delivery_url = f"{public_url()}{INTAKE_PATH}"
     try:
         credentials = store_credentials(store, storage_of(current_app).cipher)
-        with woocommerce_api(store, credentials, current_app.config) as api:
+        with woocommerce_api(store, credentials, settings_of(current_app)) as api:
             hooks = api.get_all("webhooks")
     except (WooCommerceUnavailable, WooCommerceAccessDenied, WooCommerceRejected, PermissionError):
         return {"healthy": None, "missing": [], "detail": "the site's webhooks could not be read just now"}

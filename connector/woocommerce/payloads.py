@@ -46,6 +46,7 @@ from storage.repositories import (
     save_order_snapshot,
     store_credentials,
 )
+from storage.settings import settings_of
 
 
 class WooCommercePayloadError(PayloadError):
@@ -841,7 +842,7 @@ def _store(session: Session, event: Event) -> Store:
 
 
 def _api(store: Store) -> WooCommerceApi:
-    return woocommerce_api(store, store_credentials(store, storage_of(current_app).cipher), current_app.config)
+    return woocommerce_api(store, store_credentials(store, storage_of(current_app).cipher), settings_of(current_app))
 
 
 def _order(payload: dict[str, Any]) -> WooOrder:

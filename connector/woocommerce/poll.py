@@ -22,6 +22,7 @@ from storage.db import storage_of
 from storage.models import Platform, Store, StoreStatus
 from storage.repositories import list_stores, record_event
 from storage.secret_key import Purpose, secret_keys_of
+from storage.settings import settings_of
 
 log = logging.getLogger("assay.jobs")
 WOOCOMMERCE = Platform.WOOCOMMERCE.value
@@ -58,7 +59,7 @@ def poll_store(store_id: int, now: datetime | None = None) -> PollReport:
     started = now or utc_now()
     store, credentials, since = store_to_catch_up(store_id, started)
     report = PollReport(store_id, store.domain)
-    with woocommerce_api(store, credentials, current_app.config) as api:
+    with woocommerce_api(store, credentials, settings_of(current_app)) as api:
         report.webhooks_reenabled = reenable_webhooks(api)
         # modified_after (WooCommerce 5.8+) in UTC; the handlers put late and repeated states in order themselves.
         orders = api.get_all("orders", {"modified_after": since.strftime("%Y-%m-%dT%H:%M:%S"), "dates_are_gmt": "true"})

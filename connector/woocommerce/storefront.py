@@ -39,6 +39,7 @@ from storage.db import storage_of
 from storage.models import Event, EventStatus, Platform, Store, StoreStatus
 from storage.repositories import latest_decision, record_event, store_credentials
 from storage.secret_key import Purpose, secret_keys_of
+from storage.settings import settings_of
 
 # A customer's request from the storefront form of a store with no request-status plugin: recorded at once,
 # checked against the site by a job.
@@ -187,7 +188,7 @@ def open_form_case(session: Session, event: Event, follow_ups: FollowUps) -> Non
         raise PermanentEventError("the store no longer takes requests through Assay")
     form = sealed_form(event)
     try:
-        with woocommerce_api(store, store_credentials(store, storage.cipher), current_app.config) as api:
+        with woocommerce_api(store, store_credentials(store, storage.cipher), settings_of(current_app)) as api:
             order = _matching_order(api, form)
             ensure_calendar(store, api)
             snapshot = record_order_snapshot(session, store, api, order)

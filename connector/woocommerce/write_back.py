@@ -29,6 +29,7 @@ from connector.woocommerce.payloads import (
 from policies.money import minor_unit
 from storage.models import CaseRecord, Store
 from storage.repositories import StoreCredentials
+from storage.settings import Settings
 
 # Which WooCommerce writes a decision needs (contract.md, "Written back to the platform"), as outbox actions.
 #
@@ -510,8 +511,8 @@ def plan_woocommerce_actions(decision: Mapping[str, Any], record: CaseRecord, st
 
 
 def write_woocommerce_action(store: Store, credentials: StoreCredentials, payload: dict[str, Any], key: str,
-                             kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    with woocommerce_api(store, credentials, config) as api:
+                             kind: str, settings: Settings) -> dict[str, Any]:
+    with woocommerce_api(store, credentials, settings) as api:
         try:
             return write_back(api, kind, payload, key)
         except WooCommerceUnavailable as error:

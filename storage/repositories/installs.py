@@ -15,7 +15,6 @@ from storage.repositories.store_input import site_domain
 from storage.secrets import Cipher
 
 NONCE_BYTES = 32  # 43 url-safe characters
-INSTALL_TTL = timedelta(hours=1)
 PRUNE_AFTER = timedelta(days=1)  # spent and expired nonces are kept this long, so a late repeat is named as such
 
 

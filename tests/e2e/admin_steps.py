@@ -9,6 +9,7 @@ import httpx
 from flask import Flask
 from sqlalchemy import select
 from support.session_tokens import CLIENT_ID, bearer
+from support.settings import change_settings
 
 from storage.columns import utc_now
 from storage.db import storage_of
@@ -37,7 +38,7 @@ class Tenant:
 
 def two_stores_in_review(app: Flask, base_url: str, shopify: FakeShopify, woocommerce: FakeWooCommerce
                          ) -> tuple[Tenant, Tenant]:
-    app.config["SHOPIFY_API_KEY"] = CLIENT_ID
+    change_settings(app, SHOPIFY_API_KEY=CLIENT_ID)
     same_calendar(shopify, woocommerce)
     times = times_of(RETURN_5_DAYS)
     asked = ask_on_shopify(app, base_url, shopify, "pandorana", RETURN_5_DAYS, times)

@@ -14,10 +14,10 @@ from support import shop_routes
 from connector.shopify.write_back import RETURN_DECLINE
 from jobs.actions import action_fair_key, perform_action
 from jobs.queue import RedisQueue, job_id_for
-from jobs.settings import DEFAULT_STORE_SLOTS
 from storage.db import Storage
 from storage.models import Action
 from storage.repositories import add_case, add_shopify_store, enqueue_action
+from storage.settings import Settings
 
 from .fakes.shopify import FakeShopify
 
@@ -52,7 +52,7 @@ def seed_declines(storage: Storage, fake: FakeShopify, store_id: int, count: int
 
 def queue_actions(redis_url: str, queue_name: str, keys: Sequence[str]) -> None:
     """Queue each action's job, as planning a decision does: behind its store's slots (ASSAY_STORE_SLOTS' default)."""
-    queue = RedisQueue(redis_url, queue_name, slots=DEFAULT_STORE_SLOTS)
+    queue = RedisQueue(redis_url, queue_name, slots=Settings.store_slots)
     for key in keys:
         assert queue.enqueue(perform_action, key, job_id=job_id_for("action", key), fair_key=action_fair_key(key))
 

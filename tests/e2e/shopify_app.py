@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from flask import Flask
 from rq import SimpleWorker
+from support.settings import change_settings
 from support.signing import sign
 
 from jobs.queue import RedisQueue, queue_of
@@ -62,7 +63,7 @@ def run_worker(app: Flask, settle_seconds: float = 15.0) -> None:
             if waiting is None or time.monotonic() > deadline:
                 return
             time.sleep(max(0.0, min((waiting - datetime.now(UTC)).total_seconds(), 5.0)) + 0.05)
-            app.config["ASSAY_RELAY_GRACE_SECONDS"] = 0
+            change_settings(app, ASSAY_RELAY_GRACE_SECONDS=0)
             relay()
 
 

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from support import shop_routes
 from support.session_tokens import CLIENT_ID, session_token
+from support.settings import change_settings
 from support.signing import sign
 
 from admin.sample_order import sample_order
@@ -84,7 +85,7 @@ class Sent:
 @pytest.fixture
 def fuzz_app(app: Flask) -> Iterator[Flask]:
     """The app with two Shopify shops and a WooCommerce site installed, an install URL, and a low install limit."""
-    app.config["ASSAY_PUBLIC_URL"] = "https://assay.example"
+    change_settings(app, ASSAY_PUBLIC_URL="https://assay.example")
     storage = storage_of(app)
     with storage.transaction() as session:
         for domain in (SHOP, OTHER_SHOP):
@@ -541,7 +542,7 @@ def credential_of(endpoint: str) -> str | None:
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_every_route_with_its_real_credentials_never_answers_a_5xx(
         fuzz_app: Flask, fake_woocommerce: FakeWooCommerce) -> None:
-    fuzz_app.config["SHOPIFY_API_KEY"] = CLIENT_ID
+    change_settings(fuzz_app, SHOPIFY_API_KEY=CLIENT_ID)
     world = seeded_world(fuzz_app, fake_woocommerce)
     routes = routes_of(fuzz_app)
     unknown = [endpoint for endpoint, _, _ in routes if credential_of(endpoint) is None]
@@ -607,7 +608,7 @@ def exclusion(**fields: Any) -> dict[str, Any]:
 def test_each_input_that_was_a_500_is_refused_naming_the_field_and_the_rule(
         fuzz_app: Flask, fake_woocommerce: FakeWooCommerce, method: str, path: str, body: Any, status: int,
         field: str) -> None:
-    fuzz_app.config["SHOPIFY_API_KEY"] = CLIENT_ID
+    change_settings(fuzz_app, SHOPIFY_API_KEY=CLIENT_ID)
     world = seeded_world(fuzz_app, fake_woocommerce)
     if isinstance(body, dict) and "note" not in body:
         body = {"policy": {**world.policy, **body}}

@@ -11,13 +11,16 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from support.settings import change_settings
 
 from connector.shopify import api
 from connector.shopify.api import Bucket, pace_store
+from connector.shopify.api import init_app as init_shopify_pacing
 from connector.shopify.write_back import RETURN_DECLINE
 from jobs.actions import perform_action
 from storage.db import Storage
 from storage.models import Action
+from storage.settings import settings_of
 
 from .backlog import add_store, outcome, queue_actions, seed_declines
 from .fakes.shopify import FakeShopify
@@ -46,7 +49,7 @@ def write_behind_a_promise(app: Flask, fake_shopify: FakeShopify, storage: Stora
     points; the write put off, unsent and uncounted: the seconds until it is due, and the seconds its job took."""
     store = add_store(storage, fake_shopify, fake_shopify.shop_domain)
     [key] = seed_declines(storage, fake_shopify, store, 1, "one")
-    ledger = pace_store(app.config, app.extensions)
+    ledger = pace_store(app.extensions)
     assert ledger is not None
     now = time.time()
     ledger.change(fake_shopify.shop_domain, "other", now,
@@ -82,7 +85,8 @@ def test_a_throttled_answer_reschedules_by_the_throttle_status_and_uses_no_attem
         app: Flask, fake_shopify: FakeShopify, storage: Storage) -> None:
     store = add_store(storage, fake_shopify, fake_shopify.shop_domain)
     [key] = seed_declines(storage, fake_shopify, store, 1, "one")
-    app.config["SHOPIFY_PACING"] = "off"  # as if the ledger knew nothing: Shopify's answer is the only word
+    change_settings(app, SHOPIFY_PACING="off")  # as if the ledger knew nothing: Shopify's answer is the only word
+    init_shopify_pacing(app, settings_of(app))  # the factory made the ledger from the settings it started with
     fake_shopify.fail_next(10, "throttled")
     with app.app_context():
         perform_action(key)

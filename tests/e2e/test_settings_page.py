@@ -11,6 +11,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, Request, Route, expect
 from sqlalchemy import func, select
 from support.session_tokens import session_token
+from support.settings import change_settings
 
 from cli.demo_seed import seed_demo
 from storage.db import storage_of
@@ -57,7 +58,7 @@ def site(app: Flask, base_url: str, fake_shopify: FakeShopify, fake_woocommerce:
 def test_the_demo_lands_on_the_page_and_every_screen_is_accessible(
     app: Flask, base_url: str, page: Page, fake_woocommerce: FakeWooCommerce,
 ) -> None:
-    app.config["ASSAY_DEMO"] = True
+    change_settings(app, ASSAY_DEMO=True)
     with app.app_context():
         seed_demo(36)
     woo.run_worker(app)  # the sample decisions' write-backs: recorded on their outbox rows, sent nowhere

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from flask import Flask
+from support.settings import change_settings
 
 from cli.main import cli
 from jobs.actions import reconcile_actions
@@ -162,7 +163,7 @@ def test_a_write_interrupted_mid_job_is_finished_by_reconcile_without_a_second_m
     ask_return(base_url, fake_shopify, order, "return-hang")
     run_worker(app)
 
-    app.config["ACTION_LEASE_SECONDS"] = 0  # the dead worker's lease has run out
+    change_settings(app, ACTION_LEASE_SECONDS=0)  # the dead worker's lease has run out
     with app.app_context():
         reconcile_actions()
     assert mutations(fake_shopify) == APPROVED
@@ -191,7 +192,7 @@ def test_a_worker_process_killed_mid_write_leaves_nothing_written_twice(
     finally:
         kill_worker(worker)  # mid-job: Shopify has approved, the worker never heard back
 
-    app.config["ACTION_LEASE_SECONDS"] = 0
+    change_settings(app, ACTION_LEASE_SECONDS=0)
     with app.app_context():
         assert reconcile_actions() == 1
     assert mutations(fake_shopify) == APPROVED

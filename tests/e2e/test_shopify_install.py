@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 from support.session_tokens import APP_SECRET, CLIENT_ID, bearer
+from support.settings import change_settings
 
 from connector.shopify.api import TokenUnavailable, fresh_access_token, shopify_api
 from connector.shopify.payloads import SHOP_FACTS
@@ -19,6 +20,7 @@ from storage.db import storage_of
 from storage.models import StoreStatus
 from storage.repositories import add_shopify_store, store_credentials
 from storage.repositories.offline_tokens import offline_token
+from storage.settings import settings_of
 
 from .fakes.shopify import FakeShopify
 from .fakes.shopify_oauth import FakeShopifyOrigin
@@ -111,7 +113,7 @@ def test_a_token_of_another_shop_on_this_shops_page_gets_401(embedded_url: str) 
 def test_a_token_signed_with_the_previous_secret_is_accepted_during_a_rotation(
     embedded_app: Flask, embedded_url: str, fake_shopify: FakeShopify,
 ) -> None:
-    embedded_app.config.update(SHOPIFY_API_SECRET=OTHER_SECRET, SHOPIFY_API_SECRET_PREVIOUS=APP_SECRET)
+    change_settings(embedded_app, SHOPIFY_API_SECRET=OTHER_SECRET, SHOPIFY_API_SECRET_PREVIOUS=APP_SECRET)
     answer = httpx.get(f"{embedded_url}/admin/api/session", headers=bearer(APP_SECRET, fake_shopify.shop_domain))
     # the token exchange is signed with the new secret, which the fake doesn't know: refused, never a 500
     assert answer.status_code == 401 and answer.json()["error"] == "token_exchange_refused"
@@ -130,7 +132,7 @@ def test_two_workers_refreshing_at_once_spend_the_refresh_token_once(
                                   storage_of(embedded_app).cipher).refresh_token
     expire_soon(embedded_app, store_id)
     shop_origin.state.delay_seconds = 0.3
-    app_config = shopify_app(embedded_app.config)
+    app_config = shopify_app(settings_of(embedded_app))
     assert app_config is not None
     got: list[str] = []
     start = threading.Barrier(2)
@@ -161,7 +163,7 @@ def test_a_lost_refresh_answer_keeps_the_old_pair_and_the_next_try_recovers(
     before = offline_token(shop_store(embedded_app, fake_shopify.shop_domain), cipher)
     expire_soon(embedded_app, store_id)
     shop_origin.lose_next_answers(1)
-    app_config = shopify_app(embedded_app.config)
+    app_config = shopify_app(settings_of(embedded_app))
     assert app_config is not None
     with embedded_app.app_context(), pytest.raises(TokenUnavailable):
         fresh_access_token(storage_of(embedded_app), app_config, store_id)
@@ -182,7 +184,7 @@ def test_an_expiring_token_is_refreshed_before_an_admin_api_call(
     store = shop_store(embedded_app, fake_shopify.shop_domain)
     with embedded_app.app_context():
         credentials = store_credentials(store, storage_of(embedded_app).cipher)
-        with shopify_api(store, credentials, embedded_app.config) as api:
+        with shopify_api(store, credentials, settings_of(embedded_app)) as api:
             assert api.execute(SHOP_FACTS)["shop"]["currencyCode"]
     assert sum(shop_origin.state.uses.values()) == 1
 
@@ -196,7 +198,7 @@ def test_a_store_added_with_a_non_expiring_token_keeps_working(
                           access_token=fake_shopify.access_token)
     store = shop_store(embedded_app, fake_shopify.shop_domain)
     with embedded_app.app_context(), shopify_api(store, store_credentials(store, storage.cipher),
-                                                 embedded_app.config) as api:
+                                                 settings_of(embedded_app)) as api:
         assert api.execute(SHOP_FACTS)["shop"]
     answer = httpx.get(f"{embedded_url}/admin/api/session", headers=bearer(APP_SECRET, fake_shopify.shop_domain))
     assert answer.status_code == 200 and answer.json()["store"]["domain"] == fake_shopify.shop_domain

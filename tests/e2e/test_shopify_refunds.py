@@ -17,6 +17,7 @@ import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from support.settings import change_settings
 
 from connector.shopify.api import AdminApi
 from connector.shopify.write_back import write_back
@@ -233,7 +234,7 @@ def test_a_refund_whose_answer_was_lost_is_found_done_by_reconcile_and_not_made_
 
     ask_to_return(base_url, fake_shopify, order, units=1)
     run_worker(app)
-    app.config["ACTION_LEASE_SECONDS"] = 0
+    change_settings(app, ACTION_LEASE_SECONDS=0)
     with app.app_context():
         reconcile_actions()
 

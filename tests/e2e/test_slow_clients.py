@@ -23,7 +23,7 @@ import pytest
 from flask import Flask
 from support.slow_clients import SlowClients
 
-from webhooks import DEFAULT_MAX_CONTENT_LENGTH
+from storage.settings import Settings
 
 from .fakes.shopify import FakeShopify
 from .shopify_app import SECRET, install, post_webhook
@@ -116,7 +116,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_sent(web: str) -> None:
     port = int(web.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(b"POST /webhooks/shopify HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Length: %d\r\n\r\n" % (DEFAULT_MAX_CONTENT_LENGTH + 1))
+                     b"Content-Length: %d\r\n\r\n" % (Settings.max_content_length + 1))
         assert sock.recv(4096).startswith(b"HTTP/1.1 413 ")
 
 

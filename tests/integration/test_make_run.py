@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.project_copy import fresh_copy
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[2]
@@ -23,16 +23,6 @@ def readme_run_command() -> str:
     block = re.search(r"## The two commands\n+```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert block, "the README shows its two commands in a sh block"
     return block.group(1).splitlines()[0].split("#")[0].strip()
-
-
-def fresh_copy(target: Path) -> None:
-    """What a clone holds: the tracked files only (no instance/, no database, no keys)."""
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, tracked.decode().split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
 
 
 def visit(base_url: str) -> httpx.Response:
@@ -66,7 +56,8 @@ def test_the_readmes_run_command_serves_the_demo_store_on_a_fresh_copy(tmp_path:
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith(("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ASSAY_", "SHOPIFY_", "MAKE",
                                           "MFLAGS"))}
-    environment.update(VENV=str(ROOT / ".venv"), PORT=str(port))
+    # The copy's own code (PYTHONPATH comes before the installed project), so the instance folder made is the copy's.
+    environment.update(VENV=str(ROOT / ".venv"), PORT=str(port), PYTHONPATH=str(tmp_path))
     server = subprocess.Popen(command.split(), cwd=tmp_path, env=environment, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -86,3 +77,4 @@ def test_the_readmes_run_command_serves_the_demo_store_on_a_fresh_copy(tmp_path:
     # Make's own "Terminated" aside (and its one line when it installs first), the run says where it serves.
     lines = [line for line in output.splitlines() if line.strip() and not line.startswith(("make", "Installing "))]
     assert lines == [f"Assay's demo store: http://127.0.0.1:{port} — Ctrl-C stops it"], output[:2000]
+    assert (tmp_path / "instance" / "assay.sqlite3").is_file(), "the copy's database, in the copy's instance folder"

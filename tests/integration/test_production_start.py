@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 
 from storage.db import storage_of
+from storage.settings import settings_of
 from webhooks.app import create_app
 
 pytestmark = pytest.mark.integration
@@ -87,6 +88,7 @@ def test_production_with_a_real_secret_key_starts_and_flask_gets_a_key_of_its_ow
     try:
         assert app.secret_key and app.secret_key != REAL_SECRET
         assert REAL_SECRET not in str(app.config.values()), "the root secret is in no setting code can read"
+        assert settings_of(app).secret_key is None and REAL_SECRET not in repr(settings_of(app))
     finally:
         storage_of(app).dispose()
 
@@ -122,6 +124,6 @@ def test_the_embedded_default_makes_a_private_secret_once_and_keeps_it(embedded:
     assert len(secret_file.read_text().strip()) >= 32
     again = create_app()
     assert first.secret_key == again.secret_key, "the next start signs as the last did"
-    assert first.config["ASSAY_DEMO"] is True
+    assert settings_of(first).demo is True
     for app in (first, again):
         storage_of(app).dispose()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from flask import Flask
+from support.settings import change_settings
 
 from cli.main import cli
 from storage.db import Storage, storage_of
@@ -196,7 +197,7 @@ def test_an_unusable_encryption_key_is_named_by_position(storage: Storage, stora
 
 def test_stores_login_link_prints_a_single_use_link_that_opens_a_session(app: Flask, run: Run) -> None:
     assert run(*WOO).exit_code == 0
-    app.config["ASSAY_PUBLIC_URL"] = "https://assay.example"
+    change_settings(app, ASSAY_PUBLIC_URL="https://assay.example")
     result = run("stores", "login-link", "--domain", "kestia.example", "--by", "anna@kestia.example")
     assert result.exit_code == 0, result.output
     link = result.output.strip()

@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 # webhooks, admin, cli -> jobs -> connector -> storage -> policies: a package imports only those below it.
 RANK = {"policies": 0, "storage": 1, "connector": 2, "jobs": 3, "webhooks": 4, "admin": 4, "cli": 4}
@@ -181,10 +179,7 @@ def test_the_loading_graph_adds_each_module_s_packages() -> None:
     assert cycles(loading({"a": {"a.b"}, "a.b": set()})) == [["a", "a.b"]], "a re-export is a circle"
 
 
-CONNECTOR_CIRCLES = "connector/shopify/ and connector/woocommerce/ re-export ADAPTER from their __init__ (issue 22)"
 
-
-@pytest.mark.xfail(strict=True, reason=CONNECTOR_CIRCLES)
 def test_no_circle_inside_connector_counting_the_packages_an_import_runs() -> None:
     inside = [circle for circle in cycles(loading(graph())) if any(top(module) == "connector" for module in circle)]
     assert inside == []

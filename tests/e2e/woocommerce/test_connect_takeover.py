@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from flask import Flask
+from support.settings import change_settings
 
 from storage.db import storage_of
 from storage.models import PluginLink, Store
@@ -33,7 +34,7 @@ PLUGIN_PAGE = "/wp-admin/admin.php?page=assay"
 
 @pytest.fixture
 def public(app: Flask, base_url: str) -> str:
-    app.config["ASSAY_PUBLIC_URL"] = base_url
+    change_settings(app, ASSAY_PUBLIC_URL=base_url)
     return base_url
 
 

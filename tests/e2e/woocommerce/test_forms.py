@@ -11,6 +11,7 @@ import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from support.settings import change_settings
 
 from connector.outages import FIRST_COOL_DOWN_SECONDS
 from connector.registry import runner_of
@@ -111,7 +112,7 @@ def test_a_store_that_cannot_be_reached_is_tried_again_later_and_then_decided(
     assert (waiting.status, waiting.attempts) == ("received", 1)
     assert "http 503" in (waiting.error or "") and waiting.next_attempt_at is not None
 
-    app.config["ASSAY_RELAY_GRACE_SECONDS"] = 0
+    change_settings(app, ASSAY_RELAY_GRACE_SECONDS=0)
     time.sleep(FIRST_COOL_DOWN_SECONDS)  # the site's outage breaker lets a probe go again
     with storage_of(app).transaction() as session:  # its retry time has come
         session.get_one(Event, waiting.id).next_attempt_at = waiting.received_at

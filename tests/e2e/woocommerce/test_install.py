@@ -14,14 +14,17 @@ import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
+from support.settings import change_settings
 
 from cli.main import cli
 from connector.woocommerce.install import HANDLED_TOPICS, register_woocommerce_webhooks
+from connector.woocommerce.install import init_app as init_install_limits
 from jobs.queue import RedisQueue, queue_of
 from storage.columns import utc_now
 from storage.db import storage_of
 from storage.models import InstallNonce, Store
 from storage.repositories import granted_keys, store_credentials
+from storage.settings import settings_of
 
 from ..fakes.woocommerce import FakeWooCommerce
 from .steps import deliver, install, run_worker, store_of
@@ -32,7 +35,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def public(app: Flask, base_url: str) -> str:
     """Assay's public URL is the running app's."""
-    app.config["ASSAY_PUBLIC_URL"] = base_url
+    change_settings(app, ASSAY_PUBLIC_URL=base_url)
     return base_url
 
 
@@ -151,7 +154,8 @@ def test_a_declined_install_stores_nothing(app: Flask, public: str, fake_woocomm
 def test_install_starts_are_limited_per_source_and_per_site(
     app: Flask, public: str, fake_woocommerce: FakeWooCommerce
 ) -> None:
-    app.config["INSTALL_STARTS_PER_HOUR"] = 3
+    change_settings(app, INSTALL_STARTS_PER_HOUR=3)
+    init_install_limits(app, settings_of(app))  # the factory made the limiter from the settings it started with
     statuses = [start(public, f"https://site-{n % 2}.example")[0].status_code for n in range(4)]
     assert statuses == [302, 302, 302, 429]  # the same source, whatever the site
     assert stored_rows(app) == (0, 0)
@@ -166,7 +170,7 @@ def test_install_starts_are_limited_per_source_and_per_site(
 def test_an_install_that_cannot_start_says_why_and_stores_nothing(
     app: Flask, base_url: str, params: dict[str, str], configured: bool, status: int, error: str
 ) -> None:
-    app.config["ASSAY_PUBLIC_URL"] = base_url if configured else ""
+    change_settings(app, ASSAY_PUBLIC_URL=base_url if configured else "")
     response = httpx.get(f"{base_url}/woocommerce/install", params=params)
     assert (response.status_code, response.json()["error"]) == (status, error)
     if status == 400:
@@ -181,7 +185,7 @@ def keys(permissions: str = "read_write") -> dict[str, str]:
 
 
 def spend(app: Flask, user_id: str) -> None:
-    response = httpx.post(f"{app.config['ASSAY_PUBLIC_URL']}/woocommerce/auth/callback",
+    response = httpx.post(f"{settings_of(app).public_url}/woocommerce/auth/callback",
                           json={"key_id": 1, "user_id": user_id, **keys()})
     assert response.status_code == 200
 
@@ -189,7 +193,7 @@ def spend(app: Flask, user_id: str) -> None:
 Change = Callable[[str], str]
 def start_expired(app: Flask, user_id: str) -> None:
     """Installs started from now on expire at once (the ticket's expiry is sealed in it, not stored)."""
-    app.config["INSTALL_TTL_SECONDS"] = -1
+    change_settings(app, INSTALL_TTL_SECONDS=-1)
 
 
 REFUSALS: list[tuple[str, Change, Callable[[Flask, str], None] | None, dict[str, str], int, str]] = [
@@ -337,7 +341,7 @@ def test_a_store_added_by_the_cli_gets_its_webhooks_or_is_told_plainly_why_not(
     again = run(cli, ["woocommerce", "webhooks", "--domain", domain])
     assert again.exit_code == 0 and f"0 created, {len(HANDLED_TOPICS)} updated" in again.output
 
-    app.config["ASSAY_PUBLIC_URL"] = ""
+    change_settings(app, ASSAY_PUBLIC_URL="")
     told = run(cli, ["woocommerce", "webhooks", "--domain", domain])
     assert told.exit_code == 1 and "Traceback" not in told.output
     assert "its webhooks are NOT registered: ASSAY_PUBLIC_URL is not set" in told.output

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from support.settings import change_settings
 
 from connector.outages import FIRST_COOL_DOWN_SECONDS
 from jobs.actions import reconcile_actions
@@ -122,7 +123,7 @@ def test_a_worker_killed_mid_refund_leaves_nothing_written_twice(
         assert (action.kind, action.state, action.attempts) == ("woocommerce.cancel_order", "running", 1)
     assert fake.writes() == [("POST", "orders/101/refunds")]
 
-    app.config["ACTION_LEASE_SECONDS"] = 0  # the dead worker's lease has run out
+    change_settings(app, ACTION_LEASE_SECONDS=0)  # the dead worker's lease has run out
     with app.app_context():
         assert reconcile_actions() == 1  # it finds the refund by its key and only cancels
 

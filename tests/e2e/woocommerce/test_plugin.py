@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
+from support.settings import change_settings
 
 from admin.auth import COOKIE
 from policies.presets import preset_document
@@ -54,7 +55,7 @@ class Plugin:
 
 @pytest.fixture
 def public(app: Flask, base_url: str) -> str:
-    app.config["ASSAY_PUBLIC_URL"] = base_url
+    change_settings(app, ASSAY_PUBLIC_URL=base_url)
     return base_url
 
 

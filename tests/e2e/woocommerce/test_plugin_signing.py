@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
+from support.settings import change_settings
 
 from connector.woocommerce.install import deliver_plugin_secret
 from connector.woocommerce.verify import sign
@@ -38,7 +39,7 @@ def delivered(app: Flask, store_id: int, challenge: str = CHALLENGE) -> bool:
 
 @pytest.fixture
 def connected(app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce) -> tuple[int, str]:
-    app.config["ASSAY_PUBLIC_URL"] = base_url
+    change_settings(app, ASSAY_PUBLIC_URL=base_url)
     store_id = install(app, fake_woocommerce)
     fake_woocommerce.plugin.waiting_challenge = CHALLENGE
     assert delivered(app, store_id)
