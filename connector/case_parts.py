@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, overload
 
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 
 from policies.fields import flatten_errors
 
@@ -27,16 +28,17 @@ class PayloadError(ValueError):
         return [error.split(": ", 1)[0] for error in self.errors]
 
 
-def load_payload(schema: Schema, payload: Any, what: str, path: str = "",
-                 error: type[PayloadError] = PayloadError) -> dict[str, Any]:
-    """Validate `payload` (found at `path` in the document) with `schema`; every field error at once."""
+@contextmanager
+def payload_errors(payload: Any, what: str, path: str = "",
+                   error: type[PayloadError] = PayloadError) -> Iterator[Mapping[str, Any]]:
+    """The payload (found at `path` in the document) as an object, for the platform's schema to load inside the
+    block; every field error at once, as `error`. A block, not a call: the platform's own schema runs in its room."""
     if not isinstance(payload, Mapping):
         raise error(what, [f"{path or 'document'}: must be a JSON object, got {type(payload).__name__}"])
     try:
-        loaded: dict[str, Any] = schema.load(payload)
+        yield payload
     except ValidationError as invalid:
         raise error(what, flatten_errors(invalid.messages, path)) from None
-    return loaded
 
 
 @overload

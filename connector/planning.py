@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,6 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def unique_texts(items: Iterable[str]) -> list[str]:
+def unique_texts(items: Sequence[str]) -> list[str]:
     """In order, without repeats or blanks: several lines declined for one reason share its message."""
     return [item for item in dict.fromkeys(items) if item]

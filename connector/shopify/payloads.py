@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from connector.adapter import FollowUps, Handlers, PermanentEventError
 from connector.case_opening import open_case
-from connector.case_parts import PayloadError, load_payload
+from connector.case_parts import PayloadError, payload_errors
 from connector.case_parts import ProductFacts as ProductFacts
 from connector.case_parts import amount as amount
 from connector.case_parts import custom_properties as custom_properties
@@ -336,7 +336,9 @@ class Edge(Schema):
 
 def load(schema: Schema, payload: Any, what: str, path: str = "") -> dict[str, Any]:
     """Validate `payload` (found at `path` in the document) with `schema`; every field error at once."""
-    return load_payload(schema, payload, what, path, ShopifyPayloadError)
+    with payload_errors(payload, what, path, ShopifyPayloadError) as document:
+        loaded: dict[str, Any] = schema.load(document)
+    return loaded
 
 
 class NumericId(fields.Field[str]):

@@ -158,7 +158,7 @@ def _decline_return(request: _Request) -> PlannedAction:
     if request.return_gid is None:
         line = f"Assay case {request.case_key}: {request.kind} request declined."
         return _order_note(request, ORDER_NOTE, RETURN_DECLINED_TAG, line)
-    messages = unique_texts(one_line(str(reason.get("message") or "")) for reason in request.reasons)
+    messages = unique_texts([one_line(str(reason.get("message") or "")) for reason in request.reasons])
     note = shorten(" ".join(messages), DECLINE_NOTE_LIMIT) or None
     payload = {"return_gid": request.return_gid, "decline_reason": decline_reason(request.reasons),
                "decline_note": note}
@@ -173,7 +173,7 @@ def _flag_for_review(request: _Request) -> PlannedAction:
 
 def _order_note(request: _Request, kind: str, tag: str, headline: str, tail: str = "") -> PlannedAction:
     reasons = "; ".join(unique_texts(
-        f"{one_line(str(reason.get('message') or ''))} ({reason.get('code')})" for reason in request.reasons
+        [f"{one_line(str(reason.get('message') or ''))} ({reason.get('code')})" for reason in request.reasons]
     ))
     line = " ".join(part for part in (headline, f"Reasons: {reasons}." if reasons else "", tail) if part)
     return request.action(kind, {"order_gid": request.order_gid, "tag": tag,

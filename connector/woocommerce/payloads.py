@@ -25,7 +25,7 @@ from connector.case_parts import (
     custom_properties,
     instant,
     line_document,
-    load_payload,
+    payload_errors,
 )
 from connector.woocommerce.api import (
     WooCommerceApi,
@@ -250,7 +250,8 @@ class ProductSnapshot:
 
 def parse_order(payload: Any) -> WooOrder:
     """Load an order; raises WooCommercePayloadError naming every field it can't use."""
-    data = load_payload(_ORDER, payload, "woocommerce order", error=WooCommercePayloadError)
+    with payload_errors(payload, "woocommerce order", error=WooCommercePayloadError) as document:
+        data: dict[str, Any] = _ORDER.load(document)
     return WooOrder(
         id=data["id"],
         number=str(data["number"] if data["number"] not in (None, "") else data["id"]),

@@ -75,7 +75,7 @@ def plan_actions(decision: Mapping[str, Any], *, case_key: str, request_kind: st
         # goes back to where the order was instead of staying in its request status.
         status_after = statuses.status_after_decision(request_kind, "decline", previous_status)
     reasons = list(decision.get("reasons") or ())
-    messages = " ".join(unique_texts(one_line(str(reason.get("message") or "")) for reason in reasons))
+    messages = " ".join(unique_texts([one_line(str(reason.get("message") or "")) for reason in reasons]))
 
     def action(kind: str, payload: dict[str, Any]) -> PlannedAction:
         return PlannedAction(kind, {"order_id": order_id, **payload}, idempotency_key(case_key, kind))
@@ -97,7 +97,7 @@ def plan_actions(decision: Mapping[str, Any], *, case_key: str, request_kind: st
         return [action(CUSTOMER_NOTE, told)]
     if outcome == "review":
         listed = "; ".join(unique_texts(
-            f"{one_line(str(reason.get('message') or ''))} ({reason.get('code')})" for reason in reasons))
+            [f"{one_line(str(reason.get('message') or ''))} ({reason.get('code')})" for reason in reasons]))
         respond_by = decision.get("respond_by")
         note = " ".join(part for part in (
             f"Assay case {case_key}: the customer's {noun} request needs a decision.",

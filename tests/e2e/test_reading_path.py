@@ -70,7 +70,6 @@ def report(walked: list[str]) -> str:
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(strict=True, reason="issue 22: 24 files before the Shopify rooms")
 def test_a_shopify_return_reads_through_few_files(app: Flask, base_url: str, fake_shopify: FakeShopify) -> None:
     order = placed_order(app, base_url, fake_shopify, "pristine-crystals", ORDER)
     with path_walked("shopify") as walked:
@@ -82,7 +81,6 @@ def test_a_shopify_return_reads_through_few_files(app: Flask, base_url: str, fak
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(strict=True, reason="issue 22: 23 files before the WooCommerce rooms")
 def test_a_woocommerce_refund_reads_through_few_files(app: Flask, base_url: str,
                                                       fake_woocommerce: FakeWooCommerce) -> None:
     order_id = steps.placed_order(app, base_url, fake_woocommerce, created="2026-03-01T09:30:00",
