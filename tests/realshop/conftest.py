@@ -38,7 +38,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     if not (KIT / "setup.sh").exists():
         pytest.skip(f"the real shop's kit is not at {KIT}")
     if os.environ.get("REALSHOP_RIG_DIR"):
-        yield connected(Path(os.environ["REALSHOP_RIG_DIR"]), {**os.environ, "RIG_PYTHON": sys.executable})
+        shop = connected(Path(os.environ["REALSHOP_RIG_DIR"]), {**os.environ, "RIG_PYTHON": sys.executable})
+        yield shop
+        shop.close()
         return
     rig_dir = tmp_path_factory.mktemp("rig")
     database = f"assay_realshop_{os.getpid()}"
@@ -51,7 +53,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
                    DATABASE_URL=f"{SERVER}/{database}", REDIS_URL="redis://127.0.0.1:6379/13",
                    RQ_QUEUE=f"realshop{os.getpid()}", **ASSAY_SETTINGS)
         run("assay-start.sh", env)
-        yield connected(rig_dir, env)
+        shop = connected(rig_dir, env)
+        yield shop
+        shop.close()
     finally:
         subprocess.run([str(KIT / "stop.sh")], env=env, capture_output=True, timeout=120, check=False)
         sql(f'DROP DATABASE IF EXISTS "{database}"')

@@ -99,6 +99,12 @@ class Shop:
     def logs(self) -> Path:
         return Path(self.values["RIG_LOGS"])
 
+    def close(self) -> None:
+        """The customers' signed-in clients."""
+        for client in self._customers.values():
+            client.close()
+        self._customers.clear()
+
     # --- inside the shop --------------------------------------------------------------------------------------
 
     def wp_eval(self, php: str, *args: str) -> str:
