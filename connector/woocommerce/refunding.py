@@ -68,21 +68,28 @@ def refund_stated(api: WooCommerceApi, order: Mapping[str, Any], stated: Mapping
         body["line_items"] = refund_line_items(stated, _loaded(order), amount, refunded=refunded_quantities(refunds),
                                                whole_order=whole_order)
     automatic = gateway_refunds(api, str(order.get("payment_method") or ""))
+    refusal = None
     try:
         created = _create(api, order_id, body, key, automatic)
     except WooCommerceUnavailable as refused:
         if not (automatic and refused.code == REFUND_REFUSED and refused.detail != INVALID_AMOUNT):
             raise
-        # The gateway said no (its message is in the error): record the refund by hand and tell the merchant.
+        # The gateway said no: record the refund by hand, and tell the merchant what the gateway said.
+        refusal = refused.detail or "no reason given"
+        log.warning("woocommerce.refund_refused_by_gateway", extra={"site": api.site, "order_id": order_id,
+                                                                   "gateway_reason": refusal})
         automatic = False
         created = _create(api, order_id, body, key, automatic)
     summary = {"refund_id": created["id"], "amount": f"{amount:f}", "automatic": automatic, "already_done": False,
                **agreement}
     if not automatic:
         gateway = order.get("payment_method_title") or order.get("payment_method") or "the payment method"
+        said = f" It said: {refusal}" if refusal else ""
         note = (f"Assay recorded a refund of {amount:f} {order.get('currency', '')} for the approved {purpose}, "
-                f"but {gateway} could not pay it back automatically: refund the customer by hand.")
+                f"but {gateway} could not pay it back automatically: refund the customer by hand.{said}")
         summary["merchant_note"] = add_note(api, order_id, note, customer=False, key=f"{key}:manual-refund")
+        if refusal:
+            summary["gateway_refusal"] = refusal
     return summary
 
 

@@ -209,7 +209,8 @@ def test_a_gateway_that_refuses_a_returns_refund_falls_back_to_a_manual_one_and_
     merchant = [note["note"] for note in fake.state.notes[order["id"]] if not note["customer_note"]]
     assert merchant == [f"Assay recorded a refund of 58.31 EUR for the approved return, but Credit card (Stripe) "
                         f"could not pay it back automatically: refund the customer by hand. "
-                        f"{marker(RETURN_KEY + ':manual-refund')}"]
+                        f"It said: Stripe: the card was closed. {marker(RETURN_KEY + ':manual-refund')}"]
+    assert result["refund"]["gateway_refusal"] == "Stripe: the card was closed."
 
 
 def test_a_refund_stated_above_what_the_site_has_left_is_capped_and_both_are_recorded(
