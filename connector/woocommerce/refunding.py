@@ -3,8 +3,9 @@
 - The gateway gets the decision's `total` less `to_gift_card` (the part paid by gift card or store credit),
   never more than WooCommerce has left to refund (its total less its refunds, which it enforces with
   "Invalid refund amount."). The two agree unless something else changed the order; both are recorded.
-- A refund is created by POST, which is never resent: it carries the action's idempotency key (in its
-  meta_data and, as a marker, its reason), and the key is looked for before creating and after a lost answer.
+- A refund is created by POST, which is never resent: it carries the action's idempotency key in its meta_data
+  (refunds made before also as a marker in their reason), and the key is looked for before creating and after a lost
+  answer.
 - A gateway that can't refund, or refuses (HTTP 500 with WooCommerce's refund error), gets a refund recorded
   by hand and the merchant a private note to pay it back themselves.
 - The gift-card part: WooCommerce Gift Cards and PW Gift Cards credit their cards back by themselves when the
@@ -61,7 +62,9 @@ def refund_stated(api: WooCommerceApi, order: Mapping[str, Any], stated: Mapping
     if amount <= 0:
         return {"refund_id": None, "amount": "0.00", **agreement,
                 "why": "nothing to refund through the gateway" if remaining > 0 else "already refunded in full"}
-    body = {"amount": f"{amount:f}", "reason": f"{reason} {marker(key)}",
+    # The reason is the customer's to read (WooCommerce's refund email and their account show it): the key goes in
+    # the refund's meta only.
+    body = {"amount": f"{amount:f}", "reason": reason,
             # cancelling restocks by itself; a return's items are not back on the shelf yet
             "api_restock": False, "meta_data": [{"key": REFUND_KEY_META, "value": key}]}
     if stated is not None:

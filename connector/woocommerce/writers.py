@@ -1,14 +1,15 @@
 """Performs one planned action on a WooCommerce site; running it again after a crash writes nothing twice.
 
 Refunds and notes are created by POST, which the client never resends. Each carries the action's
-idempotency key (a refund in its meta_data and its reason, a note in its text), and each writer looks for
-the key before writing, and again when an answer is lost, so a timeout never refunds or notifies twice.
+idempotency key (a refund in its meta_data, a private note in its text, a customer note in the order's meta), and
+each writer looks for the key before writing, and again when an answer is lost, so a timeout never refunds or
+notifies twice.
 A 4xx is permanent (WriteBackRejected); WooCommerceUnavailable propagates for the job to retry.
 
 - cancel: refund what the decision states, then status `cancelled` (refunding first: a full refund moves an
   order to `refunded`, and the cancel must be the status that stays).
-- an approved return or claim: refund what the decision states, then the note to the customer, then the
-  store's mapped status.
+- an approved return or claim: refund what the decision states (its reason is the note to the customer, who gets
+  WooCommerce's refund email), or the note to the customer when nothing is refunded, then the store's mapped status.
 - a decision's gift-card part, and a refund the gateway could not pay: a private note to the merchant.
 """
 
@@ -79,14 +80,17 @@ def refund_and_note(api: WooCommerceApi, payload: Payload, idempotency_key: str)
     order = api.get(f"orders/{order_id}")
     stated = payload["refund"]
     purpose = payload.get("purpose") or "return"
-    refund = refund_stated(api, order, stated, reason=payload["refund_reason"], key=idempotency_key,
+    # WooCommerce emails the customer about a refund itself, with its reason: the decision's words go there, and a
+    # customer note (a second email) only when nothing is refunded.
+    refund = refund_stated(api, order, stated, reason=payload["note"], key=idempotency_key,
                            purpose=purpose, whole_order=False)
     gift_card = gift_card_note(api, order, stated, key=idempotency_key, purpose=purpose, cancelled=False)
-    # Its own key: a gateway's note about the refund quotes the refund's reason, and with it the refund's marker.
-    note = add_note(api, order_id, payload["note"], customer=True, key=f"{idempotency_key}:note")
+    note = None if refund.get("refund_id") is not None else \
+        add_note(api, order_id, payload["note"], customer=True, key=f"{idempotency_key}:note")
     changed = _set_status(api, order_id, payload.get("status"))
     result = {"order_id": order_id, "refund": refund, "note": note, "status": payload.get("status"),
-              "already_done": refund.get("already_done", True) and note["already_done"] and not changed}
+              "already_done": refund.get("already_done", True) and (note or {}).get("already_done", True)
+              and not changed}
     return result if gift_card is None else {**result, "gift_card": gift_card}
 
 
