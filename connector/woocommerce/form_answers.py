@@ -4,7 +4,7 @@ The form's 202 carries the token, HMAC(the answers' key derived from SECRET_KEY,
 customer's page (the Assay plugin, server side) polls it. A request is checked against the site by a job (no
 site is called while the customer waits), so the answer is `pending` until then, `refused` when it matched no
 order of the store, and `decided` once its case is: the outcome, the reasons' messages, the refund total and
-respond_by — nothing else.
+respond_by — nothing else; no refund total once the decision's write-back failed (the merchant must act first).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from connector.woocommerce.forms import FORM_TOPIC
 from storage.db import storage_of
-from storage.models import Event, EventStatus, Platform
-from storage.repositories import latest_decision
+from storage.models import ActionState, Event, EventStatus, Platform
+from storage.repositories import latest_decision, list_actions
 from storage.secret_key import Purpose, secret_keys_of
 
 bp = Blueprint("woocommerce_form_answers", __name__)
@@ -29,6 +29,7 @@ _REFUSED = {
     "unknown_order": "We couldn't find an order with this order number, email and order key.",
 }
 _REFUSED_OTHERWISE = "We couldn't take this request. Please contact the store."
+_STALLED = "We could not complete this in the shop yet. The store has been told and will get back to you."
 
 
 def answer_token(store_id: int, request_id: int, key: str | None = None) -> str:
@@ -62,9 +63,14 @@ def answer(store_id: int, request_id: int) -> tuple[Response, int]:
         if decision is None:
             return jsonify(status="pending", request_id=request_id), 200
         document: dict[str, Any] = decision.document
+        stalled = any(action.state == ActionState.FAILED.value for action in list_actions(session, decision.case_id))
     refund = document.get("refund") or {}
+    messages = list(dict.fromkeys(str(reason.get("message") or "") for reason in document.get("reasons") or ()
+                                  if reason.get("message")))
+    if stalled:  # its write-back failed and waits for the merchant: promise no refund the shop has not made
+        return jsonify(status="decided", request_id=request_id, case_id=case_id, outcome=document.get("outcome"),
+                       messages=[*messages, _STALLED], refund_total=None, currency=refund.get("currency"),
+                       respond_by=document.get("respond_by")), 200
     return jsonify(status="decided", request_id=request_id, case_id=case_id, outcome=document.get("outcome"),
-                   messages=list(dict.fromkeys(str(reason.get("message") or "") for reason in document.get("reasons")
-                                               or () if reason.get("message"))),
-                   refund_total=refund.get("total"), currency=refund.get("currency"),
+                   messages=messages, refund_total=refund.get("total"), currency=refund.get("currency"),
                    respond_by=document.get("respond_by")), 200
