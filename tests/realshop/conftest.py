@@ -16,9 +16,11 @@ from support.database import run_sql
 
 from realshop.shop import KIT, ROOT, SERVER, Shop, plugin_zip, run
 
-# Assay's retry settings for the suite: a failing write or request is tried 4 times, 1 s apart and doubling, so
+# Assay's retry settings for the suite: a failing write or request is tried 5 times, 1 s apart and doubling, so
 # the faults' scenarios end (written, or failed and set aside) in seconds, not the production's minutes.
-ASSAY_SETTINGS = {"ASSAY_MAX_ATTEMPTS": "4", "ASSAY_RETRY_BASE_SECONDS": "1", "ASSAY_LOG_LEVEL": "INFO"}
+# The catch-up poll every 10 s, so an order changed while Assay was down is found within the test's wait.
+ASSAY_SETTINGS = {"ASSAY_MAX_ATTEMPTS": "5", "ASSAY_RETRY_BASE_SECONDS": "1", "ASSAY_POLL_INTERVAL_SECONDS": "10",
+                  "ASSAY_LOG_LEVEL": "INFO"}
 
 
 def sql(statement: str) -> None:
@@ -66,7 +68,7 @@ def connected(rig_dir: Path, env: dict[str, str]) -> Shop:
     """The plugin zip connected to the rig's Assay by connect.sh, and the shop as the tests see it."""
     values = dict(line.split("=", 1) for line in (rig_dir / "rig.env").read_text().splitlines() if "=" in line)
     settings = dict(line.split("=", 1) for line in (rig_dir / "assay.env").read_text().splitlines() if "=" in line)
-    env = {**env, "RIG_DIR": str(rig_dir), **values}
+    env = {**env, "RIG_DIR": str(rig_dir), **values, **ASSAY_SETTINGS}
     archive = plugin_zip(rig_dir)
     connect = run("connect.sh", env, str(archive), timeout=300)
     shop = Shop(rig_dir=rig_dir, env=env, values=values, database=settings["DATABASE_URL"], zip=archive,

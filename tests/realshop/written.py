@@ -58,8 +58,8 @@ def customer_of(order: dict[str, Any]) -> str:
     return "camille" if order["billing"]["country"] == "FR" else "anna"
 
 
-def read_cases(shop: Shop, requests: list[Request]) -> None:
-    """Each request's case and decision, in the order its order's requests were sent."""
+def read_cases(shop: Shop, requests: list[Request]) -> bool:
+    """Each request's case, in the order its order's requests were sent; False while some has none yet."""
     seen: dict[int, int] = {}
     for request in requests:
         order_id = request.order["id"]
@@ -67,13 +67,15 @@ def read_cases(shop: Shop, requests: list[Request]) -> None:
                            str(order_id))
         index = seen.get(order_id, 0)
         seen[order_id] = index + 1
-        assert len(cases) > index, f"{request.name}: no case for request {index + 1} of order {order_id}"
+        if len(cases) <= index:
+            return False
         request.case_id = cases[index]["id"]
+    return True
 
 
 def wait_until_written(shop: Shop, requests: list[Request], seconds: float = 90) -> None:
-    """One wait for every request: decided, and each of its write-backs done or failed."""
-    read_cases(shop, requests)
+    """One wait for every request: its case opened and decided, and each of its write-backs done or failed."""
+    wait_for("a case for every request", lambda: read_cases(shop, requests), seconds=seconds)
     ids = [request.case_id for request in requests]
 
     def all_finished() -> bool:
@@ -139,8 +141,13 @@ def assert_written_as_decided(shop: Shop, request: Request) -> Held:
         assert held.refunds == [], f"{request.name}: a refund for a decision that refunds nothing"
     for action in request.actions:
         note = action["payload"].get("note")
-        if note and action["kind"] != "woocommerce.private_note":
-            found = [text for text in held.customer_notes if text.startswith(note)]
+        if not note or action["kind"] == "woocommerce.private_note":
+            continue
+        found = [text for text in held.customer_notes if text.startswith(note)]
+        if action["kind"] == "woocommerce.refund_and_note" and held.refunds:
+            # The customer reads the decision in WooCommerce's refund email, as the refund's reason: no second email.
+            assert held.refunds[0]["reason"] == note and found == [], f"{request.name}: the words in the refund"
+        else:
             assert len(found) == 1, f"{request.name}: the customer note {len(found)} times"
     return held
 
