@@ -30,3 +30,24 @@ def redis_url() -> str:
 
 # The database fixtures (storage_url, storage, …) are shared by integration and end-to-end tests.
 pytest_plugins = ["support.database"]
+
+
+REAL_SHOP_TESTS = "tests/realshop/"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under --dist loadfile, every real-shop module goes to one worker, one after another: they share one rig on
+    fixed ports (tests/realshop/conftest.py)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class RealShopTogether(LoadFileScheduling):
+        """A file per work unit, except tests/realshop/, which is one unit."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return REAL_SHOP_TESTS if scope.startswith(REAL_SHOP_TESTS) else scope
+
+    return RealShopTogether(config, log)

@@ -86,8 +86,8 @@ class RetryPolicy:
     backoff_base_seconds: float = 0.5
     backoff_cap_seconds: float = 8.0
     max_retry_after_seconds: float = 30.0
-    # A wait longer than this is not slept: the failure goes to the caller with it as `retry_after`, so a job
-    # reschedules itself instead of holding a worker (jobs pass 1 s; the default keeps the old behaviour).
+    # A wait longer than this is not slept: the failure goes to the caller (with the site's Retry-After as
+    # `retry_after`, if it gave one), so a job reschedules itself instead of holding a worker (jobs pass 1 s).
     max_inline_wait_seconds: float = float("inf")
     # A request the site left unanswered (a timeout, a network error) or answered 5xx is sent again in place (False:
     # handed to the caller at once, so a site that hangs holds a job for one timeout, not one per attempt).
@@ -235,7 +235,8 @@ class WooCommerceApi:
                 unavailable = WooCommerceUnavailable(f"{outcome.reason}; wait {delay:.1f}s before trying again",
                                                      site=self.site, operation=operation, status=outcome.status,
                                                      code=outcome.code, detail=outcome.detail)
-                unavailable.retry_after = delay
+                # Only a wait the site asked for is a pause (not a failed attempt): our own backoff is a failure.
+                unavailable.retry_after = outcome.retry_after
                 raise unavailable
             log.warning("woocommerce.retry", extra={"site": self.site, "operation": operation,
                                                     "reason": outcome.reason, "attempt": failures,

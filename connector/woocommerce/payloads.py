@@ -895,12 +895,12 @@ def follow_status(session: Session, store: Store, snapshot: OrderSnapshot, order
 
 @HANDLERS.on("order.deleted")
 def close_cases_of_deleted_order(session: Session, event: Event, follow_ups: FollowUps) -> None:
-    """Trashed (the payload is only its id): nothing is left to decide for its open cases."""
+    """Trashed (the payload is only its id): nothing is left to decide for its open cases, nor to review."""
     store = _store(session, event)
     order_id = event.payload.get("id")
     if not isinstance(order_id, int | str) or not str(order_id).isdigit():
         raise PermanentEventError(f"order.deleted names no order id, got {order_id!r}")
-    close_cases(session, store.id, str(order_id))  # decided ones stay: restoring it changes nothing for them
+    close_cases(session, store.id, str(order_id))  # other decided ones stay: restoring changes nothing for them
 
 
 @HANDLERS.on("order.restored")

@@ -36,8 +36,8 @@ from connector.woocommerce.payloads import (
 from policies.case import Reason
 from policies.fields import flatten_errors
 from storage.db import storage_of
-from storage.models import Event, EventStatus, Platform, Store, StoreStatus
-from storage.repositories import latest_decision, record_event, store_credentials
+from storage.models import ActionState, Event, EventStatus, Platform, Store, StoreStatus
+from storage.repositories import latest_decision, list_actions, record_event, store_credentials
 from storage.secret_key import Purpose, secret_keys_of
 from storage.settings import settings_of
 
@@ -239,6 +239,8 @@ _REFUSED = {
     "unknown_order": "We couldn't find an order with this order number, email and order key.",
 }
 _REFUSED_OTHERWISE = "We couldn't take this request. Please contact the store."
+_STALLED = "We could not complete this in the shop yet. The store has been told and will get back to you."
+_STALLED = "We could not complete this in the shop yet. The store has been told and will get back to you."
 
 
 def answer_token(store_id: int, request_id: int, key: str | None = None) -> str:
@@ -272,11 +274,16 @@ def answer(store_id: int, request_id: int) -> tuple[Response, int]:
         if decision is None:
             return jsonify(status="pending", request_id=request_id), 200
         document: dict[str, Any] = decision.document
+        stalled = any(action.state == ActionState.FAILED.value for action in list_actions(session, decision.case_id))
     refund = document.get("refund") or {}
+    messages = list(dict.fromkeys(str(reason.get("message") or "") for reason in document.get("reasons") or ()
+                                  if reason.get("message")))
+    if stalled:  # its write-back failed and waits for the merchant: promise no refund the shop has not made
+        return jsonify(status="decided", request_id=request_id, case_id=case_id, outcome=document.get("outcome"),
+                       messages=[*messages, _STALLED], refund_total=None, currency=refund.get("currency"),
+                       respond_by=document.get("respond_by")), 200
     return jsonify(status="decided", request_id=request_id, case_id=case_id, outcome=document.get("outcome"),
-                   messages=list(dict.fromkeys(str(reason.get("message") or "") for reason in document.get("reasons")
-                                               or () if reason.get("message"))),
-                   refund_total=refund.get("total"), currency=refund.get("currency"),
+                   messages=messages, refund_total=refund.get("total"), currency=refund.get("currency"),
                    respond_by=document.get("respond_by")), 200
 
 

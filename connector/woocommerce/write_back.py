@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -140,8 +141,10 @@ def refund_total(refund: Mapping[str, Any]) -> Decimal:
 # Performs one planned action on a WooCommerce site; running it again after a crash writes nothing twice.
 #
 # Refunds and notes are created by POST, which the client never resends. Each carries the action's
-# idempotency key (a refund in its meta_data and its reason, a note in its text), and each writer looks for
-# the key before writing, and again when an answer is lost, so a timeout never refunds or notifies twice.
+# idempotency key (a refund in its meta_data, a private note in its text, a customer note in the order's meta), and
+# each writer looks for the key before writing, and again when an answer is lost, so a timeout never refunds or
+# notifies twice. An approved return's words go in its refund's reason (WooCommerce's refund email shows them); a
+# customer note only when nothing is refunded.
 # A 4xx is permanent (WriteBackRejected); WooCommerceUnavailable propagates for the job to retry. A decision's
 # gift-card part, and a refund the gateway could not pay, get a private note to the merchant.
 
@@ -200,14 +203,17 @@ def refund_and_note(api: WooCommerceApi, payload: Payload, idempotency_key: str)
     order = api.get(f"orders/{order_id}")
     stated = payload["refund"]
     purpose = payload.get("purpose") or "return"
-    refund = refund_stated(api, order, stated, reason=payload["refund_reason"], key=idempotency_key,
+    # WooCommerce emails the customer about a refund itself, with its reason: the decision's words go there, and a
+    # customer note (a second email) only when nothing is refunded.
+    refund = refund_stated(api, order, stated, reason=payload["note"], key=idempotency_key,
                            purpose=purpose, whole_order=False)
     gift_card = gift_card_note(api, order, stated, key=idempotency_key, purpose=purpose, cancelled=False)
-    # Its own key: a gateway's note about the refund quotes the refund's reason, and with it the refund's marker.
-    note = add_note(api, order_id, payload["note"], customer=True, key=f"{idempotency_key}:note")
+    note = None if refund.get("refund_id") is not None else \
+        add_note(api, order_id, payload["note"], customer=True, key=f"{idempotency_key}:note")
     changed = _set_status(api, order_id, payload.get("status"))
     result = {"order_id": order_id, "refund": refund, "note": note, "status": payload.get("status"),
-              "already_done": refund.get("already_done", True) and note["already_done"] and not changed}
+              "already_done": refund.get("already_done", True) and (note or {}).get("already_done", True)
+              and not changed}
     return result if gift_card is None else {**result, "gift_card": gift_card}
 
 
@@ -251,8 +257,9 @@ WRITERS: dict[str, Writer] = {
 # - The gateway gets the decision's `total` less `to_gift_card` (the part paid by gift card or store credit),
 #   never more than WooCommerce has left to refund (its total less its refunds, which it enforces with
 #   "Invalid refund amount."). The two agree unless something else changed the order; both are recorded.
-# - A refund is created by POST, which is never resent: it carries the action's idempotency key (in its
-#   meta_data and, as a marker, its reason), and the key is looked for before creating and after a lost answer.
+# - A refund is created by POST, which is never resent: it carries the action's idempotency key in its meta_data
+#   (refunds made before also as a marker in their reason), and the key is looked for before creating and after a
+#   lost answer.
 # - A gateway that can't refund, or refuses (HTTP 500 with WooCommerce's refund error), gets a refund recorded
 #   by hand and the merchant a private note to pay it back themselves.
 # - The gift-card part: WooCommerce Gift Cards and PW Gift Cards credit their cards back by themselves when the
@@ -291,28 +298,37 @@ def refund_stated(api: WooCommerceApi, order: Mapping[str, Any], stated: Mapping
     if amount <= 0:
         return {"refund_id": None, "amount": "0.00", **agreement,
                 "why": "nothing to refund through the gateway" if remaining > 0 else "already refunded in full"}
-    body = {"amount": f"{amount:f}", "reason": f"{reason} {marker(key)}",
+    # The reason is the customer's to read (WooCommerce's refund email and their account show it): the key goes in
+    # the refund's meta only.
+    body = {"amount": f"{amount:f}", "reason": reason,
             # cancelling restocks by itself; a return's items are not back on the shelf yet
             "api_restock": False, "meta_data": [{"key": REFUND_KEY_META, "value": key}]}
     if stated is not None:
         body["line_items"] = refund_line_items(stated, _loaded(order), amount, refunded=refunded_quantities(refunds),
                                                whole_order=whole_order)
     automatic = gateway_refunds(api, str(order.get("payment_method") or ""))
+    refusal = None
     try:
         created = _create(api, order_id, body, key, automatic)
     except WooCommerceUnavailable as refused:
         if not (automatic and refused.code == REFUND_REFUSED and refused.detail != INVALID_AMOUNT):
             raise
-        # The gateway said no (its message is in the error): record the refund by hand and tell the merchant.
+        # The gateway said no: record the refund by hand, and tell the merchant what the gateway said.
+        refusal = refused.detail or "no reason given"
+        log.warning("woocommerce.refund_refused_by_gateway", extra={"site": api.site, "order_id": order_id,
+                                                                   "gateway_reason": refusal})
         automatic = False
         created = _create(api, order_id, body, key, automatic)
     summary = {"refund_id": created["id"], "amount": f"{amount:f}", "automatic": automatic, "already_done": False,
                **agreement}
     if not automatic:
         gateway = order.get("payment_method_title") or order.get("payment_method") or "the payment method"
+        said = f" It said: {refusal}" if refusal else ""
         note = (f"Assay recorded a refund of {amount:f} {order.get('currency', '')} for the approved {purpose}, "
-                f"but {gateway} could not pay it back automatically: refund the customer by hand.")
+                f"but {gateway} could not pay it back automatically: refund the customer by hand.{said}")
         summary["merchant_note"] = add_note(api, order_id, note, customer=False, key=f"{key}:manual-refund")
+        if refusal:
+            summary["gateway_refusal"] = refusal
     return summary
 
 
@@ -472,28 +488,64 @@ def _assemble(parts: Sequence[_Part], values: Sequence[Decimal]) -> list[dict[st
             if item.get("quantity") or decimal(item["refund_total"]) > 0 or item["refund_tax"]]
 
 
-# Order notes that are added once: each carries a marker made from its idempotency key, looked for first.
+# Order notes that are added once. A private note (the merchant's) carries a marker made from its idempotency key,
+# looked for first. A customer's note carries none, since the customer reads it and its email: the order's meta
+# records which note each key made, and a note whose answer was lost is found by its text among the unclaimed ones.
+
+# Order meta `_assay_note_<digest of the key>` = the id of the customer note that key made (hidden: leading "_").
+NOTE_META_PREFIX = "_assay_note_"
 
 
 def marker(idempotency_key: str) -> str:
-    """How a key appears in a note or refund reason: short, since the customer reads it, and unique per key."""
-    return f"[assay-ref {hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]}]"
+    """How a key appears in a private note: short, and unique per key."""
+    return f"[assay-ref {_digest(idempotency_key)}]"
+
+
+def _digest(idempotency_key: str) -> str:
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
 
 
 def add_note(api: WooCommerceApi, order_id: Any, text: str, *, customer: bool, key: str) -> Payload:
-    """The note with its marker, unless the order has it already (a lost answer is looked for, not resent)."""
+    """The note, unless the order has it already (a lost answer is looked for, not resent)."""
+    if customer:
+        return _add_customer_note(api, order_id, text, key)
     tag = marker(key)
     found = own_note(api, order_id, tag)
     if found is not None:
         return {"note_id": found["id"], "already_done": True}
     try:
-        created = api.post(f"orders/{order_id}/notes", {"note": f"{text} {tag}", "customer_note": customer})
+        created = api.post(f"orders/{order_id}/notes", {"note": f"{text} {tag}", "customer_note": False})
     except WooCommerceUnavailable:
         found = own_note(api, order_id, tag)
         if found is None:
             raise
         return {"note_id": found["id"], "already_done": False}
     return {"note_id": created["id"], "already_done": False}
+
+
+def _add_customer_note(api: WooCommerceApi, order_id: Any, text: str, key: str) -> Payload:
+    """The customer's note as written, its id then kept in the order's meta under the key."""
+    meta_key = NOTE_META_PREFIX + _digest(key)
+    claimed = {str(meta.get("key")): str(meta.get("value")) for meta in api.get(f"orders/{order_id}")
+               .get("meta_data") or () if str(meta.get("key") or "").startswith(NOTE_META_PREFIX)}
+    if meta_key in claimed:
+        return {"note_id": int(claimed[meta_key]), "already_done": True}
+    found = _unclaimed_note(api, order_id, text, set(claimed.values()))  # written before a crash, unrecorded
+    if found is None:
+        try:
+            found = api.post(f"orders/{order_id}/notes", {"note": text, "customer_note": True})
+        except WooCommerceUnavailable:
+            found = _unclaimed_note(api, order_id, text, set(claimed.values()))
+            if found is None:
+                raise
+    api.put(f"orders/{order_id}", {"meta_data": [{"key": meta_key, "value": str(found["id"])}]})
+    return {"note_id": found["id"], "already_done": False}
+
+
+def _unclaimed_note(api: WooCommerceApi, order_id: Any, text: str, claimed: set[str]) -> Mapping[str, Any] | None:
+    notes = api.get(f"orders/{order_id}/notes")
+    return next((note for note in notes if note.get("customer_note") and str(note.get("id")) not in claimed
+                 and html.unescape(str(note.get("note") or "")).strip() == text.strip()), None)
 
 
 def own_note(api: WooCommerceApi, order_id: Any, tag: str) -> Mapping[str, Any] | None:

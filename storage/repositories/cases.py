@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from storage.columns import utc_now
@@ -68,10 +68,12 @@ def set_case_aside(session: Session, case_id: int, errors: Sequence[str], at: da
 
 
 def close_cases(session: Session, store_id: int, order_id: str, *, including_decided: bool = False) -> list[int]:
-    """The order ended or went away: its open cases (and its decided ones, say for review) are closed."""
-    closing = [CaseStatus.OPEN.value] + ([CaseStatus.DECIDED.value] if including_decided else [])
-    query = select(CaseRecord).where(CaseRecord.store_id == store_id, CaseRecord.order_id == order_id,
-                                     CaseRecord.status.in_(closing))
+    """The order ended or went away: its open cases and those waiting for a person's review are closed (and with
+    `including_decided`, every decided one)."""
+    waiting_review = and_(CaseRecord.status == CaseStatus.DECIDED.value, CaseRecord.outcome == "review")
+    closing = CaseRecord.status.in_([CaseStatus.OPEN.value, CaseStatus.DECIDED.value]) if including_decided \
+        else or_(CaseRecord.status == CaseStatus.OPEN.value, waiting_review)
+    query = select(CaseRecord).where(CaseRecord.store_id == store_id, CaseRecord.order_id == order_id, closing)
     closed = []
     for record in session.scalars(query):
         record.status = CaseStatus.CLOSED.value
@@ -81,12 +83,17 @@ def close_cases(session: Session, store_id: int, order_id: str, *, including_dec
 
 
 def reopen_closed_cases(session: Session, store_id: int, order_id: str) -> list[int]:
-    """The order came back (restored from the trash): its cases closed before any decision are open again."""
+    """The order came back (restored from the trash): its cases closed before any decision are open again (their
+    ids, to be decided), and those closed while waiting for review are back in the review queue."""
     decided = select(DecisionRecord.case_id)
     query = select(CaseRecord).where(CaseRecord.store_id == store_id, CaseRecord.order_id == order_id,
-                                     CaseRecord.status == CaseStatus.CLOSED.value, CaseRecord.id.not_in(decided))
+                                     CaseRecord.status == CaseStatus.CLOSED.value,
+                                     or_(CaseRecord.id.not_in(decided), CaseRecord.outcome == "review"))
     reopened = []
     for record in session.scalars(query):
+        if record.outcome == "review":
+            record.status = CaseStatus.DECIDED.value
+            continue
         record.status = CaseStatus.OPEN.value
         reopened.append(record.id)
     session.flush()

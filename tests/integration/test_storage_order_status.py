@@ -52,13 +52,15 @@ def test_an_orders_cases_close_with_it_and_the_undecided_ones_reopen(storage: St
     store_id = new_store(storage)
     with storage.transaction() as session:
         ids = [add_case(session, store_id=store_id, order_id="101", kind="cancel", request_key=key,
-                        document={})[0].id for key in ("a", "b")]
-        save_decision(session, ids[1], DECISION)
-        assert close_cases(session, store_id, "101") == [ids[0]]
+                        document={})[0].id for key in ("a", "b", "c")]
+        save_decision(session, ids[1], DECISION)  # waiting for a person's review
+        save_decision(session, ids[2], {**DECISION, "outcome": "decline"})
+        assert sorted(close_cases(session, store_id, "101")) == ids[:2], "trashed: the review leaves the queue too"
         assert reopen_closed_cases(session, store_id, "101") == [ids[0]]
+        assert get_case(session, ids[1]).status == CaseStatus.DECIDED.value  # type: ignore[union-attr]
         assert sorted(close_cases(session, store_id, "101", including_decided=True)) == ids
         assert reopen_closed_cases(session, store_id, "101") == [ids[0]]  # a decided case stays closed
-        assert get_case(session, ids[1]).status == CaseStatus.CLOSED.value  # type: ignore[union-attr]
+        assert get_case(session, ids[2]).status == CaseStatus.CLOSED.value  # type: ignore[union-attr]
 
 
 def test_stores_can_be_listed_by_platform(storage: Storage) -> None:

@@ -171,6 +171,12 @@ class Routes:
                                                                       + ", ".join(sorted(self.state.statuses))}}}, {}
         if status is not None and status != order["status"]:
             self.state._move(order, status)
+        for meta in (body or {}).get("meta_data") or ():  # as WC_Data::update_meta_data: by key, else added
+            known = next((m for m in order.setdefault("meta_data", []) if m["key"] == meta["key"]), None)
+            if known is None:
+                order["meta_data"].append({"id": 900 + len(order["meta_data"]), **meta})
+            else:
+                known["value"] = meta["value"]
         return 200, self.state.order(order["id"]), {}
 
     def list_refunds(self, match: re.Match[str], query: Mapping[str, str], body: Any) -> Answer:

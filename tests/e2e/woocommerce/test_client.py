@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connector.woocommerce.api import (
+    RetryPolicy,
     WooCommerceAccessDenied,
     WooCommerceApi,
     WooCommerceRejected,
@@ -71,3 +72,16 @@ def test_a_list_is_read_page_by_page(fake_woocommerce: FakeWooCommerce, woo_api:
 
 def test_the_wordpress_index_needs_no_credentials(fake_woocommerce: FakeWooCommerce, woo_api: WooCommerceApi) -> None:
     assert woo_api.site_index()["timezone_string"] == "Europe/Berlin"
+
+
+def test_a_backoff_too_long_to_wait_in_place_is_a_failure_and_not_a_pause_the_site_asked_for(
+        fake_woocommerce: FakeWooCommerce, sleeps: list[float]) -> None:
+    """A job counts a failure only when `retry_after` is unset: the client's own backoff must not pass for the site's
+    Retry-After, or a site that is down is asked again and again with no attempt ever counted."""
+    api = WooCommerceApi(fake_woocommerce.url, fake_woocommerce.consumer_key, fake_woocommerce.consumer_secret,
+                         retry=RetryPolicy(max_inline_wait_seconds=0.6), sleep=sleeps.append)
+    fake_woocommerce.fail_next(3, "5xx", method="GET")
+    with pytest.raises(WooCommerceUnavailable, match="wait 1.0s before trying again") as raised:
+        api.get("orders/101")
+    assert raised.value.retry_after is None
+    assert sleeps == [0.5]

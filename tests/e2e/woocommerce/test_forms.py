@@ -247,3 +247,17 @@ def test_a_request_handled_twice_opens_one_case(app: Flask, base_url: str, fake_
     assert decision == ["approve", ["within_policy"]]
     assert request_event(app, httpx.Response(200, json=asked)).payload["case_id"] == case_id
     assert httpx.get(base_url + asked["answer_url"]).json()["case_id"] == case_id
+
+
+def test_after_a_failed_write_back_the_answer_promises_no_refund(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    store_id = install(app, fake_woocommerce, "pristine-crystals")
+    order = just_placed(fake_woocommerce)
+    fake_woocommerce.fail_next(1, "5xx", status=400, method="POST", path=r"orders/\d+/refunds")  # refused for good
+    asked = httpx.post(f"{base_url}/forms/woocommerce/{store_id}/request", data=form_for(order)).json()
+    run_worker(app)
+
+    answer = httpx.get(base_url + asked["answer_url"]).json()
+    assert (answer["status"], answer["outcome"], answer["refund_total"]) == ("decided", "approve", None)
+    assert answer["messages"][-1].startswith("We could not complete this in the shop yet.")

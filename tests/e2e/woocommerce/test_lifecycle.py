@@ -154,10 +154,12 @@ def test_a_stores_mapping_sets_its_plugins_status_after_an_approved_return(
     move(base_url, fake, order["id"], "rma-open", "2026-03-10T10:00:00")
     run_worker(app)
 
-    # The approved return is refunded first, then the customer is told, then the mapped status is set.
-    assert fake.writes() == [("POST", "orders/101/refunds"), ("POST", "orders/101/notes"), ("PUT", "orders/101")]
+    # The approved return is refunded (WooCommerce's refund email tells the customer, in the refund's reason), then
+    # the mapped status is set.
+    assert fake.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]
     assert fake.state.order(order["id"])["status"] == "rma-approved"
-    assert fake.state.notes[101][0]["note"].startswith("Your return request has been approved.")
+    assert fake.state.refunds[101][0]["reason"].startswith("Your return request has been approved.")
+    assert fake.state.emails == [("customer_refunded_order", 101)] and 101 not in fake.state.notes
     with storage_of(app).sessions() as session:
         assert all(status == "processed" for status in session.scalars(select(Event.status)))
 
@@ -202,5 +204,5 @@ def test_a_statutory_cancel_of_a_delivered_order_is_written_as_an_approved_retur
     assert made.body["api_restock"] is False
     assert (fake.state.restocked, fake.state.restocked_items) == ([], [])  # the goods are still with the customer
     assert fake.state.order(order["id"])["status"] == status_after
-    [note] = fake.state.notes[order["id"]]
-    assert note["customer_note"] and note["note"].startswith("Your cancellation request has been approved.")
+    assert refund["reason"].startswith("Your cancellation request has been approved.")
+    assert fake.state.emails == [("customer_refunded_order", order["id"])], "one email, WooCommerce's refund email"

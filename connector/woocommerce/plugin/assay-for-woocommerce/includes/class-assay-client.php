@@ -3,7 +3,7 @@
  * Talking to Assay, server to server: the connect URL, the secret's claim, signed requests, the customer's form.
  *
  * A signed request carries X-Assay-Store, X-Assay-Timestamp, X-Assay-Nonce and X-Assay-Signature =
- * hex(HMAC-SHA256(secret, "METHOD\nPATH\nTIMESTAMP\nNONCE\nhex(SHA-256(body))")), as Assay's plugin_signing.py checks.
+ * hex(HMAC-SHA256(secret, "METHOD\nPATH\nTIMESTAMP\nNONCE\nhex(SHA-256(body))")), as Assay's connector/woocommerce/verify.py checks.
  *
  * @package Assay_For_WooCommerce
  */
