@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from connector.adapter import TransientWriteError, WriteDeferred
+from connector.demo import is_demo_store, recorded_write
 from connector.registry import adapter_for
 from jobs.queue import Stage, job_id_for, queue_of, runs_in
 from jobs.settings import action_lease, next_attempt, not_before
@@ -137,8 +138,11 @@ def _perform(claimed: _Claimed) -> None:
     context = {"action_key": key, "kind": kind, "case_id": claimed.case_id, "store": store.domain,
                "attempts": claimed.attempts}
     try:
-        adapter = adapter_for(current_app, store.platform)
-        result = adapter.write_action(store, claimed.credentials, kind, payload, key, settings_of(current_app))
+        if is_demo_store(store.domain):
+            result = recorded_write(store, kind, payload, key)
+        else:
+            adapter = adapter_for(current_app, store.platform)
+            result = adapter.write_action(store, claimed.credentials, kind, payload, key, settings_of(current_app))
     except TransientWriteError as error:
         _reschedule(key, error, context)
         return

@@ -46,7 +46,7 @@ def start_paused_worker(environment: Mapping[str, str], step: str, marker: str) 
     """`assay worker` whose job stops at `step` (tests/e2e/paused_worker.py), in a session of its own."""
     script = os.path.join(os.path.dirname(__file__), "paused_worker.py")
     # -P: the script's folder (tests/e2e, whose woocommerce/ would hide the SDK) stays off sys.path.
-    return subprocess.Popen([sys.executable, "-P", script, step, marker], env={**os.environ, **environment},
+    return subprocess.Popen([sys.executable, "-P", script, step, marker], env=process_environment(environment),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
