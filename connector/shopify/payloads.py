@@ -55,7 +55,7 @@ HANDLED_TOPICS = frozenset(
 # --- What a case reads ----------------------------------------------------------------------------
 
 # What the customer paid, by every payment method, and what came back: the case's paid, refunded and
-# gift_card_paid (schemas_payments.py).
+# gift_card_paid (read below, "Payments").
 PAYMENT_FACTS = """
 fragment OrderPaymentFacts on Order {
   totalReceivedSet { shopMoney { amount } }

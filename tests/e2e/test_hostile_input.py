@@ -370,7 +370,7 @@ def seeded_world(app: Flask, site: FakeWooCommerce) -> World:
                                    idempotency_key="fuzz-note")
         action.state = ActionState.FAILED.value
         export = save_privacy_export(session, storage.cipher, shop.id, "5", {"orders": []})
-        # The plugin's secret as a proven install leaves it, delivered to the site (plugin_delivery.py).
+        # The plugin's secret as a proven install leaves it, delivered to the site (connector/woocommerce/install.py).
         open_plugin_link(session, storage.cipher, plugin_site.id, challenge="c" * 43, now=utc_now())
         delivered = pending_plugin_link(session, storage.cipher, plugin_site.id, utc_now())
         assert delivered is not None
