@@ -5,6 +5,7 @@ wait for what should happen with a deadline (never a blind sleep)."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import re
@@ -314,10 +315,10 @@ def customer_login(order: dict[str, Any]) -> str:
     return "camille" if order["billing"]["country"] == "FR" else "anna"
 
 
-def visible_text(html: str, css_class: str) -> str:
-    """The text of the first element whose class holds `css_class`, tags stripped."""
-    found = re.search(rf'<div class="[^"]*{css_class}[^"]*">(.*?)</div>', html, re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1) if found else "")).strip()
+def visible_text(page: str, css_class: str) -> str:
+    """The text of the first element whose class holds `css_class`, tags stripped and entities read as characters."""
+    found = re.search(rf'<div class="[^"]*{css_class}[^"]*">(.*?)</div>', page, re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1) if found else ""))).strip()
 
 
 def basic(user: str, password: str) -> str:

@@ -170,7 +170,7 @@ def test_assay_down_the_customer_is_told_and_a_status_set_meanwhile_is_caught_up
         shop.rest("PUT", f"orders/{by_status['id']}", {"status": "return-requested"})
     finally:
         run("assay-start.sh", shop.env, timeout=120)
-    assert "could not be sent" in while_down
+    assert "We couldn't send your request just now; please try again" in while_down, "told to try again soon"
     ask_in_turn(shop, [asking])
     status_case = wait_for("the poll found the status set while Assay was down", lambda: shop.query(
         "SELECT id FROM cases WHERE order_id = %s AND request_key NOT LIKE 'form:%%'", str(by_status["id"])),
