@@ -156,6 +156,18 @@ class Shop:
         assert done.returncode == 0, f"assay {' '.join(args)}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
         return done.stdout.strip()
 
+    @contextmanager
+    def merchant(self, person: str = "merchant@rig.test") -> Iterator[httpx.Client]:
+        """Assay's settings page as its merchant signs in: a login link (`assay stores login-link`) opened once for the
+        session cookie, and the session's CSRF token sent with every call."""
+        link = self.assay("stores", "login-link", "--domain", self.store_domain, "--platform", "woocommerce",
+                          "--by", person).splitlines()[-1]
+        with self.client() as client:
+            signed = client.get(link)
+            assert signed.status_code == 303, f"no session from the login link: {signed.status_code} {signed.text}"
+            client.headers["X-CSRF-Token"] = client.get(f"{self.assay_url}/admin/api/session").json()["csrf_token"]
+            yield client
+
     def use_preset(self, preset: str) -> None:
         """The connected store's policy from now on: a new version of `preset`."""
         self.assay("policy", "set", "--domain", self.store_domain, "--preset", preset)

@@ -1,16 +1,26 @@
 """Each seed store's preset on the real shop, the way its customers and merchant act: orders (one through the
 storefront's checkout in Chromium, the rest through WooCommerce's REST API as the admin), delivered or not, then
 requests through the plugin's My Account form; afterwards WooCommerce holds each decision exactly once and exactly as
-decided (tests/realshop/written.py). All orders are placed, and all requests sent, in batches, with one wait."""
+decided (tests/realshop/written.py), a merchant's Approve of a review included. All orders are placed, and all requests
+sent, in batches, with one wait."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 import pytest
 
 from realshop.shop import Shop, wait_for
-from realshop.written import Request, ask_in_turn, assert_written_as_decided, held_for, report, wait_until_written
+from realshop.written import (
+    Request,
+    ask_in_turn,
+    assert_written_as_decided,
+    held_for,
+    refund_lines,
+    report,
+    wait_until_written,
+)
 
 pytestmark = [pytest.mark.realshop, pytest.mark.slow]
 
@@ -22,6 +32,7 @@ ORDERS = {
     "pc-unshipped": {"lines": [("ring", 1), ("stack:54", 2)], "status": "processing"},
     "ke-delivered": {"lines": [("ring", 1), ("stack:56", 1)]},
     "ke-two-asks": {"lines": [("ring", 1), ("earrings", 1)]},
+    "ke-engraved": {"lines": [("ring", 1), ("signet", 1)], "engraving": "J & K"},
     "pk-ring": {"lines": [("ring", 1)]},
     "pk-damaged": {"lines": [("signet", 1)], "engraving": "Forever"},
     "fe-wrong": {"lines": [("pendant", 1), ("stack:52", 1)], "customer": "camille"},
@@ -60,6 +71,8 @@ ASKS = [
         "decline"),
     Ask("kestia: then the ring of the same order", "kestia", "ke-two-asks", "return", "changed_mind", ["RING-925"],
         "approve", "89.00"),
+    Ask("kestia: the ring and an engraved ring back, for a person", "kestia", "ke-engraved", "return",
+        "changed_mind", None, "review"),
     Ask("passione: return, changed mind", "passione-kustom", "pk-ring", "return", "changed_mind", None, "decline"),
     Ask("passione: damaged engraved ring, with photos", "passione-kustom", "pk-damaged", "claim",
         "damaged_in_transit", None, "review", photos=2),
@@ -133,3 +146,32 @@ def test_a_second_request_on_one_order_is_judged_on_its_own(asked: dict[str, Req
     first, second = asked["kestia: earrings back, changed mind"], asked["kestia: then the ring of the same order"]
     assert first.case_id != second.case_id
     assert "hygiene" in first.answer and "approved" in second.answer
+
+
+def test_a_merchants_approve_refunds_only_the_line_the_policy_did_not_decline(shop: Shop,
+                                                                             asked: dict[str, Request]) -> None:
+    """Kestia: the engraved signet ring is excluded and the silver ring within the policy, so a person decides; their
+    Approve on the settings page refunds the silver ring alone, once, and the signet ring stays declined."""
+    review = asked["kestia: the ring and an engraved ring back, for a person"]
+    line_of = {line["sku"]: str(line["id"]) for line in review.order["line_items"]}
+    ring, signet = line_of["RING-925"], line_of["SIGNET-1"]
+    by_line = {line["line_id"]: line["outcome"] for line in review.decision["lines"]}
+    assert by_line == {ring: "approve", signet: "decline"}, "the policy declines the engraved ring alone"
+    with shop.merchant() as merchant:
+        queue = merchant.get(f"{shop.assay_url}/admin/api/reviews").json()["reviews"]
+        assert review.case_id in [row["id"] for row in queue]
+        answer = merchant.post(f"{shop.assay_url}/admin/api/reviews/{review.case_id}/approve",
+                               json={"note": "Happy to take the silver ring back."})
+    assert answer.status_code == 201, answer.text
+
+    approved = replace(review, name="kestia: the merchant approves the review")
+    wait_until_written(shop, [approved])
+    assert approved.outcome == "approve"
+    assert {line["line_id"]: line["outcome"] for line in approved.decision["lines"]} == by_line
+    held = assert_written_as_decided(shop, approved)
+    refunds = shop.rest("GET", f"orders/{review.order['id']}/refunds")
+    assert len(refunds) == 1, f"one refund on the order, of the approved line; got {len(refunds)}"
+    assert refunds[0]["amount"] == "89.00", "the silver ring, not 239.00 with the engraved ring"
+    assert refund_lines(refunds[0]) == {ring: (1, Decimal("89.00"), Decimal("14.21"))}, "no line of the signet ring"
+    assert "Still declined (Signet Ring)" in refunds[0]["reason"], "the customer is told the engraved ring is not"
+    report(approved.name, approved, held)
