@@ -168,6 +168,19 @@ class Shop:
             client.headers["X-CSRF-Token"] = client.get(f"{self.assay_url}/admin/api/session").json()["csrf_token"]
             yield client
 
+    def assay_groups(self) -> dict[str, int]:
+        """Assay's processes as assay-start.sh recorded them: web, worker and clock, each its process group's id."""
+        run_dir = self.rig_dir / "run"
+        return {name: int((run_dir / f"assay-{name}.pid").read_text()) for name in ("web", "worker", "clock")
+                if (run_dir / f"assay-{name}.pid").is_file()}
+
+    def logged(self, name: str, since: int = 0) -> list[dict[str, Any]]:
+        """The JSON lines of one of Assay's logs (assay-worker, assay-clock, ...) from byte `since` on."""
+        with (self.logs / f"{name}.log").open("rb") as log:
+            log.seek(since)
+            lines = log.read().decode(errors="replace").splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
     def use_preset(self, preset: str) -> None:
         """The connected store's policy from now on: a new version of `preset`."""
         self.assay("policy", "set", "--domain", self.store_domain, "--preset", preset)
@@ -320,6 +333,19 @@ foreach ( json_decode( $argv[2], true ) as $wanted ) {
 }
 echo wp_json_encode( $made );
 '''
+
+
+def alive_in_group(group: int) -> list[int]:
+    """The processes of a process group still running, from /proc (a zombie waiting for its reaper is gone)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _parent, process_group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError):  # it ended while being read
+            continue
+        if state != "Z" and int(process_group) == group:
+            alive.append(int(stat.parent.name))
+    return alive
 
 
 def customer_login(order: dict[str, Any]) -> str:

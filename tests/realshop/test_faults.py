@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from realshop.shop import KIT, Shop, run, wait_for
+from realshop.shop import KIT, Shop, alive_in_group, run, wait_for
 from realshop.written import Request, ask_in_turn, assert_written_as_decided, held_for, report, wait_until_written
 
 pytestmark = [pytest.mark.realshop, pytest.mark.slow]
@@ -19,6 +20,8 @@ pytestmark = [pytest.mark.realshop, pytest.mark.slow]
 RING = [("ring", 1), ("pendant", 1)]
 MAX_ATTEMPTS = 5  # tests/realshop/conftest.py's ASSAY_SETTINGS
 EVERY_ROUTE = "#^(GET|POST|PUT|DELETE) /wc/v3/#"
+# What the worker and the clock log, in this order, when a SIGTERM stops them (cli/work.py, jobs/clock.py).
+STOP_LINES = {"assay-worker": ("worker.stop_requested", "worker.stopped"), "assay-clock": ("clock.stopped",)}
 
 
 def refunds_of(order_id: int) -> str:
@@ -161,15 +164,32 @@ def test_a_shop_down_for_a_while_is_ridden_out(shop: Shop, orders: dict[str, dic
     report(later.name, later, held, event=f"processed after {event_of(shop, later.order)['attempts']} failed tries")
 
 
+def assert_stopped_on_sigterm(shop: Shop, said: str, took: float, left: dict[str, list[int]],
+                              since: dict[str, int]) -> None:
+    """assay-stop.sh's SIGTERM ended web, worker and clock well inside its grace, with no SIGKILL and no process of
+    theirs left (the worker's RQ scheduler included), and the worker and the clock each logged their own stop."""
+    grace = float(shop.env.get("RIG_STOP_GRACE") or 10)
+    assert "SIGKILL" not in said and took < grace / 2, f"stopped in {took:.1f} s of a {grace:g} s grace: {said}"
+    assert not any(left.values()), f"still running after the stop: {left}"
+    for name, lines in STOP_LINES.items():
+        events = [line["event"] for line in shop.logged(name, since[name])]
+        assert [event for event in events if event in lines] == list(lines), f"{name}: {events}"
+
+
 def test_assay_down_the_customer_is_told_and_a_status_set_meanwhile_is_caught_up(
         shop: Shop, orders: dict[str, dict[str, object]]) -> None:
     asking, by_status = request("asked while Assay is down", orders["assay-down"]), orders["status-while-down"]
-    run("assay-stop.sh", shop.env, timeout=60)
+    groups, since = shop.assay_groups(), {name: (shop.logs / f"{name}.log").stat().st_size for name in STOP_LINES}
+    started = time.monotonic()
+    stopping = run("assay-stop.sh", shop.env, timeout=60)
+    took = time.monotonic() - started
     try:
+        left = {name: alive_in_group(group) for name, group in groups.items()}
         while_down = asking.ask(shop)
         shop.rest("PUT", f"orders/{by_status['id']}", {"status": "return-requested"})
     finally:
         run("assay-start.sh", shop.env, timeout=120)
+    assert_stopped_on_sigterm(shop, stopping.stdout, took, left, since)
     assert "We couldn't send your request just now; please try again" in while_down, "told to try again soon"
     ask_in_turn(shop, [asking])
     status_case = wait_for("the poll found the status set while Assay was down", lambda: shop.query(
@@ -177,7 +197,7 @@ def test_assay_down_the_customer_is_told_and_a_status_set_meanwhile_is_caught_up
         seconds=60)
     wait_until_written(shop, [asking])
     held = assert_written_as_decided(shop, asking)
-    report(asking.name, asking, held, while_down=while_down[:120])
+    report(asking.name, asking, held, while_down=while_down[:120], stopped=f"on SIGTERM in {took:.1f} s")
     decided = wait_for("the status request decided", lambda: shop.query(
         "SELECT outcome FROM cases WHERE id = %s AND outcome IS NOT NULL", status_case[0]["id"]), seconds=30)
     assert decided[0]["outcome"] in ("approve", "decline", "review")
