@@ -29,7 +29,8 @@ def sql(statement: str) -> None:
 
 @pytest.fixture(scope="session")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    """The rig's WordPress 7.1 + WooCommerce 11 shop on its default ports, Assay started the Procfile's way behind
+    """The rig's WordPress 7.1 + WooCommerce 11 shop on the ports the environment gives the kit (RIG_DB_PORT,
+    RIG_SHOP_PORT, RIG_ASSAY_TLS_PORT, RIG_ASSAY_PORT; else its defaults), Assay started the Procfile's way behind
     its https (web, worker, clock; a PostgreSQL database and Redis queue of its own; ASSAY_SETTINGS), and the plugin
     zip uploaded, activated and connected in wp-admin by connect.sh (Chromium), healthy. Yields a `Shop`
     (tests/realshop/shop.py): the rig's values (rig.env), the kit's environment, connect.sh's output, Assay's
