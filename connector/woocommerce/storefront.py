@@ -81,6 +81,9 @@ class _RequestForm(Schema):
     photos = fields.Integer(load_default=0, strict=False, validate=validate.Range(
         min=0, max=PHOTO_LIMIT, error="must be a whole number from {min} to {max}, got {input}"))
     line_id = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
+    # Drawn by the plugin when it renders the form: absent from older plugins' forms (and then absent here).
+    request_key = fields.String(validate=validate.Regexp(
+        r"^[A-Za-z0-9_-]{16,64}\Z", error="must be 16 to 64 letters, digits, '-' or '_', got {input!r}"))
 
 
 def load_request_form(form: Mapping[str, list[str]]) -> dict[str, Any]:
@@ -89,7 +92,7 @@ def load_request_form(form: Mapping[str, list[str]]) -> dict[str, Any]:
                               for name, found in form.items() if found}
     if "order_number" in values:
         values["order_number"] = values["order_number"].lstrip("#")
-    for name in ("reason", "note", "photos", "line_id"):
+    for name in ("reason", "note", "photos", "line_id", "request_key"):
         if values.get(name) in ("", []):
             values.pop(name)
     try:
@@ -129,11 +132,14 @@ def request_from_form(form: Mapping[str, Any], order_document: Mapping[str, Any]
 
 
 def record_form_request(session: Session, store_id: int, form: dict[str, Any]) -> tuple[int, bool]:
-    """The inbox row for this form, and True if it is new: sent again before its answer (a double click, a retried
-    post) it is that request, after it a new one. The row holds the form sealed: it has the email and order key."""
+    """The inbox row for this form, and True if it is new. A form with its request key is that key's one request,
+    answered or not; a form without one (older plugins) sent again before its answer (a double click, a retried post)
+    is that request, after it a new one. The row holds the form sealed: it has the email and order key."""
     store = session.get(Store, store_id)
     if store is None or store.platform != Platform.WOOCOMMERCE.value or store.status != StoreStatus.ACTIVE.value:
         raise CancelRequestRefused("unknown_store", "this store does not take requests through Assay", 404)
+    if "request_key" in form:
+        return _record_by_key(session, store, form)
     digest = hashlib.sha256(json.dumps(form, sort_keys=True, default=str).encode()).hexdigest()[:32]
     same_form = f"form:{store_id}:{digest}"
     earlier = _latest_sending(session, store.domain, same_form)
@@ -141,12 +147,34 @@ def record_form_request(session: Session, store_id: int, form: dict[str, Any]) -
         return earlier.id, False
     # The first sending keeps the bare id (rows recorded before re-asking existed have it); each later one counts on.
     delivery_id = same_form if earlier is None else f"{same_form}:{_sending_number(earlier, same_form) + 1}"
-    event, created = record_event(session, platform=Platform.WOOCOMMERCE.value, delivery_id=delivery_id,
-                                  topic=FORM_TOPIC, shop_domain=store.domain,
-                                  payload={"store_id": store_id, "form_sealed": storage_of(current_app).cipher.encrypt(
-                                      json.dumps(form, sort_keys=True, default=str))},
-                                  headers={"X-Assay-Source": "form"})
+    event, created = _record_sending(session, store, delivery_id, form)
     return event.id, created
+
+
+def _record_by_key(session: Session, store: Store, form: dict[str, Any]) -> tuple[int, bool]:
+    """The request this key first made, whatever became of its answer (a customer retrying after a lost answer asks
+    nothing new). A key sent again for another order is refused: a key alone never reads another order's answer."""
+    event, created = _record_sending(session, store, f"form:{store.id}:key:{form['request_key']}", form)
+    if not created and not _same_order(sealed_form(event), form):
+        raise FormInvalid({"request_key": "was already used for a request on another order"})
+    return event.id, created
+
+
+def _same_order(earlier: Mapping[str, Any], form: Mapping[str, Any]) -> bool:
+    """Both forms name the same order by its number, billing email and order key."""
+    def identity(sent: Mapping[str, Any]) -> bytes:
+        return json.dumps([str(sent.get("order_number")), str(sent.get("email")).casefold(),
+                           str(sent.get("order_key"))]).encode()
+    return hmac.compare_digest(identity(earlier), identity(form))
+
+
+def _record_sending(session: Session, store: Store, delivery_id: str, form: dict[str, Any]) -> tuple[Event, bool]:
+    """The inbox row under this delivery id (the one already there, if any), the form sealed in it."""
+    return record_event(session, platform=Platform.WOOCOMMERCE.value, delivery_id=delivery_id,
+                        topic=FORM_TOPIC, shop_domain=store.domain,
+                        payload={"store_id": store.id, "form_sealed": storage_of(current_app).cipher.encrypt(
+                            json.dumps(form, sort_keys=True, default=str))},
+                        headers={"X-Assay-Source": "form"})
 
 
 def _latest_sending(session: Session, shop_domain: str, same_form: str) -> Event | None:

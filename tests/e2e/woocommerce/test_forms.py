@@ -261,3 +261,84 @@ def test_after_a_failed_write_back_the_answer_promises_no_refund(
     answer = httpx.get(base_url + asked["answer_url"]).json()
     assert (answer["status"], answer["outcome"], answer["refund_total"]) == ("decided", "approve", None)
     assert answer["messages"][-1].startswith("We could not complete this in the shop yet.")
+
+
+KEY = "5f0c2a9e7d1b4c3a8e6f9d2b1a0c7e4f"  # as the plugin draws it: 32 hex characters
+
+
+def test_the_form_sent_again_with_its_key_after_its_answer_is_that_request_and_no_second_case(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    """Assay answered too late for the plugin; the customer, told to try again, sends the form minutes later."""
+    store_id = install(app, fake_woocommerce, "pristine-crystals")
+    order = just_placed(fake_woocommerce)
+    url = f"{base_url}/forms/woocommerce/{store_id}/request"
+    lost = httpx.post(url, json=form_for(order, request_key=KEY)).json()  # recorded and decided; the plugin gave up
+    run_worker(app)
+    retried = httpx.post(url, json=form_for(order, request_key=KEY))
+    run_worker(app)
+
+    assert retried.status_code == 202
+    assert retried.json()["request_id"] == lost["request_id"]
+    [(case_id, outcome, _)] = cases(app)
+    answer = httpx.get(base_url + retried.json()["answer_url"]).json()
+    assert (answer["status"], answer["case_id"], answer["outcome"]) == ("decided", case_id, outcome)
+    assert answer == httpx.get(base_url + lost["answer_url"]).json()
+    assert fake_woocommerce.writes() == [("POST", "orders/101/refunds"), ("PUT", "orders/101")]  # written once
+
+
+def test_another_key_is_another_request(app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce) -> None:
+    store_id = install(app, fake_woocommerce, "kestia")
+    order = delivered_two_items(fake_woocommerce)
+    url = f"{base_url}/forms/woocommerce/{store_id}/request"
+    form = form_for(order, kind="return", reason="changed_mind", line_id="1")
+    first = httpx.post(url, data={**form, "request_key": KEY}).json()
+    second = httpx.post(url, data={**form, "request_key": KEY[::-1]}).json()  # a new page view's form
+    run_worker(app)
+
+    assert first["request_id"] != second["request_id"]
+    assert [case_id for case_id, *_ in cases(app)] == [
+        httpx.get(base_url + asked["answer_url"]).json()["case_id"] for asked in (first, second)]
+
+
+@pytest.mark.parametrize("key", ["short-key", "k" * 65, "has spaces in it ok", "semi;colon;is;not;allowed"])
+def test_a_malformed_request_key_is_a_400_naming_it_and_records_nothing(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce, key: str
+) -> None:
+    store_id = install(app, fake_woocommerce)
+    order = just_placed(fake_woocommerce)
+    answer = httpx.post(f"{base_url}/forms/woocommerce/{store_id}/request", data=form_for(order, request_key=key))
+    assert answer.status_code == 400
+    assert answer.json()["fields"] == {"request_key": f"must be 16 to 64 letters, digits, '-' or '_', got {key!r}"}
+    with storage_of(app).sessions() as session:
+        assert session.query(Event).filter(Event.topic == "assay/form_request").count() == 0
+
+
+def test_a_key_sent_for_another_order_is_refused_and_reads_nothing_of_the_first(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    store_id = install(app, fake_woocommerce)
+    order, other = just_placed(fake_woocommerce), just_placed(fake_woocommerce)
+    url = f"{base_url}/forms/woocommerce/{store_id}/request"
+    assert httpx.post(url, data=form_for(order, request_key=KEY)).status_code == 202
+    borrowed = httpx.post(url, data=form_for(other, request_key=KEY))
+    assert (borrowed.status_code, borrowed.json()["fields"]) == (
+        400, {"request_key": "was already used for a request on another order"})
+    assert "answer_url" not in borrowed.json()
+
+
+def test_without_a_key_a_form_sent_after_its_answer_is_still_a_new_request(
+    app: Flask, base_url: str, fake_woocommerce: FakeWooCommerce
+) -> None:
+    """Older plugins send no key: the form's own digest keeps telling a retry from a new request."""
+    store_id = install(app, fake_woocommerce, "kestia")
+    order = delivered_two_items(fake_woocommerce)
+    url = f"{base_url}/forms/woocommerce/{store_id}/request"
+    form = form_for(order, kind="return", reason="changed_mind", line_id="1", request_key="")
+    first, double_click = httpx.post(url, data=form).json(), httpx.post(url, data=form).json()
+    run_worker(app)
+    again = httpx.post(url, data=form).json()
+    run_worker(app)
+
+    assert double_click["request_id"] == first["request_id"] != again["request_id"]
+    assert len(cases(app)) == 2

@@ -4,6 +4,7 @@ connect through wc-auth, the status, Open Assay, a customer's request through th
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import ssl
 import subprocess
@@ -17,9 +18,10 @@ from flask import Flask
 from support.settings import change_settings
 
 from admin.auth import COOKIE
+from connector.woocommerce.storefront import FORM_TOPIC
 from policies.presets import preset_document
 from storage.db import storage_of
-from storage.models import CaseRecord, Store
+from storage.models import CaseRecord, Event, Store
 from storage.repositories import latest_decision, set_policy
 
 from ..fakes.woocommerce import FakeWooCommerce
@@ -112,6 +114,18 @@ def test_a_merchant_connects_through_the_plugin_and_a_customer_request_becomes_a
     assert decision is not None and decision.outcome == "approve"
     shown = plugin.run("page")["html"]
     assert "Your request is approved." in shown and "We are refunding" in shown
+
+    # The form under the answer is a new one with its own key: sent, decided, and sent again with that key as after
+    # a lost answer, it is one request.
+    key = re.search(r'name="request_key" value="([0-9a-f]{32})"', shown)
+    assert key is not None
+    plugin.update(post={"kind": "cancel", "reason": "", "note": "Still ordered twice", "photos": "0",
+                        "request_key": key[1]})
+    for _ in range(2):
+        assert "We have received your request" in plugin.run("request")["html"]
+        run_worker(app)
+    with storage_of(app).sessions() as session:
+        assert session.query(Event).filter_by(topic=FORM_TOPIC).count() == 2, "the first request and the keyed one"
 
     assert "disconnected" in plugin.run("disconnect")["redirect"]
     with storage_of(app).sessions() as session:

@@ -2,7 +2,7 @@
 /**
  * Plugin Name:          Assay for WooCommerce
  * Description:          Connects the store to Assay, which decides cancellation, return and warranty requests by the store's written policy.
- * Version:              1.2.0
+ * Version:              1.2.1
  * Requires at least:    6.5
  * Requires PHP:         8.1
  * Requires Plugins:     woocommerce
@@ -18,7 +18,7 @@
 
 defined( 'ABSPATH' ) || exit;
 
-define( 'ASSAY_WC_VERSION', '1.2.0' );
+define( 'ASSAY_WC_VERSION', '1.2.1' );
 define( 'ASSAY_WC_FILE', __FILE__ );
 
 require_once __DIR__ . '/includes/class-assay-compatibility.php';

@@ -282,7 +282,7 @@ final class PluginTest extends TestCase {
 
 	public function test_the_header_states_one_version_and_the_woocommerce_release_it_is_tested_on(): void {
 		preg_match( "/define\( 'ASSAY_WC_VERSION', '([^']+)' \);/", (string) file_get_contents( self::PLUGIN_FILE ), $constant );
-		$this->assertSame( '1.2.0', $this->header( 'Version' ) );
+		$this->assertSame( '1.2.1', $this->header( 'Version' ) );
 		$this->assertSame( $this->header( 'Version' ), $constant[1] ?? '', 'the Version header and ASSAY_WC_VERSION agree' );
 		$this->assertSame( '11.0', $this->header( 'WC tested up to' ), 'the WooCommerce the real-shop suite runs (11.0.1)' );
 	}
@@ -403,6 +403,60 @@ final class PluginTest extends TestCase {
 		$this->assertTypedKept( $html );
 		$this->assertStringContainsString( 'value="' . wp_create_nonce( 'assay_request_101' ) . '"', $html, 'with a fresh nonce' );
 		$this->assertSame( array(), $this->sent );
+	}
+
+	private const KEY = '0123456789abcdef0123456789abcdef';
+
+	private function rendered_key( string $html ): string {
+		$this->assertSame( 1, preg_match( '/<input type="hidden" name="request_key" value="([^"]*)" \/>/', $html, $found ), 'the form carries a request key' );
+		return $found[1];
+	}
+
+	private function sent_key( int $sending ): ?string {
+		return json_decode( $this->sent[ $sending ]['body'], true )['request_key'] ?? null;
+	}
+
+	public function test_each_new_form_carries_a_fresh_request_key_of_32_hex_characters(): void {
+		$form  = new Assay_Request_Form();
+		$first = $this->rendered_key( $form->form( $this->order() ) );
+		$this->assertMatchesRegularExpression( '/^[0-9a-f]{32}$/', $first );
+		$this->assertNotSame( $first, $this->rendered_key( $form->form( $this->order() ) ) );
+	}
+
+	public function test_a_failed_send_keeps_the_forms_key_and_its_retry_sends_the_same_key(): void {
+		$this->connected();
+		$this->order();
+		$this->answers[] = new WP_Error( 'http_request_failed', 'cURL error 28: Operation timed out' );  // Assay hung
+		$failed = $this->post_request( self::TYPED + array( 'request_key' => self::KEY ) );
+		$this->assertStringContainsString( 'please try again in a few minutes', $failed );
+		$this->assertSame( self::KEY, $this->rendered_key( $failed ) );
+
+		$this->answers[] = array( 202, array( 'status' => 'received', 'answer_url' => '/forms/woocommerce/42/request/9?token=t' ) );
+		$retried = $this->post_request( self::TYPED + array( 'request_key' => $this->rendered_key( $failed ) ) );
+		$this->assertStringContainsString( 'We have received your request', $retried );
+		$this->assertSame( array( self::KEY, self::KEY ), array( $this->sent_key( 0 ), $this->sent_key( 1 ) ) );
+
+		$_SERVER['REQUEST_METHOD'] = 'GET';  // the next page view: a new form, a new key
+		$this->assertNotSame( self::KEY, $this->rendered_key( ( new Assay_Request_Form() )->page( 101 ) ) );
+	}
+
+	public function test_a_key_assay_would_refuse_is_not_sent_and_the_form_comes_back_with_a_new_one(): void {
+		$this->connected();
+		$this->order();
+		$this->answers[] = array( 503, array() );
+		$html = $this->post_request( self::TYPED + array( 'request_key' => 'short"><b>' ) );
+		$this->assertNull( $this->sent_key( 0 ) );
+		$this->assertMatchesRegularExpression( '/^[0-9a-f]{32}$/', $this->rendered_key( $html ) );
+	}
+
+	public function test_a_key_assay_refused_comes_back_as_a_new_one_in_the_forms_words(): void {
+		$this->connected();
+		$this->order();
+		$this->answers[] = array( 400, array( 'error' => 'invalid_form', 'fields' => array( 'request_key' => 'was already used for a request on another order' ), 'detail' => 'x' ) );
+		$html = $this->post_request( self::TYPED + array( 'request_key' => self::KEY ) );
+		$this->assertStringContainsString( 'Please check your request: This form was already used for a request on another order', $html );
+		$this->assertNotSame( self::KEY, $this->rendered_key( $html ) );
+		$this->assertTypedKept( $html );
 	}
 
 	public function test_an_order_not_found_is_an_error_notice(): void {

@@ -150,7 +150,7 @@ class Assay_Client {
 	/**
 	 * Post a customer's request to Assay's storefront form.
 	 *
-	 * @param array<string, mixed> $fields order_number, email, order_key, kind, reason, photos, note, line_id[].
+	 * @param array<string, mixed> $fields order_number, email, order_key, kind, reason, photos, note, line_id[], request_key.
 	 * @return array{status: int, body: array<string, mixed>}
 	 */
 	public function submit_request( array $fields ): array {

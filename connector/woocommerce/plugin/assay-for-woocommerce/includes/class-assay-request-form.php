@@ -3,7 +3,7 @@
  * The customer's request form: a My Account endpoint on each order, and the [assay_request_form] shortcode.
  *
  * It posts server-side to Assay's storefront form (the order number, billing email and order key come from the
- * order, never from the customer) and shows Assay's answer.
+ * order, never from the customer) with the form's request key, and shows Assay's answer.
  *
  * @package Assay_For_WooCommerce
  */
@@ -190,9 +190,16 @@ class Assay_Request_Form {
 			'note'         => sanitize_textarea_field( (string) ( $posted['note'] ?? '' ) ),
 			'line_id'      => $chosen,
 		);
+		$key    = self::sent_request_key( $posted );
+		if ( '' !== $key ) {
+			$fields['request_key'] = $key;
+		}
 		$client = Assay_Client::from_settings();
 		$sent   = $client->submit_request( $fields );
 		if ( 202 !== $sent['status'] ) {
+			if ( isset( $sent['body']['fields']['request_key'] ) ) {
+				unset( $posted['request_key'] ); // Assay refused the key itself: the form comes back with a new one.
+			}
 			return $this->refusal_html( $sent ) . $this->form( $order, $posted );
 		}
 		$answer_url = (string) ( $sent['body']['answer_url'] ?? '' );
@@ -288,11 +295,12 @@ class Assay_Request_Form {
 	 */
 	private function field_labels(): array {
 		return array(
-			'line_id' => __( 'Which items?', 'assay-for-woocommerce' ),
-			'kind'    => __( 'What would you like?', 'assay-for-woocommerce' ),
-			'reason'  => __( 'Why?', 'assay-for-woocommerce' ),
-			'photos'  => __( 'Photos you will send us', 'assay-for-woocommerce' ),
-			'note'    => __( 'Anything else we should know?', 'assay-for-woocommerce' ),
+			'line_id'     => __( 'Which items?', 'assay-for-woocommerce' ),
+			'kind'        => __( 'What would you like?', 'assay-for-woocommerce' ),
+			'reason'      => __( 'Why?', 'assay-for-woocommerce' ),
+			'photos'      => __( 'Photos you will send us', 'assay-for-woocommerce' ),
+			'note'        => __( 'Anything else we should know?', 'assay-for-woocommerce' ),
+			'request_key' => __( 'This form', 'assay-for-woocommerce' ),
 		);
 	}
 
@@ -324,6 +332,7 @@ class Assay_Request_Form {
 		$row     = '<p class="woocommerce-form-row woocommerce-form-row--wide form-row form-row-wide">';
 		$html    = '<form method="post" class="assay-request-form woocommerce-EditAccountForm">';
 		$html   .= wp_nonce_field( 'assay_request_' . $order->get_id(), 'assay_request_nonce', true, false );
+		$html   .= '<input type="hidden" name="request_key" value="' . esc_attr( self::request_key( $posted ) ) . '" />';
 		/* translators: %s: order number */
 		$html .= '<h3>' . esc_html( sprintf( __( 'Order #%s', 'assay-for-woocommerce' ), $order->get_order_number() ) ) . '</h3><fieldset><legend>' . esc_html( $labels['line_id'] ) . '</legend>';
 		foreach ( $order->get_items() as $item_id => $item ) {
@@ -335,6 +344,27 @@ class Assay_Request_Form {
 		$html .= $row . '<label for="assay_photos">' . esc_html( $labels['photos'] ) . '</label><input type="number" class="woocommerce-Input input-text" id="assay_photos" name="photos" min="0" max="20" value="' . esc_attr( (string) min( 20, absint( $posted['photos'] ?? 0 ) ) ) . '" /></p>';
 		$html .= $row . '<label for="assay_note">' . esc_html( $labels['note'] ) . '</label><textarea class="woocommerce-Input input-text" id="assay_note" name="note" maxlength="1000" rows="4">' . esc_textarea( sanitize_textarea_field( (string) ( $posted['note'] ?? '' ) ) ) . '</textarea></p>';
 		return $html . '<p><button type="submit" class="' . esc_attr( self::button_class() ) . '">' . esc_html__( 'Send request', 'assay-for-woocommerce' ) . '</button></p></form>';
+	}
+
+	/**
+	 * The key a form carries to Assay: the one it was sent with when it comes back after a failed send, so that its
+	 * retry is the same request even when Assay took the first sending but its answer was lost; else a new one.
+	 *
+	 * @param array<string, mixed> $posted What the customer sent, unslashed (empty for a new form).
+	 */
+	private static function request_key( array $posted ): string {
+		$sent = self::sent_request_key( $posted );
+		return '' !== $sent ? $sent : bin2hex( random_bytes( 16 ) );
+	}
+
+	/**
+	 * The posted request key when it is one Assay takes (16 to 64 of A-Z, a-z, 0-9, '-' and '_'), else ''.
+	 *
+	 * @param array<string, mixed> $posted The posted fields, unslashed.
+	 */
+	private static function sent_request_key( array $posted ): string {
+		$key = $posted['request_key'] ?? '';
+		return is_string( $key ) && 1 === preg_match( '/^[A-Za-z0-9_-]{16,64}$/D', $key ) ? $key : '';
 	}
 
 	/**
