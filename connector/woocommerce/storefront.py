@@ -268,7 +268,6 @@ _REFUSED = {
 }
 _REFUSED_OTHERWISE = "We couldn't take this request. Please contact the store."
 _STALLED = "We could not complete this in the shop yet. The store has been told and will get back to you."
-_STALLED = "We could not complete this in the shop yet. The store has been told and will get back to you."
 
 
 def answer_token(store_id: int, request_id: int, key: str | None = None) -> str:
