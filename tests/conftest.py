@@ -41,10 +41,25 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
     fixed ports (tests/realshop/conftest.py)."""
     if config.getvalue("dist") != "loadfile":
         return None
+    from collections import OrderedDict
+
     from xdist.scheduler import LoadFileScheduling
+
+    class RealShopFirst(OrderedDict[str, dict[str, bool]]):
+        """The work queue, with the real shop's unit handed out first: it is the longest, mostly waiting on the shop,
+        so the other worker runs the rest beside it instead of after it."""
+
+        def __setitem__(self, scope: str, tests: dict[str, bool]) -> None:
+            super().__setitem__(scope, tests)
+            if scope == REAL_SHOP_TESTS:
+                self.move_to_end(scope, last=False)
 
     class RealShopTogether(LoadFileScheduling):
         """A file per work unit, except tests/realshop/, which is one unit."""
+
+        def __init__(self, config: pytest.Config, log: object) -> None:
+            super().__init__(config, log)
+            self.workqueue = RealShopFirst()
 
         def _split_scope(self, nodeid: str) -> str:
             scope = super()._split_scope(nodeid)
