@@ -31,7 +31,7 @@ run: $(STAMP)
 # Two processes, a test file each at a time: the outage tests mostly wait (leases, a Redis or PostgreSQL down
 # 20 s), and the rest runs beside them, so the suite stays well under 10 minutes on a 2-core machine.
 test: $(STAMP) lint typecheck php-test
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=25
 
 PLUGIN_DIR := connector/woocommerce/plugin
 

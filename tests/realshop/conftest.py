@@ -27,7 +27,8 @@ def sql(statement: str) -> None:
     run_sql(f"{SERVER}/postgres", statement)
 
 
-@pytest.fixture(scope="session")
+# The package's: stopped once its last test has run, so the rig and Assay burn no CPU under the rest of the suite.
+@pytest.fixture(scope="package")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     """The rig's WordPress 7.1 + WooCommerce 11 shop on the ports the environment gives the kit (RIG_DB_PORT,
     RIG_SHOP_PORT, RIG_ASSAY_TLS_PORT, RIG_ASSAY_PORT; else its defaults), Assay started the Procfile's way behind
