@@ -68,8 +68,7 @@ def run_worker(app: Flask, settle_seconds: float = 15.0) -> None:
 
 
 def _next_retry(app: Flask) -> datetime | None:
-    """The earliest retry time of an event or action rescheduled and not yet done, if any; now for an event whose job
-    was never queued (a busy Redis refused the intake's enqueue: the relay queues it, as the clock would)."""
+    """The earliest retry time of an event or action rescheduled and not yet done, if any."""
     from sqlalchemy import func, select
 
     from storage.models import Action, Event
@@ -77,9 +76,7 @@ def _next_retry(app: Flask) -> datetime | None:
     with storage_of(app).sessions() as session:
         times = [session.scalar(select(func.min(Event.next_attempt_at)).where(Event.status == "received")),
                  session.scalar(select(func.min(Action.next_attempt_at)).where(Action.state == "pending"))]
-        unqueued = session.scalar(select(func.count()).select_from(Event).where(
-            Event.status == "received", Event.next_attempt_at.is_(None)))
-    found = [when for when in times if when is not None] + ([datetime.now(UTC)] if unqueued else [])
+    found = [when for when in times if when is not None]
     return min(found) if found else None
 
 
